@@ -1,0 +1,55 @@
+// Package cassette is azvcr's file format: the types of a recorded interaction, loading of go-vcr
+// version 1 and 2 files, durable journal writing, atomic saves, and the redaction that decides what
+// reaches disk. It imports nothing else from azvcr.
+package cassette
+
+import (
+	"net/http"
+	"net/url"
+)
+
+// Version is the cassette format azvcr writes: go-vcr v3/v4's version 2.
+const Version = 2
+
+// Cassette is a recorded session.
+type Cassette struct {
+	Version      int            `yaml:"version"`
+	Interactions []*Interaction `yaml:"interactions"`
+}
+
+// Interaction is one request and the response it got. The field set is go-vcr v4's, so files load
+// in go-vcr and go-vcr's files load here.
+type Interaction struct {
+	ID       int      `yaml:"id"`
+	Request  Request  `yaml:"request"`
+	Response Response `yaml:"response"`
+}
+
+// Request is a recorded request. Body is stored decoded; a body that is not UTF-8 is written as
+// YAML !!binary and read back byte for byte.
+type Request struct {
+	Proto         string      `yaml:"proto"`
+	ProtoMajor    int         `yaml:"proto_major"`
+	ProtoMinor    int         `yaml:"proto_minor"`
+	ContentLength int64       `yaml:"content_length"`
+	Host          string      `yaml:"host"`
+	Body          string      `yaml:"body"`
+	Form          url.Values  `yaml:"form,omitempty"`
+	Headers       http.Header `yaml:"headers"`
+	URL           string      `yaml:"url"`
+	Method        string      `yaml:"method"`
+}
+
+// Response is a recorded response. Duration is kept as go-vcr writes it ("12.5ms"); it is
+// informational and never used to delay a replay.
+type Response struct {
+	Proto         string      `yaml:"proto"`
+	ProtoMajor    int         `yaml:"proto_major"`
+	ProtoMinor    int         `yaml:"proto_minor"`
+	ContentLength int64       `yaml:"content_length"`
+	Body          string      `yaml:"body"`
+	Headers       http.Header `yaml:"headers"`
+	Status        string      `yaml:"status"`
+	Code          int         `yaml:"code"`
+	Duration      string      `yaml:"duration"`
+}

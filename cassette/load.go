@@ -1,0 +1,163 @@
+package cassette
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Error is a problem with a cassette file, located by file and line (line 0 when the whole file is
+// at fault). Its text reads "file:line: message", the way compilers report, so editors can jump to it.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Load reads a cassette file in format version 1 (go-vcr v2) or 2 (go-vcr v3/v4, and azvcr).
+func Load(path string) (*Cassette, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes cassette bytes; name is used in error messages only.
+func Parse(name string, data []byte) (*Cassette, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Error{File: name, Msg: "empty file, not a cassette (want a YAML mapping with version and interactions)"}
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlError(name, err)
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{File: name, Line: root.Line, Msg: "not a cassette: the top level must be a mapping with version and interactions"}
+	}
+	version, versionLine, err := readVersion(name, root)
+	if err != nil {
+		return nil, err
+	}
+	if version != 1 && version != 2 {
+		return nil, &Error{File: name, Line: versionLine, Msg: fmt.Sprintf("unsupported cassette version %d (azvcr reads versions 1 and 2)", version)}
+	}
+	var c Cassette
+	if err := root.Decode(&c); err != nil {
+		return nil, yamlError(name, err)
+	}
+	if err := validate(name, root, &c); err != nil {
+		return nil, err
+	}
+	if version == 1 {
+		// go-vcr v2 files carry no ids; number them in file order.
+		for i, it := range c.Interactions {
+			it.ID = i
+		}
+	}
+	c.Version = Version
+	return &c, nil
+}
+
+func readVersion(name string, root *yaml.Node) (int, int, error) {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "version" {
+			continue
+		}
+		v := root.Content[i+1]
+		n, err := strconv.Atoi(v.Value)
+		if err != nil || v.Kind != yaml.ScalarNode {
+			return 0, v.Line, &Error{File: name, Line: v.Line, Msg: fmt.Sprintf("version must be an integer, got %q", v.Value)}
+		}
+		return n, v.Line, nil
+	}
+	return 0, 0, &Error{File: name, Line: root.Line, Msg: "no version key: not a cassette (want version: 1 or 2)"}
+}
+
+// validate checks what replay relies on, reporting the line of the offending interaction.
+func validate(name string, root *yaml.Node, c *Cassette) error {
+	lines := interactionLines(root)
+	for i, it := range c.Interactions {
+		line := 0
+		if i < len(lines) {
+			line = lines[i]
+		}
+		bad := func(format string, args ...any) error {
+			return &Error{File: name, Line: line, Msg: fmt.Sprintf("interaction %d: ", i) + fmt.Sprintf(format, args...)}
+		}
+		if it == nil {
+			return bad("empty entry")
+		}
+		if it.Request.Method == "" {
+			return bad("request has no method")
+		}
+		u, err := url.Parse(it.Request.URL)
+		if err != nil || !u.IsAbs() || u.Host == "" {
+			return bad("request url %q is not an absolute URL", it.Request.URL)
+		}
+		if it.Response.Code < 100 || it.Response.Code > 999 {
+			return bad("response code %d is not an HTTP status", it.Response.Code)
+		}
+	}
+	return nil
+}
+
+func interactionLines(root *yaml.Node) []int {
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "interactions" && root.Content[i+1].Kind == yaml.SequenceNode {
+			var lines []int
+			for _, n := range root.Content[i+1].Content {
+				lines = append(lines, n.Line)
+			}
+			return lines
+		}
+	}
+	return nil
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// yamlError turns the YAML library's "yaml: line N: msg" into file:line form.
+func yamlError(name string, err error) error {
+	var te *yaml.TypeError
+	msgs := []string{err.Error()}
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	first := &Error{File: name}
+	var rest []string
+	for i, m := range msgs {
+		line, text := 0, strings.TrimPrefix(m, "yaml: ")
+		if sm := yamlLine.FindStringSubmatch(m); sm != nil {
+			line, _ = strconv.Atoi(sm[1])
+			text = sm[2]
+		}
+		if i == 0 {
+			first.Line, first.Msg = line, text
+			continue
+		}
+		rest = append(rest, (&Error{File: name, Line: line, Msg: text}).Error())
+	}
+	if len(rest) > 0 {
+		first.Msg += " (and " + strings.Join(rest, "; ") + ")"
+	}
+	return first
+}

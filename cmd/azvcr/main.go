@@ -1,0 +1,296 @@
+// Command azvcr records Azure Cosmos DB and Resource Manager traffic to YAML cassettes and replays
+// it offline. This file holds flags, signals and exit codes only; the work is in package proxy.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/azvcr/azvcr/proxy"
+)
+
+// Exit codes, documented in usage and the README.
+const (
+	exitOK     = 0
+	exitError  = 1 // runtime failure: bad cassette, CA problem, cannot listen
+	exitUsage  = 2 // bad command line
+	exitMisses = 3 // --fail-on-miss and at least one request had no recording
+)
+
+// version is set at build time with -ldflags "-X main.version=..."
+var version = "dev"
+
+const defaultListen = "127.0.0.1:8089"
+
+const usage = `azvcr records Azure Cosmos DB and Resource Manager traffic and replays it offline.
+
+Usage:
+  azvcr record      --cassette FILE [flags]   forward to Azure, write every interaction to FILE
+  azvcr replay      --cassette FILE [flags]   answer from FILE; no network connection at all
+  azvcr auto        --cassette FILE [flags]   replay what FILE holds, record and append the rest
+  azvcr passthrough [flags]                   forward and intercept, write nothing
+  azvcr ca init     [--ca-dir DIR] [--force]  create the per-install CA (ECDSA P-256, key mode 0600)
+  azvcr ca path     [--ca-dir DIR]            print the CA certificate path for clients to trust
+  azvcr version
+
+Proxy flags (record, replay, auto, passthrough):
+  --cassette FILE        cassette file (YAML, go-vcr format version 2; version 1 is read too)
+  --listen ADDR          address to listen on (default ` + defaultListen + `; port 0 picks one)
+  --ca-dir DIR           CA directory (default $AZVCR_CA_DIR, else <user config dir>/azvcr);
+                         a CA is created there on first use
+  --allow-host HOST      also forward to HOST (exact name, *.suffix or "loopback"); repeatable.
+                         Always allowed: *.documents.azure.com, management.azure.com,
+                         login.microsoftonline.com, localhost and loopback addresses
+  --upstream-ca FILE     trust the PEM certificates in FILE for upstream TLS; repeatable
+  --upstream-insecure    do not verify upstream certificates (local emulators only)
+  --fail-on-miss         replay/auto: exit 3 if any request had no recording
+  -v, --verbose          log every request
+
+On start azvcr prints the environment a client needs (HTTPS_PROXY and the CA certificate path,
+as KEY=VALUE lines on stdout). SIGINT or SIGTERM stops it: every completed interaction is already
+on disk; a summary (replayed, unused, misses) goes to stderr and azvcr exits 0.
+
+A replayed request with no recording is answered with status 490, header X-Azvcr-Miss and a JSON
+body naming the closest recorded interaction and what differed.
+
+Exit codes:
+  0  stopped by SIGINT/SIGTERM, or a command finished
+  1  runtime error (unreadable or malformed cassette, CA problem, address in use)
+  2  usage error
+  3  --fail-on-miss was given and some request had no recording
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch cmd := args[0]; cmd {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "version", "--version":
+		fmt.Fprintln(stdout, "azvcr", version)
+		return exitOK
+	case "ca":
+		return runCA(args[1:], stdout, stderr)
+	case "record", "replay", "auto", "passthrough":
+		mode, _ := proxy.ParseMode(cmd)
+		return runProxy(mode, args[1:], stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "azvcr: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("azvcr "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	return fs
+}
+
+func runCA(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "azvcr ca: want init or path")
+		return exitUsage
+	}
+	fs := newFlagSet("ca "+args[0], stderr)
+	caDir := fs.String("ca-dir", "", "CA directory")
+	force := fs.Bool("force", false, "replace an existing CA")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageCode(err)
+	}
+	dir, err := resolveCADir(*caDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "azvcr:", err)
+		return exitError
+	}
+	switch args[0] {
+	case "init":
+		ca, created, err := proxy.InitCA(dir, *force)
+		if err != nil {
+			fmt.Fprintln(stderr, "azvcr ca init:", err)
+			return exitError
+		}
+		if created {
+			fmt.Fprintf(stderr, "azvcr: created CA in %s (key readable by its owner only)\n", dir)
+		} else {
+			fmt.Fprintf(stderr, "azvcr: CA already exists in %s (use --force to replace it)\n", dir)
+		}
+		fmt.Fprintln(stdout, ca.CertPath)
+		return exitOK
+	case "path":
+		ca, err := proxy.LoadCA(dir)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				fmt.Fprintf(stderr, "azvcr ca path: no CA in %s; create one with: azvcr ca init\n", dir)
+			} else {
+				fmt.Fprintln(stderr, "azvcr ca path:", err)
+			}
+			return exitError
+		}
+		fmt.Fprintln(stdout, ca.CertPath)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "azvcr ca: unknown subcommand %q (want init or path)\n", args[0])
+	return exitUsage
+}
+
+func resolveCADir(flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	return proxy.DefaultCADir()
+}
+
+func usageCode(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
+
+func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet(string(mode), stderr)
+	cassettePath := fs.String("cassette", "", "cassette file")
+	listen := fs.String("listen", defaultListen, "listen address")
+	caDir := fs.String("ca-dir", "", "CA directory")
+	var allow, upstreamCAs stringList
+	fs.Var(&allow, "allow-host", "extra allowed upstream host")
+	fs.Var(&upstreamCAs, "upstream-ca", "extra upstream CA file")
+	insecure := fs.Bool("upstream-insecure", false, "skip upstream certificate verification")
+	failOnMiss := fs.Bool("fail-on-miss", false, "exit 3 on any miss")
+	verbose := fs.Bool("verbose", false, "log every request")
+	fs.BoolVar(verbose, "v", false, "log every request")
+	if err := fs.Parse(args); err != nil {
+		return usageCode(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "azvcr %s: unexpected argument %q\n", mode, fs.Arg(0))
+		return exitUsage
+	}
+	if mode != proxy.Passthrough && *cassettePath == "" {
+		fmt.Fprintf(stderr, "azvcr %s: --cassette FILE is required\n", mode)
+		return exitUsage
+	}
+	start := time.Now()
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	dir, err := resolveCADir(*caDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "azvcr:", err)
+		return exitError
+	}
+	ca, created, err := proxy.InitCA(dir, false)
+	if err != nil {
+		fmt.Fprintln(stderr, "azvcr:", err)
+		return exitError
+	}
+	if created {
+		fmt.Fprintf(stderr, "azvcr: created a CA in %s; clients must trust %s\n", dir, ca.CertPath)
+	}
+	opts := []proxy.Option{proxy.WithCA(ca), proxy.WithLogger(logger), proxy.WithAllowedHosts(allow...)}
+	if *cassettePath != "" {
+		opts = append(opts, proxy.WithCassette(*cassettePath))
+	}
+	for _, f := range upstreamCAs {
+		opts = append(opts, proxy.WithUpstreamCA(f))
+	}
+	if *insecure {
+		opts = append(opts, proxy.WithUpstreamInsecure())
+	}
+	srv, err := proxy.New(mode, opts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "azvcr %s: %v\n", mode, err)
+		return exitError
+	}
+	if err := srv.Listen(*listen); err != nil {
+		srv.Close()
+		fmt.Fprintf(stderr, "azvcr %s: %v\n", mode, err)
+		return exitError
+	}
+	if host, _, _ := net.SplitHostPort(srv.Addr()); !isLoopback(host) {
+		fmt.Fprintf(stderr, "azvcr: WARNING: listening on %s, reachable from other machines\n", srv.Addr())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve() }()
+
+	describe := string(mode)
+	if *cassettePath != "" {
+		describe += " " + *cassettePath
+	}
+	fmt.Fprintf(stderr, "azvcr: %s, listening on %s, ready in %s\n", describe, srv.Addr(), time.Since(start).Round(time.Microsecond))
+	printClientEnv(stdout, srv)
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if err != nil {
+			fmt.Fprintf(stderr, "azvcr %s: %v\n", mode, err)
+			srv.Close()
+			return exitError
+		}
+	}
+	if err := srv.Close(); err != nil {
+		fmt.Fprintf(stderr, "azvcr %s: closing cassette: %v\n", mode, err)
+		return exitError
+	}
+	sum := srv.Summary()
+	fmt.Fprintf(stderr, "azvcr %s: %s\n", mode, sum)
+	for i, it := range srv.Unused() {
+		if i == 10 {
+			fmt.Fprintf(stderr, "  ... and %d more unused\n", len(srv.Unused())-10)
+			break
+		}
+		fmt.Fprintf(stderr, "  unused #%d %s %s\n", it.ID, it.Request.Method, it.Request.URL)
+	}
+	if *failOnMiss && sum.Misses > 0 && mode == proxy.Replay {
+		return exitMisses
+	}
+	return exitOK
+}
+
+// printClientEnv writes what a client needs, one KEY=VALUE per line, so scripts can read it.
+func printClientEnv(w io.Writer, srv *proxy.Server) {
+	ca := srv.CA().CertPath
+	fmt.Fprintf(w, "HTTPS_PROXY=%s\n", srv.URL())
+	fmt.Fprintf(w, "HTTP_PROXY=%s\n", srv.URL())
+	fmt.Fprintf(w, "AZVCR_CA_CERT=%s\n", ca)
+	fmt.Fprintf(w, "SSL_CERT_FILE=%s\n", ca)
+	fmt.Fprintf(w, "NODE_EXTRA_CA_CERTS=%s\n", ca)
+	fmt.Fprintf(w, "REQUESTS_CA_BUNDLE=%s\n", ca)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,130 @@
+package matcher
+
+import (
+	"iter"
+	"maps"
+	"sync"
+
+	"github.com/azvcr/azvcr/cassette"
+)
+
+// Index answers live requests from recorded interactions. Each key has its own queue, served
+// first-in-first-out, so identical requests (polls, retries, a query run twice) get the recorded
+// answers in recorded order however other requests interleave. Lookup is one map access: the cost
+// per request does not grow with the cassette.
+type Index struct {
+	mu     sync.Mutex
+	queues map[string]*queue
+	all    []*entry // in cassette order, for summaries and miss diagnostics
+	misses int
+}
+
+type entry struct {
+	it    *cassette.Interaction
+	parts parts
+	used  bool
+}
+
+type queue struct {
+	entries []*entry
+	next    int
+}
+
+// New indexes interactions. A recorded request that cannot be keyed is an error naming its id.
+func New(interactions []*cassette.Interaction) (*Index, error) {
+	x := &Index{queues: map[string]*queue{}}
+	for _, it := range interactions {
+		if _, err := x.add(it, false); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}
+
+func (x *Index) add(it *cassette.Interaction, used bool) (*entry, error) {
+	p, err := split(&it.Request)
+	if err != nil {
+		return nil, &cassette.Error{File: "interaction", Msg: err.Error()}
+	}
+	e := &entry{it: it, parts: p, used: used}
+	k := p.key()
+	q := x.queues[k]
+	if q == nil {
+		q = &queue{}
+		x.queues[k] = q
+	}
+	q.entries = append(q.entries, e)
+	if used {
+		q.next = len(q.entries)
+	}
+	x.all = append(x.all, e)
+	return e, nil
+}
+
+// AddUsed indexes an interaction recorded during this session (auto mode) as already answered, so
+// it counts in diagnostics but is not handed out again.
+func (x *Index) AddUsed(it *cassette.Interaction) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	_, err := x.add(it, true)
+	return err
+}
+
+// Next returns the next unused recorded interaction for r, or a Miss that explains why there is none.
+func (x *Index) Next(r *cassette.Request) (*cassette.Interaction, *Miss) {
+	p, err := split(r)
+	if err != nil {
+		x.mu.Lock()
+		x.misses++
+		x.mu.Unlock()
+		return nil, &Miss{Method: r.Method, URL: r.URL, Reason: err.Error()}
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if q := x.queues[p.key()]; q != nil && q.next < len(q.entries) {
+		e := q.entries[q.next]
+		q.next++
+		e.used = true
+		return e.it, nil
+	}
+	x.misses++
+	return nil, x.explain(r, p)
+}
+
+// Stats counts what happened to the recorded interactions.
+type Stats struct {
+	Recorded int // interactions in the index
+	Replayed int // handed out at least once
+	Unused   int // never handed out
+	Misses   int // live requests with no answer
+}
+
+// Stats reports replayed, unused and missed counts.
+func (x *Index) Stats() Stats {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s := Stats{Recorded: len(x.all), Misses: x.misses}
+	for _, e := range x.all {
+		if e.used {
+			s.Replayed++
+		} else {
+			s.Unused++
+		}
+	}
+	return s
+}
+
+// Unused lists the recorded interactions never handed out, in cassette order.
+func (x *Index) Unused() []*cassette.Interaction {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var out []*cassette.Interaction
+	for _, e := range x.all {
+		if !e.used {
+			out = append(out, e.it)
+		}
+	}
+	return out
+}
+
+func mapsKeys[K comparable, V any](m map[K]V) iter.Seq[K] { return maps.Keys(m) }

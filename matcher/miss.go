@@ -1,0 +1,203 @@
+package matcher
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/azvcr/azvcr/cassette"
+)
+
+// Miss explains why a live request has no recorded answer.
+type Miss struct {
+	Method      string   `json:"method"`
+	URL         string   `json:"url"`
+	Reason      string   `json:"reason"`
+	Closest     *Closest `json:"closest,omitempty"`
+	Differences []string `json:"differences,omitempty"`
+}
+
+// Closest names the recorded interaction most like the missed request.
+type Closest struct {
+	ID     int    `json:"id"`
+	Method string `json:"method"`
+	URL    string `json:"url"`
+}
+
+// String is the one-line form used in logs and headers.
+func (m *Miss) String() string {
+	s := fmt.Sprintf("%s %s: %s", m.Method, m.URL, m.Reason)
+	if m.Closest != nil {
+		s += fmt.Sprintf("; closest recorded #%d %s %s", m.Closest.ID, m.Closest.Method, m.Closest.URL)
+	}
+	if len(m.Differences) > 0 {
+		s += "; differs in " + strings.Join(m.Differences, "; ")
+	}
+	return s
+}
+
+// Weights rank how far a recording is from a request: a different method or resource matters more
+// than a different header.
+const (
+	weightMethod = 1000
+	weightHost   = 500
+	weightPath   = 300
+	weightBody   = 20
+	weightOther  = 10
+)
+
+// explain runs only on a miss, so a scan over the recordings is affordable.
+func (x *Index) explain(r *cassette.Request, p parts) *Miss {
+	m := &Miss{Method: r.Method, URL: r.URL}
+	if len(x.all) == 0 {
+		m.Reason = "the cassette has no recorded interactions"
+		return m
+	}
+	var best *entry
+	bestScore := -1
+	var bestDiffs []string
+	for _, e := range x.all {
+		score, diffs := compare(p, e.parts)
+		better := best == nil || score < bestScore || (score == bestScore && best.used && !e.used)
+		if better {
+			best, bestScore, bestDiffs = e, score, diffs
+		}
+	}
+	m.Closest = &Closest{ID: best.it.ID, Method: best.it.Request.Method, URL: best.it.Request.URL}
+	if bestScore == 0 {
+		n := len(x.queues[p.key()].entries)
+		m.Reason = fmt.Sprintf("all %d recorded answers for this request were already used", n)
+		return m
+	}
+	m.Reason = "no recorded interaction matches this request"
+	m.Differences = bestDiffs
+	return m
+}
+
+// compare scores the distance from request a to recording b and names each difference.
+func compare(a, b parts) (int, []string) {
+	score := 0
+	var diffs []string
+	differ := func(w int, what string, av, bv string) {
+		score += w
+		diffs = append(diffs, fmt.Sprintf("%s: request %s, recorded %s", what, quoteOrAbsent(av), quoteOrAbsent(bv)))
+	}
+	if a.method != b.method {
+		differ(weightMethod, "method", a.method, b.method)
+	}
+	if a.host != b.host {
+		differ(weightHost, "host", a.host, b.host)
+	}
+	if a.path != b.path {
+		differ(weightPath, "path", a.path, b.path)
+	}
+	for _, d := range queryDiff(a.query, b.query) {
+		score += weightOther
+		diffs = append(diffs, d)
+	}
+	for _, h := range SignificantHeaders {
+		if av, bv := a.headers[h], b.headers[h]; av != bv {
+			differ(weightOther, "header "+h, av, bv)
+		}
+	}
+	if a.body != b.body {
+		score += weightBody
+		diffs = append(diffs, bodyDiff(a.body, b.body)...)
+	}
+	return score, diffs
+}
+
+func quoteOrAbsent(s string) string {
+	if s == "" {
+		return "absent"
+	}
+	return strconv.Quote(s)
+}
+
+// maxBodyDiffs keeps a miss message readable when whole documents differ.
+const maxBodyDiffs = 5
+
+// bodyDiff names the JSON paths where two canonical bodies differ, or the first differing byte
+// of non-JSON bodies.
+func bodyDiff(a, b string) []string {
+	av, aok := decodeJSON([]byte(a))
+	bv, bok := decodeJSON([]byte(b))
+	if aok && bok {
+		var out []string
+		jsonDiff("$", av, bv, &out)
+		if len(out) > maxBodyDiffs {
+			out = append(out[:maxBodyDiffs], fmt.Sprintf("body: %d more differences", len(out)-maxBodyDiffs))
+		}
+		return out
+	}
+	if a == "" || b == "" {
+		return []string{fmt.Sprintf("body: request has %d bytes, recorded %d bytes", len(a), len(b))}
+	}
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return []string{fmt.Sprintf("body: first difference at byte %d: request %s, recorded %s", i, excerpt(a, i), excerpt(b, i))}
+}
+
+func excerpt(s string, at int) string {
+	end := min(len(s), at+40)
+	return strconv.Quote(s[at:end])
+}
+
+func jsonDiff(path string, a, b any, out *[]string) {
+	switch at := a.(type) {
+	case map[string]any:
+		bt, ok := b.(map[string]any)
+		if !ok {
+			break
+		}
+		keys := map[string]bool{}
+		for k := range at {
+			keys[k] = true
+		}
+		for k := range bt {
+			keys[k] = true
+		}
+		for _, k := range slices.Sorted(mapsKeys(keys)) {
+			av, aok := at[k]
+			bv, bok := bt[k]
+			sub := path + "." + k
+			switch {
+			case !aok:
+				*out = append(*out, fmt.Sprintf("body %s: request absent, recorded %s", sub, jsonText(bv)))
+			case !bok:
+				*out = append(*out, fmt.Sprintf("body %s: request %s, recorded absent", sub, jsonText(av)))
+			default:
+				jsonDiff(sub, av, bv, out)
+			}
+		}
+		return
+	case []any:
+		bt, ok := b.([]any)
+		if !ok {
+			break
+		}
+		if len(at) != len(bt) {
+			*out = append(*out, fmt.Sprintf("body %s: request has %d elements, recorded %d", path, len(at), len(bt)))
+		}
+		for i := 0; i < min(len(at), len(bt)); i++ {
+			jsonDiff(fmt.Sprintf("%s[%d]", path, i), at[i], bt[i], out)
+		}
+		return
+	}
+	if ja, jb := jsonText(a), jsonText(b); ja != jb {
+		*out = append(*out, fmt.Sprintf("body %s: request %s, recorded %s", path, ja, jb))
+	}
+}
+
+func jsonText(v any) string {
+	var b strings.Builder
+	writeCanonical(&b, v)
+	s := b.String()
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return s
+}

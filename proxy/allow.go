@@ -1,0 +1,57 @@
+package proxy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DefaultAllowedHosts are the upstreams azvcr forwards to without being told: Cosmos DB accounts
+// (and their regional endpoints), Azure Resource Manager, Entra ID, and loopback emulators.
+var DefaultAllowedHosts = []string{"*.documents.azure.com", "management.azure.com", "login.microsoftonline.com", "localhost", "loopback"}
+
+// allowList decides which hosts azvcr may open connections to. It is what keeps azvcr from being an
+// open proxy: anything else is answered 403 without a connection.
+type allowList struct {
+	exact    map[string]bool
+	suffixes []string // ".documents.azure.com" for "*.documents.azure.com"
+	loopback bool
+}
+
+func newAllowList(patterns []string) (*allowList, error) {
+	a := &allowList{exact: map[string]bool{}}
+	for _, p := range patterns {
+		p = strings.ToLower(strings.TrimSpace(p))
+		switch {
+		case p == "":
+			continue
+		case p == "loopback":
+			a.loopback = true
+		case strings.HasPrefix(p, "*."):
+			a.suffixes = append(a.suffixes, p[1:])
+		case strings.ContainsAny(p, "*/ "):
+			return nil, fmt.Errorf("allowed host %q: want a host name, *.suffix or loopback", p)
+		default:
+			a.exact[stripPort(p)] = true
+		}
+	}
+	return a, nil
+}
+
+// allows reports whether host (with or without a port) may be contacted.
+func (a *allowList) allows(hostport string) bool {
+	host := strings.ToLower(strings.TrimSuffix(stripPort(hostport), "."))
+	if a.exact[host] {
+		return true
+	}
+	for _, s := range a.suffixes {
+		if strings.HasSuffix(host, s) && len(host) > len(s) {
+			return true
+		}
+	}
+	if a.loopback {
+		if ip := parseIP(host); ip != nil && ip.IsLoopback() {
+			return true
+		}
+	}
+	return false
+}
