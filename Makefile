@@ -1,0 +1,36 @@
+# azvcr: two commands do everything on a fresh machine: `make demo` and `make test`.
+GO      ?= go
+BIN     := bin/azvcr
+NPM_DIR := fixtures/upstream
+NPM_OK  := $(NPM_DIR)/node_modules/.package-lock.json
+
+.PHONY: all build demo test deps vet bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/azvcr
+
+# The real Cosmos-compatible upstream (and, later, the JS SDK), installed from the committed lockfile.
+deps: $(NPM_OK)
+$(NPM_OK): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
+	cd $(NPM_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Replays the shipped cassette to the real azcosmos client: no network, no credentials.
+demo: build
+	$(GO) run ./examples/demo -azvcr $(BIN) -cassette fixtures/cassettes/cosmos-e2e.yaml
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+test: deps vet build
+	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory demo > /dev/null
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./proxy ./matcher
+
+clean:
+	rm -rf bin $(NPM_DIR)/node_modules
