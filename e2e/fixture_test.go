@@ -1,0 +1,33 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/fixtures/cosmosflow"
+	"github.com/azvcr/azvcr/proxy"
+)
+
+// TestShippedCassetteReplays is what `make demo` relies on: the committed recording replays to the
+// real azcosmos client with no upstream at all, every interaction used once.
+func TestShippedCassetteReplays(t *testing.T) {
+	c, err := cassette.Load(fixtureCassette)
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint, err := cosmosflow.Endpoint(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startProxy(t, proxy.Replay, newCA(t), proxy.WithCassette(fixtureCassette))
+	res := runFlow(t, endpoint, srv)
+	checkFlowResult(t, res)
+	if s := srv.Summary(); s.Misses != 0 || s.Unused != 0 || s.Replayed != len(c.Interactions) {
+		t.Errorf("summary %s, want %d replayed", s, len(c.Interactions))
+	}
+	for _, it := range c.Interactions {
+		if v := it.Request.Headers.Get("Authorization"); v != cassette.Redacted {
+			t.Errorf("interaction %d: Authorization %q reached the file", it.ID, v)
+		}
+	}
+}
