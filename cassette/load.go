@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -44,7 +45,9 @@ func Parse(name string, data []byte) (*Cassette, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlError(name, err)
+		e := yamlError(name, err)
+		e.Line = syntaxErrorLine(data)
+		return nil, e
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -67,11 +70,11 @@ func Parse(name string, data []byte) (*Cassette, error) {
 	if err := validate(name, root, &c); err != nil {
 		return nil, err
 	}
-	if version == 1 {
-		// go-vcr v2 files carry no ids; number them in file order.
-		for i, it := range c.Interactions {
-			it.ID = i
+	for i, it := range c.Interactions {
+		if version == 1 {
+			it.ID = i // go-vcr v2 files carry no ids; number them in file order
 		}
+		it.Response.Duration = normalizeDuration(it.Response.Duration)
 	}
 	c.Version = Version
 	return &c, nil
@@ -84,7 +87,10 @@ func readVersion(name string, root *yaml.Node) (int, int, error) {
 		}
 		v := root.Content[i+1]
 		n, err := strconv.Atoi(v.Value)
-		if err != nil || v.Kind != yaml.ScalarNode {
+		if v.Kind != yaml.ScalarNode {
+			return 0, v.Line, &Error{File: name, Line: v.Line, Msg: "version must be an integer, got a " + kindName(v.Kind)}
+		}
+		if err != nil {
 			return 0, v.Line, &Error{File: name, Line: v.Line, Msg: fmt.Sprintf("version must be an integer, got %q", v.Value)}
 		}
 		return n, v.Line, nil
@@ -135,8 +141,39 @@ func interactionLines(root *yaml.Node) []int {
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.SequenceNode:
+		return "sequence"
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.AliasNode:
+		return "alias"
+	}
+	return "document"
+}
+
+// syntaxErrorLine finds the line of a YAML syntax error: the first line at which a prefix of the
+// file stops parsing. The YAML library reports the start of the enclosing block instead, or no
+// line at all for errors on line 1. Only called on the error path; a binary search keeps it to a
+// few parses even for large files.
+func syntaxErrorLine(data []byte) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	ends := make([]int, len(lines)) // byte offset where line i ends
+	off := 0
+	for i, l := range lines {
+		off += len(l)
+		ends[i] = off
+	}
+	k := sort.Search(len(lines), func(i int) bool {
+		var n yaml.Node
+		return yaml.Unmarshal(data[:ends[i]], &n) != nil
+	})
+	return min(k+1, len(lines))
+}
+
 // yamlError turns the YAML library's "yaml: line N: msg" into file:line form.
-func yamlError(name string, err error) error {
+func yamlError(name string, err error) *Error {
 	var te *yaml.TypeError
 	msgs := []string{err.Error()}
 	if errors.As(err, &te) {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -33,6 +35,18 @@ func encodeItems(items []*Interaction) ([]byte, error) {
 		return nil, nil
 	}
 	return encode(items)
+}
+
+// normalizeDuration writes durations the way go-vcr reads them: a Go duration string, "0s" when
+// unknown, and integer nanoseconds (as some version 1 files hold) converted.
+func normalizeDuration(d string) string {
+	if d == "" {
+		return "0s"
+	}
+	if n, err := strconv.ParseInt(d, 10, 64); err == nil {
+		return time.Duration(n).String()
+	}
+	return d
 }
 
 // Save writes c to path atomically: a reader sees the old file or the new one, never a mix.

@@ -78,4 +78,3 @@ func runGets(b *testing.B, client *http.Client, url string) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
-

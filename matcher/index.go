@@ -54,9 +54,6 @@ func (x *Index) add(it *cassette.Interaction, used bool) (*entry, error) {
 		x.queues[k] = q
 	}
 	q.entries = append(q.entries, e)
-	if used {
-		q.next = len(q.entries)
-	}
 	x.all = append(x.all, e)
 	return e, nil
 }
@@ -81,11 +78,15 @@ func (x *Index) Next(r *cassette.Request) (*cassette.Interaction, *Miss) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if q := x.queues[p.key()]; q != nil && q.next < len(q.entries) {
-		e := q.entries[q.next]
-		q.next++
-		e.used = true
-		return e.it, nil
+	if q := x.queues[p.key()]; q != nil {
+		for q.next < len(q.entries) {
+			e := q.entries[q.next]
+			q.next++
+			if !e.used { // entries recorded this session (AddUsed) are skipped
+				e.used = true
+				return e.it, nil
+			}
+		}
 	}
 	x.misses++
 	return nil, x.explain(r, p)

@@ -64,8 +64,9 @@ func split(r *cassette.Request) (parts, error) {
 		p.path = "/"
 	}
 	for _, h := range SignificantHeaders {
-		if vals := headerValues(r, h); len(vals) > 0 {
-			p.headers[h] = strings.Join(vals, ",")
+		// An empty value is the same as no header: SDKs send either for "none".
+		if v := strings.Join(headerValues(r, h), ","); v != "" {
+			p.headers[h] = v
 		}
 	}
 	return p, nil
@@ -166,7 +167,7 @@ func writeCanonical(b *strings.Builder, v any) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(strconv.Quote(k))
+			b.WriteString(jsonString(k))
 			b.WriteByte(':')
 			writeCanonical(b, t[k])
 		}
@@ -183,17 +184,26 @@ func writeCanonical(b *strings.Builder, v any) {
 	case json.Number:
 		b.WriteString(canonicalNumber(t))
 	case string:
-		b.WriteString(strconv.Quote(t))
+		b.WriteString(jsonString(t))
 	default: // bool, nil
 		data, _ := json.Marshal(t)
 		b.Write(data)
 	}
 }
 
+// jsonString quotes s as JSON (not Go) so canonical bodies stay valid JSON, without HTML escaping.
+func jsonString(s string) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)
+	return strings.TrimSuffix(buf.String(), "\n")
+}
+
 // canonicalNumber spells equal JSON numbers alike: 1, 1.0 and 1e0 are one value.
 func canonicalNumber(n json.Number) string {
 	f, ok := new(big.Float).SetPrec(200).SetString(string(n))
-	if !ok {
+	if !ok || f.IsInf() { // beyond big.Float's exponent range: compare as written
 		return string(n)
 	}
 	return f.Text('g', -1)

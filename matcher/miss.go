@@ -40,11 +40,12 @@ func (m *Miss) String() string {
 // Weights rank how far a recording is from a request: a different method or resource matters more
 // than a different header.
 const (
-	weightMethod = 1000
-	weightHost   = 500
-	weightPath   = 300
-	weightBody   = 20
-	weightOther  = 10
+	weightHost        = 1000
+	weightMethod      = 400
+	weightPathShape   = 300 // a different number of path segments: another kind of resource
+	weightPathSegment = 100 // each differing segment: another resource of the same kind
+	weightBody        = 20
+	weightOther       = 10
 )
 
 // explain runs only on a miss, so a scan over the recordings is affordable.
@@ -65,9 +66,8 @@ func (x *Index) explain(r *cassette.Request, p parts) *Miss {
 		}
 	}
 	m.Closest = &Closest{ID: best.it.ID, Method: best.it.Request.Method, URL: best.it.Request.URL}
-	if bestScore == 0 {
-		n := len(x.queues[p.key()].entries)
-		m.Reason = fmt.Sprintf("all %d recorded answers for this request were already used", n)
+	if q := x.queues[p.key()]; bestScore == 0 && q != nil {
+		m.Reason = fmt.Sprintf("all %d recorded answers for this request were already used", len(q.entries))
 		return m
 	}
 	m.Reason = "no recorded interaction matches this request"
@@ -90,7 +90,7 @@ func compare(a, b parts) (int, []string) {
 		differ(weightHost, "host", a.host, b.host)
 	}
 	if a.path != b.path {
-		differ(weightPath, "path", a.path, b.path)
+		differ(pathDistance(a.path, b.path), "path", a.path, b.path)
 	}
 	for _, d := range queryDiff(a.query, b.query) {
 		score += weightOther
@@ -106,6 +106,22 @@ func compare(a, b parts) (int, []string) {
 		diffs = append(diffs, bodyDiff(a.body, b.body)...)
 	}
 	return score, diffs
+}
+
+// pathDistance grades two different paths: /dbs/db/colls/c/docs/x is nearer to .../docs/y than
+// to /dbs/db.
+func pathDistance(a, b string) int {
+	as, bs := strings.Split(a, "/"), strings.Split(b, "/")
+	d := 0
+	if len(as) != len(bs) {
+		d += weightPathShape
+	}
+	for i := range min(len(as), len(bs)) {
+		if as[i] != bs[i] {
+			d += weightPathSegment
+		}
+	}
+	return max(d, weightPathSegment)
 }
 
 func quoteOrAbsent(s string) string {

@@ -21,16 +21,20 @@ func newAllowList(patterns []string) (*allowList, error) {
 	a := &allowList{exact: map[string]bool{}}
 	for _, p := range patterns {
 		p = strings.ToLower(strings.TrimSpace(p))
-		switch {
-		case p == "":
+		if p == "" {
 			continue
-		case p == "loopback":
+		}
+		if p == "loopback" {
 			a.loopback = true
-		case strings.HasPrefix(p, "*."):
-			a.suffixes = append(a.suffixes, p[1:])
-		case strings.ContainsAny(p, "*/ "):
+			continue
+		}
+		name := strings.TrimPrefix(p, "*.")
+		if name == "" || strings.ContainsAny(name, "*/ ") {
 			return nil, fmt.Errorf("allowed host %q: want a host name, *.suffix or loopback", p)
-		default:
+		}
+		if name != p {
+			a.suffixes = append(a.suffixes, "."+name)
+		} else {
 			a.exact[stripPort(p)] = true
 		}
 	}

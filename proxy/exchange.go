@@ -71,7 +71,9 @@ func readResponse(resp *http.Response, took time.Duration) (cassette.Response, e
 			h.Del("Content-Encoding")
 		}
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if !isHead(resp.Request) { // a HEAD answer's length describes the body a GET would get
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	return cassette.Response{
 		Proto:         resp.Proto,
 		ProtoMajor:    resp.ProtoMajor,
@@ -116,7 +118,12 @@ func responseFromCassette(r *http.Request, rec *cassette.Response) *http.Respons
 	if enc := strings.ToLower(h.Get("Content-Encoding")); enc == "gzip" || enc == "x-gzip" || enc == "deflate" || enc == "identity" {
 		h.Del("Content-Encoding")
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	length := int64(len(body))
+	if isHead(r) {
+		length, _ = strconv.ParseInt(h.Get("Content-Length"), 10, 64)
+		body = nil
+	}
+	h.Set("Content-Length", strconv.FormatInt(length, 10))
 	status := rec.Status
 	if status == "" || !strings.HasPrefix(status, strconv.Itoa(rec.Code)) {
 		status = fmt.Sprintf("%d %s", rec.Code, http.StatusText(rec.Code))
@@ -128,7 +135,7 @@ func responseFromCassette(r *http.Request, rec *cassette.Response) *http.Respons
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        h,
-		ContentLength: int64(len(body)),
+		ContentLength: length,
 		Body:          io.NopCloser(bytes.NewReader(body)),
 		Request:       r,
 	}
@@ -137,6 +144,8 @@ func responseFromCassette(r *http.Request, rec *cassette.Response) *http.Respons
 	}
 	return resp
 }
+
+func isHead(r *http.Request) bool { return r != nil && r.Method == http.MethodHead }
 
 func cloneRequest(r cassette.Request) cassette.Request {
 	r.Headers = r.Headers.Clone()

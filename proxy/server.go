@@ -238,7 +238,7 @@ func (s *Server) newGoproxy() *goproxy.ProxyHttpServer {
 // handleConnect intercepts every allowed CONNECT; replay allows any host, since it connects nowhere.
 func (s *Server) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
 	if s.mode.forwards() && !s.allow.allows(host) {
-		ctx.Resp = textResponse(ctx.Req, http.StatusForbidden, notAllowedMessage(host))
+		ctx.Resp = errorResponse(ctx.Req, http.StatusForbidden, notAllowedMessage(host))
 		s.log.Warn("refused CONNECT to a host not on the allow-list", "host", host)
 		return &goproxy.ConnectAction{Action: goproxy.ConnectReject}, host
 	}

@@ -1,0 +1,138 @@
+package cassette_test
+
+import (
+	"math/rand"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/azvcr/azvcr/cassette"
+)
+
+// jsonBody is compact JSON with nested objects and (BMP) unicode and no apostrophe, so the YAML
+// encoder can keep it verbatim on one line.
+const jsonBody = `{"id":"doc1","nested":{"name":"Zoë 日本語","list":[1,2,{"deep":true,"q":null}],"o":{"p":{"r":"ünïcödé"}}},"_etag":"\"0000-1\""}`
+
+// emojiJSONBody holds a character outside the Basic Multilingual Plane.
+const emojiJSONBody = `{"greeting":"hi 🚀","n":{"m":[{"k":"v"}]}}`
+
+const textBody = "line one\nline two\n\n  indented line\nlast line with trailing newline\n"
+
+var shortBinary = string([]byte{0xff, 0x00, 0x80, 'a'})
+
+// randomBinary returns n deterministic pseudo-random bytes that are not valid UTF-8.
+func randomBinary(t testing.TB, n int, seed int64) string {
+	t.Helper()
+	b := make([]byte, n)
+	rand.New(rand.NewSource(seed)).Read(b)
+	if utf8.Valid(b) {
+		t.Fatalf("precondition: %d random bytes with seed %d are valid UTF-8", n, seed)
+	}
+	return string(b)
+}
+
+// sampleInteractions covers the body kinds the format must carry byte for byte. Every field is
+// set (headers non-nil, duration non-empty) so a round trip can be compared with reflect.DeepEqual.
+func sampleInteractions(t testing.TB) []*cassette.Interaction {
+	t.Helper()
+	mk := func(method, url, reqBody string, reqHdr http.Header, code int, status, respBody string, respHdr http.Header) *cassette.Interaction {
+		return &cassette.Interaction{
+			Request: cassette.Request{
+				Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+				ContentLength: int64(len(reqBody)),
+				Host:          "acct.documents.azure.com:443",
+				Body:          reqBody,
+				Headers:       reqHdr,
+				URL:           url,
+				Method:        method,
+			},
+			Response: cassette.Response{
+				Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+				ContentLength: int64(len(respBody)),
+				Body:          respBody,
+				Headers:       respHdr,
+				Status:        status,
+				Code:          code,
+				Duration:      "1.5ms",
+			},
+		}
+	}
+	base := "https://acct.documents.azure.com:443/dbs/db1/colls/c1"
+	return []*cassette.Interaction{
+		mk("POST", base+"/docs", jsonBody,
+			http.Header{"Content-Type": {"application/json"}, "X-Ms-Documentdb-Partitionkey": {`["pk1"]`}, "X-Unicode": {"café ☕"}},
+			201, "201 Created", jsonBody,
+			http.Header{"Content-Type": {"application/json"}, "Etag": {`"0000-1"`}, "X-Ms-Request-Charge": {"6.29"}}),
+		mk("GET", base+"/docs/text?x=1&y=%20z", "",
+			http.Header{"Accept": {"text/plain", "*/*"}, "X-Empty": {""}},
+			200, "200 OK", textBody,
+			http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Set-Cookie": {"a=1", "b=2"}}),
+		mk("PUT", base+"/docs/bin", shortBinary,
+			http.Header{"Content-Type": {"application/octet-stream"}},
+			200, "200 OK", randomBinary(t, 256, 42),
+			http.Header{"Content-Type": {"application/octet-stream"}}),
+		mk("POST", base+"/docs/emoji", emojiJSONBody,
+			http.Header{"Content-Type": {"application/json"}},
+			404, "404 Not Found", emojiJSONBody,
+			http.Header{"Content-Type": {"application/json"}, "X-Ms-Substatus": {"0"}}),
+	}
+}
+
+// withIDs sets ids 0..n-1 in place and returns items.
+func withIDs(items []*cassette.Interaction) []*cassette.Interaction {
+	for i, it := range items {
+		it.ID = i
+	}
+	return items
+}
+
+func clone(it *cassette.Interaction) *cassette.Interaction {
+	c := *it
+	c.Request.Headers = it.Request.Headers.Clone()
+	c.Response.Headers = it.Response.Headers.Clone()
+	return &c
+}
+
+func mustLoad(t testing.TB, path string) *cassette.Cassette {
+	t.Helper()
+	c, err := cassette.Load(path)
+	if err != nil {
+		data, _ := os.ReadFile(path)
+		t.Fatalf("Load(%s): %v\nfile:\n%s", path, err, data)
+	}
+	return c
+}
+
+func mustRead(t testing.TB, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// sameInteractions fails unless got equals want field for field, byte for byte. The one
+// normalisation: an empty form is the same as none (the field is omitempty on disk).
+func sameInteractions(t testing.TB, got, want []*cassette.Interaction) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d interactions, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := *got[i], *want[i]
+		if len(g.Request.Form) == 0 && len(w.Request.Form) == 0 {
+			g.Request.Form, w.Request.Form = nil, nil
+		}
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("interaction %d differs:\n got %#v\nwant %#v", i, g, w)
+		}
+	}
+}
+
+func tempPath(t testing.TB, name string) string {
+	return filepath.Join(t.TempDir(), name)
+}

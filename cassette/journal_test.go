@@ -1,0 +1,277 @@
+package cassette_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/azvcr/azvcr/cassette"
+)
+
+func TestJournalDurableAfterEachAdd(t *testing.T) {
+	path := tempPath(t, "journal.yaml")
+	j, err := cassette.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if j.Path() != path {
+		t.Errorf("Path() = %q, want %q", j.Path(), path)
+	}
+
+	// A fresh journal is already a loadable, empty cassette.
+	if c := mustLoad(t, path); len(c.Interactions) != 0 {
+		t.Fatalf("fresh journal holds %d interactions", len(c.Interactions))
+	}
+
+	items := sampleInteractions(t)[:3]
+	for i, it := range items {
+		it.ID = 1000 + i // Add must overwrite whatever id the caller left
+		if err := j.Add(it); err != nil {
+			t.Fatalf("Add %d: %v", i, err)
+		}
+		if it.ID != i {
+			t.Errorf("Add %d set ID %d, want %d", i, it.ID, i)
+		}
+		if got := j.Added(); got != i+1 {
+			t.Errorf("Added() = %d after %d adds", got, i+1)
+		}
+		// Not closed: what is on disk now must already be complete.
+		c := mustLoad(t, path)
+		want := withIDs(sampleInteractions(t)[:i+1])
+		sameInteractions(t, c.Interactions, want)
+		for k, got := range c.Interactions {
+			if got.ID != k {
+				t.Errorf("after %d adds: interaction %d has id %d", i+1, k, got.ID)
+			}
+		}
+	}
+	if err := j.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := j.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	err = j.Add(clone(items[0]))
+	if err == nil {
+		t.Fatal("Add after Close succeeded")
+	}
+	if !strings.Contains(err.Error(), "closed") || !strings.Contains(err.Error(), path) {
+		t.Errorf("Add after Close error = %q, want it to name the file and say closed", err)
+	}
+	if got := len(mustLoad(t, path).Interactions); got != 3 {
+		t.Errorf("file holds %d interactions after a failed Add, want 3", got)
+	}
+	if j.Added() != 3 {
+		t.Errorf("Added() = %d, want 3", j.Added())
+	}
+}
+
+func TestCreateReplacesExistingFile(t *testing.T) {
+	path := tempPath(t, "c.yaml")
+	if err := cassette.Save(path, &cassette.Cassette{Interactions: withIDs(sampleInteractions(t))}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := cassette.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if c := mustLoad(t, path); len(c.Interactions) != 0 {
+		t.Errorf("Create kept %d old interactions", len(c.Interactions))
+	}
+	if err := j.Add(sampleInteractions(t)[1]); err != nil {
+		t.Fatal(err)
+	}
+	c := mustLoad(t, path)
+	if len(c.Interactions) != 1 || c.Interactions[0].ID != 0 {
+		t.Errorf("after Create+Add: %d interactions, first id %d", len(c.Interactions), c.Interactions[0].ID)
+	}
+}
+
+func TestOpenAppend(t *testing.T) {
+	v1 := mustRead(t, "testdata/govcr_v2.yaml")
+	cases := []struct {
+		name     string
+		existing *string // nil: no file
+		// existing file written by Save with these ids
+		savedIDs []int
+		wantPrev int // interactions returned and kept
+		wantNext int // id the next Add gets
+	}{
+		{name: "missing file is created", wantPrev: 0, wantNext: 0},
+		{name: "empty azvcr file", savedIDs: []int{}, wantPrev: 0, wantNext: 0},
+		{name: "continues ids", savedIDs: []int{0, 1, 2}, wantPrev: 3, wantNext: 3},
+		{name: "continues after highest id", savedIDs: []int{4, 9, 2}, wantPrev: 3, wantNext: 10},
+		{name: "version 1 file", existing: &v1, wantPrev: 3, wantNext: 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := tempPath(t, "c.yaml")
+			var prevWant []*cassette.Interaction
+			switch {
+			case tc.existing != nil:
+				if err := os.WriteFile(path, []byte(*tc.existing), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				prevWant = mustLoad(t, path).Interactions
+			case tc.savedIDs != nil:
+				for i, id := range tc.savedIDs {
+					it := sampleInteractions(t)[i]
+					it.ID = id
+					prevWant = append(prevWant, it)
+				}
+				if err := cassette.Save(path, &cassette.Cassette{Interactions: prevWant}); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			j, prev, err := cassette.OpenAppend(path)
+			if err != nil {
+				t.Fatalf("OpenAppend: %v", err)
+			}
+			defer j.Close()
+			if prev == nil {
+				t.Fatal("OpenAppend returned a nil cassette")
+			}
+			if prev.Version != cassette.Version {
+				t.Errorf("returned Version = %d", prev.Version)
+			}
+			if len(prev.Interactions) != tc.wantPrev {
+				t.Fatalf("returned %d interactions, want %d", len(prev.Interactions), tc.wantPrev)
+			}
+			if prevWant != nil {
+				sameInteractions(t, prev.Interactions, prevWant)
+			}
+
+			text := mustRead(t, path)
+			if !strings.HasPrefix(text, "version: 2\ninteractions:\n") {
+				t.Errorf("file not in azvcr's layout after OpenAppend:\n%s", text)
+			}
+
+			add := sampleInteractions(t)[3]
+			if err := j.Add(add); err != nil {
+				t.Fatalf("Add: %v", err)
+			}
+			if add.ID != tc.wantNext {
+				t.Errorf("Add assigned id %d, want %d", add.ID, tc.wantNext)
+			}
+			if err := j.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			c := mustLoad(t, path)
+			if len(c.Interactions) != tc.wantPrev+1 {
+				t.Fatalf("file holds %d interactions, want %d", len(c.Interactions), tc.wantPrev+1)
+			}
+			sameInteractions(t, c.Interactions[:tc.wantPrev], prev.Interactions)
+			last := c.Interactions[tc.wantPrev]
+			if last.ID != tc.wantNext || last.Response.Body != emojiJSONBody {
+				t.Errorf("appended interaction: id %d body %q", last.ID, last.Response.Body)
+			}
+		})
+	}
+}
+
+func TestOpenAppendVersion1Rewrite(t *testing.T) {
+	path := tempPath(t, "old.yaml")
+	orig := mustRead(t, "testdata/govcr_v2.yaml")
+	if err := os.WriteFile(path, []byte(orig), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j, prev, err := cassette.OpenAppend(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	text := mustRead(t, path)
+	if strings.Contains(text, "version: 1") || !strings.HasPrefix(text, "version: 2\n") {
+		t.Fatalf("version 1 file was not rewritten as version 2:\n%s", text)
+	}
+	for i, it := range prev.Interactions {
+		if it.ID != i {
+			t.Errorf("interaction %d has id %d", i, it.ID)
+		}
+		if !strings.Contains(text, fmt.Sprintf("- id: %d\n", i)) {
+			t.Errorf("rewritten file lacks id %d", i)
+		}
+	}
+	c := mustLoad(t, path)
+	sameInteractions(t, c.Interactions, prev.Interactions)
+	if c.Interactions[2].Response.Body != shortBinary {
+		t.Errorf("binary body after rewrite = %q", c.Interactions[2].Response.Body)
+	}
+}
+
+func TestOpenAppendMalformedLeavesFileAlone(t *testing.T) {
+	path := tempPath(t, "bad.yaml")
+	bad := "version: 2\ninteractions:\n- id: 0\n  response:\n    code: abc\n"
+	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	j, _, err := cassette.OpenAppend(path)
+	if err == nil {
+		j.Close()
+		t.Fatal("OpenAppend on a malformed file succeeded")
+	}
+	var ce *cassette.Error
+	if !errors.As(err, &ce) || ce.File != path || ce.Line != 5 {
+		t.Errorf("error = %v (%#v), want a *cassette.Error at %s:5", err, ce, path)
+	}
+	if got := mustRead(t, path); got != bad {
+		t.Errorf("malformed file was modified:\n%s", got)
+	}
+}
+
+func TestJournalConcurrentAdds(t *testing.T) {
+	path := tempPath(t, "c.yaml")
+	j, err := cassette.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 6, 5
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	samples := sampleInteractions(t)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range each {
+				it := clone(samples[(w+k)%len(samples)])
+				it.Request.URL = fmt.Sprintf("https://h.example/w%d/k%d", w, k)
+				if err := j.Add(it); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if j.Added() != workers*each {
+		t.Errorf("Added() = %d", j.Added())
+	}
+	c := mustLoad(t, path)
+	if len(c.Interactions) != workers*each {
+		t.Fatalf("file holds %d interactions, want %d", len(c.Interactions), workers*each)
+	}
+	urls := map[string]bool{}
+	for i, it := range c.Interactions {
+		if it.ID != i {
+			t.Errorf("interaction %d in file order has id %d", i, it.ID)
+		}
+		urls[it.Request.URL] = true
+	}
+	if len(urls) != workers*each {
+		t.Errorf("%d distinct URLs, want %d", len(urls), workers*each)
+	}
+}

@@ -1,0 +1,76 @@
+package proxy
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// HEAD answers keep the length a GET would get, recorded and replayed.
+func TestHeadKeepsContentLength(t *testing.T) {
+	up := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1234")
+		if r.Method != http.MethodHead {
+			w.Write(make([]byte, 1234))
+		}
+	}))
+	defer up.Close()
+	cas := filepath.Join(t.TempDir(), "head.yaml")
+	rec := startServer(t, Record, WithCassette(cas), WithUpstreamInsecure())
+	check := func(s *Server, what string) {
+		resp, err := proxiedClient(t, s).Head(up.URL + "/blob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.ContentLength != 1234 {
+			t.Errorf("%s: HEAD Content-Length %d, want 1234", what, resp.ContentLength)
+		}
+	}
+	check(rec, "record")
+	rec.Close()
+	if got := loadCassette(t, cas).Interactions[0].Response.Headers.Get("Content-Length"); got != "1234" {
+		t.Errorf("recorded HEAD Content-Length %q", got)
+	}
+	check(startServer(t, Replay, WithCassette(cas)), "replay")
+}
+
+// An empty significant header is the same as none, and never takes the proxy down.
+func TestEmptySignificantHeaderReplays(t *testing.T) {
+	path, base := writeCassette(t, 1)
+	s := startServer(t, Replay, WithCassette(path))
+	c := proxiedClient(t, s)
+	r := do(t, c, "GET", base+"/items/0", "", "X-Ms-Continuation", "")
+	if r.code != http.StatusOK {
+		t.Fatalf("empty continuation header: %d %s", r.code, r.body)
+	}
+	r = do(t, c, "GET", base+"/items/0", "", "X-Ms-Continuation", "")
+	if r.code != MissStatus || !strings.Contains(r.body, "already used") {
+		t.Fatalf("second request: %d %s", r.code, r.body)
+	}
+	if r = do(t, c, "GET", base+"/items/0", ""); r.code != MissStatus {
+		t.Fatalf("proxy no longer answering after an empty header: %d", r.code)
+	}
+}
+
+func TestRefusedConnectCarriesErrorHeader(t *testing.T) {
+	s := startServer(t, Record, WithCassette(filepath.Join(t.TempDir(), "c.yaml")))
+	conn, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: "CONNECT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Header.Get(ErrorHeader), "example.com is not an allowed upstream") {
+		t.Errorf("CONNECT refusal %d, %s header %q", resp.StatusCode, ErrorHeader, resp.Header.Get(ErrorHeader))
+	}
+}
