@@ -1,7 +1,9 @@
 package matcher
 
 import (
+	"fmt"
 	"iter"
+	"strings"
 	"maps"
 	"sync"
 
@@ -13,10 +15,76 @@ import (
 // answers in recorded order however other requests interleave. Lookup is one map access: the cost
 // per request does not grow with the cassette.
 type Index struct {
-	mu     sync.Mutex
-	queues map[string]*queue
-	all    []*entry // in cassette order, for summaries and miss diagnostics
-	misses int
+	mu       sync.Mutex
+	queues   map[string]*queue
+	all      []*entry // in cassette order, for summaries and miss diagnostics
+	misses   int
+	repeated int
+	repeat   Repeat
+	issued   map[string]*entry // continuation token -> the recording whose response issued it
+	carried  map[string]bool   // continuation tokens that recorded requests carry
+}
+
+// Repeat says which requests may get their last recorded answer again once all are used.
+type Repeat int
+
+const (
+	// RepeatMetadata repeats idempotent metadata reads: the account read (GET /), database and
+	// container reads, and partition-key-range reads with the same headers. SDKs repeat those on
+	// their own schedule (caches, refreshes, several clients), so their count varies run to run.
+	RepeatMetadata Repeat = iota
+	// RepeatNone serves every recording exactly once.
+	RepeatNone
+	// RepeatAll repeats the last answer for any request.
+	RepeatAll
+)
+
+// ParseRepeat reads "metadata", "none" or "all".
+func ParseRepeat(s string) (Repeat, error) {
+	switch s {
+	case "metadata":
+		return RepeatMetadata, nil
+	case "none":
+		return RepeatNone, nil
+	case "all":
+		return RepeatAll, nil
+	}
+	return 0, fmt.Errorf("unknown repeat policy %q (want metadata, none or all)", s)
+}
+
+// Option configures an Index.
+type Option func(*Index)
+
+// WithRepeat sets the repeat policy; the default is RepeatMetadata.
+func WithRepeat(r Repeat) Option { return func(x *Index) { x.repeat = r } }
+
+func (x *Index) repeats(p parts) bool {
+	switch x.repeat {
+	case RepeatAll:
+		return true
+	case RepeatMetadata:
+		return isMetadataRead(p)
+	}
+	return false
+}
+
+// isMetadataRead: GET of the account, a database, a container, or a container's pk ranges.
+func isMetadataRead(p parts) bool {
+	if p.method != "GET" {
+		return false
+	}
+	segs := strings.Split(strings.Trim(p.path, "/"), "/")
+	switch {
+	case p.path == "/":
+		return true
+	case len(segs) == 2 && segs[0] == "dbs":
+		return true
+	case len(segs) == 4 && segs[0] == "dbs" && segs[2] == "colls":
+		return true
+	case len(segs) == 5 && segs[0] == "dbs" && segs[2] == "colls" && segs[4] == "pkranges":
+		return true
+	}
+	return false
 }
 
 type entry struct {
@@ -31,8 +99,11 @@ type queue struct {
 }
 
 // New indexes interactions. A recorded request that cannot be keyed is an error naming its id.
-func New(interactions []*cassette.Interaction) (*Index, error) {
-	x := &Index{queues: map[string]*queue{}}
+func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
+	x := &Index{queues: map[string]*queue{}, issued: map[string]*entry{}, carried: map[string]bool{}}
+	for _, o := range opts {
+		o(x)
+	}
 	for _, it := range interactions {
 		if _, err := x.add(it, false); err != nil {
 			return nil, err
@@ -55,6 +126,12 @@ func (x *Index) add(it *cassette.Interaction, used bool) (*entry, error) {
 	}
 	q.entries = append(q.entries, e)
 	x.all = append(x.all, e)
+	if tok := p.headers[continuationHeader]; tok != "" {
+		x.carried[tok] = true
+	}
+	if tok := responseContinuation(it); tok != "" && x.issued[tok] == nil {
+		x.issued[tok] = e
+	}
 	return e, nil
 }
 
@@ -87,6 +164,10 @@ func (x *Index) Next(r *cassette.Request) (*cassette.Interaction, *Miss) {
 				return e.it, nil
 			}
 		}
+		if len(q.entries) > 0 && x.repeats(p) {
+			x.repeated++
+			return q.entries[len(q.entries)-1].it, nil
+		}
 	}
 	x.misses++
 	return nil, x.explain(r, p)
@@ -98,13 +179,14 @@ type Stats struct {
 	Replayed int // handed out at least once
 	Unused   int // never handed out
 	Misses   int // live requests with no answer
+	Repeated int // answers given again under the repeat policy
 }
 
 // Stats reports replayed, unused and missed counts.
 func (x *Index) Stats() Stats {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	s := Stats{Recorded: len(x.all), Misses: x.misses}
+	s := Stats{Recorded: len(x.all), Misses: x.misses, Repeated: x.repeated}
 	for _, e := range x.all {
 		if e.used {
 			s.Replayed++

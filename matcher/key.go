@@ -43,7 +43,8 @@ type parts struct {
 	host    string // scheme://host[:port], lower case, default port dropped
 	path    string
 	query   url.Values
-	body    string // canonical form
+	body    string       // canonical form
+	sql     *cosmosQuery // set for Cosmos SQL query bodies
 	headers map[string]string
 }
 
@@ -57,8 +58,15 @@ func split(r *cassette.Request) (parts, error) {
 		host:    canonicalHost(u),
 		path:    u.EscapedPath(),
 		query:   u.Query(),
-		body:    canonicalBody([]byte(r.Body)),
 		headers: map[string]string{},
+	}
+	if isQueryBody(r) {
+		p.sql, _ = parseCosmosQuery([]byte(r.Body))
+	}
+	if p.sql != nil {
+		p.body = p.sql.canonical()
+	} else {
+		p.body = canonicalBody([]byte(r.Body))
 	}
 	if p.path == "" {
 		p.path = "/"
@@ -70,6 +78,16 @@ func split(r *cassette.Request) (parts, error) {
 		}
 	}
 	return p, nil
+}
+
+// isQueryBody: Cosmos SQL queries are posted as application/query+json.
+func isQueryBody(r *cassette.Request) bool {
+	for _, ct := range headerValues(r, "Content-Type") {
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "application/query+json") {
+			return true
+		}
+	}
+	return false
 }
 
 func headerValues(r *cassette.Request, name string) []string {

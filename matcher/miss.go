@@ -72,7 +72,62 @@ func (x *Index) explain(r *cassette.Request, p parts) *Miss {
 	}
 	m.Reason = "no recorded interaction matches this request"
 	m.Differences = bestDiffs
+	if why := x.explainContinuation(p); why != "" {
+		m.Reason = why
+	}
 	return m
+}
+
+const continuationHeader = "X-Ms-Continuation"
+
+// responseContinuation is the continuation token a recorded response issued, if any.
+func responseContinuation(it *cassette.Interaction) string {
+	for k, v := range it.Response.Headers {
+		if strings.EqualFold(k, continuationHeader) && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+// explainContinuation names what is wrong with a paged request's continuation token: one no
+// recorded response issued, or a page past the end of what was recorded.
+func (x *Index) explainContinuation(p parts) string {
+	tok := p.headers[continuationHeader]
+	if tok == "" {
+		return ""
+	}
+	issuer := x.issued[tok]
+	if issuer == nil {
+		return fmt.Sprintf("continuation token %s was not issued by any recorded response", shortToken(tok))
+	}
+	if x.carried[tok] {
+		return "" // a recorded request carries this token; the differences say what else differs
+	}
+	pages := x.pageOf(issuer)
+	return fmt.Sprintf("page %d of this query was requested, but the recorded chain has %d: recording #%d (page %d) issued this continuation token and page %d was never recorded",
+		pages+1, pages, issuer.it.ID, pages, pages+1)
+}
+
+// pageOf counts the pages of the chain that ends with e, following continuation tokens back.
+func (x *Index) pageOf(e *entry) int {
+	n := 1
+	for seen := 0; seen < len(x.all); seen++ {
+		prev := x.issued[e.parts.headers[continuationHeader]]
+		if prev == nil || prev == e {
+			break
+		}
+		e = prev
+		n++
+	}
+	return n
+}
+
+func shortToken(tok string) string {
+	if len(tok) > 60 {
+		return strconv.Quote(tok[:57] + "...")
+	}
+	return strconv.Quote(tok)
 }
 
 // compare scores the distance from request a to recording b and names each difference.
@@ -103,7 +158,11 @@ func compare(a, b parts) (int, []string) {
 	}
 	if a.body != b.body {
 		score += weightBody
-		diffs = append(diffs, bodyDiff(a.body, b.body)...)
+		if a.sql != nil && b.sql != nil {
+			diffs = append(diffs, a.sql.diff(b.sql)...)
+		} else {
+			diffs = append(diffs, bodyDiff(a.body, b.body)...)
+		}
 	}
 	return score, diffs
 }

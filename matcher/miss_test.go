@@ -40,6 +40,7 @@ func TestMissDiagnostics(t *testing.T) {
 		live     *cassette.Request
 		diffs    []string // exact Differences
 		mentions []string // substrings of String()
+		reason   string   // when not the generic one
 	}{
 		{
 			name:     "query parameter value",
@@ -85,6 +86,7 @@ func TestMissDiagnostics(t *testing.T) {
 			live:     req("GET", acct+"/dbs/d/colls/c/docs", "", "x-ms-continuation", "tok2"),
 			diffs:    []string{`header X-Ms-Continuation: request "tok2", recorded "tok1"`},
 			mentions: []string{"X-Ms-Continuation", "tok1", "tok2"},
+			reason:   `continuation token "tok2" was not issued by any recorded response`,
 		},
 		{
 			name:     "header absent in request",
@@ -127,8 +129,12 @@ func TestMissDiagnostics(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			x := mustIndex(t, interaction(42, tc.recorded, "ok"))
 			miss := mustMiss(t, x, tc.live)
-			if miss.Reason != "no recorded interaction matches this request" {
-				t.Errorf("reason = %q", miss.Reason)
+			wantReason := "no recorded interaction matches this request"
+			if tc.reason != "" {
+				wantReason = tc.reason
+			}
+			if miss.Reason != wantReason {
+				t.Errorf("reason = %q, want %q", miss.Reason, wantReason)
 			}
 			if miss.Closest == nil || miss.Closest.ID != 42 || miss.Closest.URL != tc.recorded.URL || miss.Closest.Method != tc.recorded.Method {
 				t.Errorf("closest = %+v, want #42 %s %s", miss.Closest, tc.recorded.Method, tc.recorded.URL)
