@@ -3,8 +3,8 @@ package matcher
 import (
 	"fmt"
 	"iter"
-	"strings"
 	"maps"
+	"strings"
 	"sync"
 
 	"github.com/azvcr/azvcr/cassette"

@@ -8,7 +8,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
+	"net/http"
 	"net/url"
 	"slices"
 	"sort"
@@ -35,6 +37,14 @@ var SignificantHeaders = []string{
 	"X-Ms-Offer-Throughput",
 	"X-Ms-Cosmos-Offer-Autopilot-Settings",
 	"X-Ms-Consistency-Level",
+}
+
+var significant = map[string]bool{}
+
+func init() {
+	for _, h := range SignificantHeaders {
+		significant[http.CanonicalHeaderKey(h)] = true
+	}
 }
 
 // parts is a request reduced to what identifies it.
@@ -71,10 +81,13 @@ func split(r *cassette.Request) (parts, error) {
 	if p.path == "" {
 		p.path = "/"
 	}
-	for _, h := range SignificantHeaders {
-		// An empty value is the same as no header: SDKs send either for "none".
-		if v := strings.Join(headerValues(r, h), ","); v != "" {
-			p.headers[h] = v
+	for name, vals := range r.Headers {
+		// Recorded files may spell names in any case. An empty value is the same as no header:
+		// SDKs send either for "none".
+		if h := http.CanonicalHeaderKey(name); significant[h] {
+			if v := strings.Join(vals, ","); v != "" {
+				p.headers[h] = v
+			}
 		}
 	}
 	return p, nil
@@ -211,6 +224,13 @@ func writeCanonical(b *strings.Builder, v any) {
 
 // jsonString quotes s as JSON (not Go) so canonical bodies stay valid JSON, without HTML escaping.
 func jsonString(s string) string {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		plain = s[i] >= 0x20 && s[i] != '"' && s[i] != '\\'
+	}
+	if plain {
+		return `"` + s + `"`
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -218,13 +238,61 @@ func jsonString(s string) string {
 	return strings.TrimSuffix(buf.String(), "\n")
 }
 
-// canonicalNumber spells equal JSON numbers alike: 1, 1.0 and 1e0 are one value.
+// canonicalNumber spells equal JSON numbers alike: 1, 1.0, 1e0 and 1E+0 are one value. Integer
+// literals are kept exact, others go through float64, and only values beyond float64's range
+// need arbitrary precision.
 func canonicalNumber(n json.Number) string {
-	f, ok := new(big.Float).SetPrec(200).SetString(string(n))
+	s := string(n)
+	if isIntLiteral(s) {
+		if s == "-0" {
+			return "0"
+		}
+		return s
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && significantDigits(s) <= 15 { // exact in float64
+		if f == math.Trunc(f) && math.Abs(f) < 1e21 {
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		}
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	f, ok := new(big.Float).SetPrec(200).SetString(s)
 	if !ok || f.IsInf() { // beyond big.Float's exponent range: compare as written
-		return string(n)
+		return s
+	}
+	if f.IsInt() && f.MantExp(nil) < 400 { // integral and below ~1e120: spelled out like an integer literal
+		return f.Text('f', 0)
 	}
 	return f.Text('g', -1)
+}
+
+// significantDigits counts the mantissa digits of a JSON number, leading zeros aside.
+func significantDigits(s string) int {
+	n, leading := 0, true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == 'e' || c == 'E' {
+			break
+		}
+		if c < '0' || c > '9' || (leading && c == '0') {
+			continue
+		}
+		leading = false
+		n++
+	}
+	return n
+}
+
+func isIntLiteral(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || (len(s) > 1 && s[0] == '0') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // queryDiff lists query parameters that differ, sorted by name.

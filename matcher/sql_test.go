@@ -5,8 +5,6 @@ import (
 	"testing"
 )
 
-
-
 // TestQueryBodyEquivalence: pairs of Cosmos query bodies that must and must not match.
 func TestQueryBodyEquivalence(t *testing.T) {
 	tests := []struct {

@@ -36,6 +36,12 @@ func (s *Server) handle(r *http.Request, _ *goproxy.ProxyCtx) (*http.Request, *h
 	}
 	live := requestFromHTTP(r, body)
 
+	if s.sigs != nil {
+		if deny := s.sigs.check(r); deny != nil {
+			s.log.Warn("signature does not match the playback key", "method", r.Method, "url", live.URL)
+			return r, deny
+		}
+	}
 	if s.mode.replays() {
 		probe := cloneRequest(live)
 		s.redactor.Request(&probe)

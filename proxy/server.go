@@ -58,6 +58,8 @@ type config struct {
 	logger       *slog.Logger
 	redactor     cassette.Redactor
 	upstreamTrip http.RoundTripper
+	repeat       matcher.Repeat
+	verifyKey    string // base64 master key; "" when signatures are not checked
 }
 
 // Option configures a Server.
@@ -92,6 +94,22 @@ func WithRedactor(r cassette.Redactor) Option {
 	return func(c *config) error { c.redactor = r; return nil }
 }
 
+// WithRepeat sets which requests may get their last recorded answer again once all are used
+// (default matcher.RepeatMetadata).
+func WithRepeat(r matcher.Repeat) Option { return func(c *config) error { c.repeat = r; return nil } }
+
+// WithSignatureCheck makes replay verify Cosmos DB master-key signatures against keyBase64 (for
+// example EmulatorKey) and answer 401, as Cosmos DB does, when one does not match.
+func WithSignatureCheck(keyBase64 string) Option {
+	return func(c *config) error {
+		if _, err := newSignatureChecker(keyBase64); err != nil {
+			return err
+		}
+		c.verifyKey = keyBase64
+		return nil
+	}
+}
+
 // WithUpstreamTransport replaces the transport used to reach upstreams (tests count dials with it).
 func WithUpstreamTransport(rt http.RoundTripper) Option {
 	return func(c *config) error { c.upstreamTrip = rt; return nil }
@@ -100,6 +118,7 @@ func WithUpstreamTransport(rt http.RoundTripper) Option {
 // Server is one azvcr proxy.
 type Server struct {
 	mode     Mode
+	cfg      *config
 	cassette string
 	ca       *CA
 	certs    *leafCache
@@ -108,6 +127,7 @@ type Server struct {
 	upstream http.RoundTripper
 	log      *slog.Logger
 	index    *matcher.Index    // replay and auto
+	sigs     *signatureChecker // nil unless signatures are checked
 	journal  *cassette.Journal // record and auto
 	gp       *goproxy.ProxyHttpServer
 	http     *http.Server
@@ -135,7 +155,7 @@ func New(mode Mode, opts ...Option) (*Server, error) {
 	if mode != Passthrough && cfg.cassette == "" {
 		return nil, fmt.Errorf("%s mode needs a cassette file", mode)
 	}
-	s := &Server{mode: mode, cassette: cfg.cassette, redactor: cfg.redactor, log: cfg.logger, started: time.Now()}
+	s := &Server{mode: mode, cassette: cfg.cassette, redactor: cfg.redactor, log: cfg.logger, started: time.Now(), cfg: cfg}
 	var err error
 	if s.allow, err = newAllowList(append(append([]string{}, DefaultAllowedHosts...), cfg.allowed...)); err != nil {
 		return nil, err
@@ -159,6 +179,9 @@ func New(mode Mode, opts ...Option) (*Server, error) {
 			}
 		}
 	}
+	if cfg.verifyKey != "" && mode.replays() {
+		s.sigs, _ = newSignatureChecker(cfg.verifyKey) // validated by the option
+	}
 	if err := s.openCassette(); err != nil {
 		return nil, err
 	}
@@ -181,7 +204,7 @@ func (s *Server) openCassette() error {
 		return err
 	}
 	if s.mode.replays() {
-		if s.index, err = matcher.New(existing.Interactions); err != nil {
+		if s.index, err = matcher.New(existing.Interactions, matcher.WithRepeat(s.cfg.repeat)); err != nil {
 			return fmt.Errorf("%s: %w", s.cassette, err)
 		}
 	}
@@ -326,6 +349,7 @@ type Summary struct {
 	Replayed  int // recorded interactions answered
 	Unused    int // recorded interactions never asked for
 	Misses    int // requests with no recording (replay) — recorded instead in auto mode
+	Repeated  int // answers given again under the repeat policy
 	Recorded  int // interactions appended to the cassette
 	Forwarded int // requests sent upstream
 }
@@ -335,7 +359,7 @@ func (s *Server) Summary() Summary {
 	sum := Summary{Mode: s.mode, Forwarded: int(s.forwarded.Load())}
 	if s.index != nil {
 		st := s.index.Stats()
-		sum.Replayed, sum.Unused, sum.Misses = st.Replayed, st.Unused, st.Misses
+		sum.Replayed, sum.Unused, sum.Misses, sum.Repeated = st.Replayed, st.Unused, st.Misses, st.Repeated
 		if s.mode == Auto {
 			sum.Replayed -= s.journal.Added() // recorded ones are indexed as used
 		}
@@ -355,7 +379,11 @@ func (s Summary) String() string {
 	case Auto:
 		return fmt.Sprintf("%d replayed, %d recorded, %d unused", s.Replayed, s.Recorded, s.Unused)
 	}
-	return fmt.Sprintf("%d replayed, %d unused, %d misses", s.Replayed, s.Unused, s.Misses)
+	out := fmt.Sprintf("%d replayed, %d unused, %d misses", s.Replayed, s.Unused, s.Misses)
+	if s.Repeated > 0 {
+		out += fmt.Sprintf(" (%d metadata answers repeated)", s.Repeated)
+	}
+	return out
 }
 
 // Unused lists recorded interactions that were never replayed (replay and auto modes).

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/azvcr/azvcr/matcher"
 	"github.com/azvcr/azvcr/proxy"
 )
 
@@ -53,7 +54,13 @@ Proxy flags (record, replay, auto, passthrough):
                          login.microsoftonline.com, localhost and loopback addresses
   --upstream-ca FILE     trust the PEM certificates in FILE for upstream TLS; repeatable
   --upstream-insecure    do not verify upstream certificates (local emulators only)
+  --verify-signatures    replay/auto: recompute each Cosmos master-key signature with the playback
+                         key and answer 401, as Cosmos DB does, when it does not match
+  --playback-key KEY     the key for --verify-signatures (default: the public Cosmos emulator key)
   --fail-on-miss         replay/auto: exit 3 if any request had no recording
+  --repeat POLICY        which requests get their last answer again once all recordings are used:
+                         metadata (default: account, database, container and pk-range reads),
+                         none, or all
   -v, --verbose          log every request
 
 On start azvcr prints the environment a client needs (HTTPS_PROXY and the CA certificate path,
@@ -180,6 +187,9 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&upstreamCAs, "upstream-ca", "extra upstream CA file")
 	insecure := fs.Bool("upstream-insecure", false, "skip upstream certificate verification")
 	failOnMiss := fs.Bool("fail-on-miss", false, "exit 3 on any miss")
+	repeat := fs.String("repeat", "metadata", "which answers may repeat once used: metadata, none, all")
+	verify := fs.Bool("verify-signatures", false, "check Cosmos master-key signatures in replay")
+	playbackKey := fs.String("playback-key", proxy.EmulatorKey, "key for --verify-signatures")
 	verbose := fs.Bool("verbose", false, "log every request")
 	fs.BoolVar(verbose, "v", false, "log every request")
 	if err := fs.Parse(args); err != nil {
@@ -191,6 +201,11 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 	}
 	if mode != proxy.Passthrough && *cassettePath == "" {
 		fmt.Fprintf(stderr, "azvcr %s: --cassette FILE is required\n", mode)
+		return exitUsage
+	}
+	repeatPolicy, err := matcher.ParseRepeat(*repeat)
+	if err != nil {
+		fmt.Fprintf(stderr, "azvcr %s: --repeat: %v\n", mode, err)
 		return exitUsage
 	}
 	start := time.Now()
@@ -213,7 +228,7 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 	if created {
 		fmt.Fprintf(stderr, "azvcr: created a CA in %s; clients must trust %s\n", dir, ca.CertPath)
 	}
-	opts := []proxy.Option{proxy.WithCA(ca), proxy.WithLogger(logger), proxy.WithAllowedHosts(allow...)}
+	opts := []proxy.Option{proxy.WithCA(ca), proxy.WithLogger(logger), proxy.WithAllowedHosts(allow...), proxy.WithRepeat(repeatPolicy)}
 	if *cassettePath != "" {
 		opts = append(opts, proxy.WithCassette(*cassettePath))
 	}
@@ -222,6 +237,9 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 	}
 	if *insecure {
 		opts = append(opts, proxy.WithUpstreamInsecure())
+	}
+	if *verify {
+		opts = append(opts, proxy.WithSignatureCheck(*playbackKey))
 	}
 	srv, err := proxy.New(mode, opts...)
 	if err != nil {
