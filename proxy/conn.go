@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // connTracker remembers every accepted connection so Close can end intercepted ones, which
@@ -76,11 +77,16 @@ func (c *trackedConn) Close() error {
 
 // goproxyLog routes goproxy's printf logging into slog; a failed client handshake usually means
 // the client does not trust azvcr's CA, so that one is a warning with a hint.
-type goproxyLog struct{ log *slog.Logger }
+// Handshakes cut short by azvcr's own shutdown are not the client's fault and stay at debug level.
+type goproxyLog struct {
+	log     *slog.Logger
+	closing *atomic.Bool
+}
 
 func (g goproxyLog) Printf(format string, v ...any) {
 	msg := strings.TrimSpace(fmt.Sprintf(format, v...))
-	if strings.Contains(msg, "Cannot handshake client") {
+	ownClose := g.closing.Load() || strings.Contains(msg, "use of closed network connection")
+	if strings.Contains(msg, "Cannot handshake client") && !ownClose {
 		g.log.Warn("TLS handshake with a client failed; does it trust azvcr's CA? (azvcr ca path)", "detail", msg)
 		return
 	}

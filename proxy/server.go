@@ -135,6 +135,7 @@ type Server struct {
 	conns    connTracker
 
 	forwarded atomic.Int64
+	closing   atomic.Bool
 	started   time.Time
 	closeOnce sync.Once
 	closeErr  error
@@ -246,7 +247,7 @@ func upstreamTransport(caFiles []string, insecure bool) (*http.Transport, error)
 
 func (s *Server) newGoproxy() *goproxy.ProxyHttpServer {
 	gp := goproxy.NewProxyHttpServer()
-	gp.Logger = goproxyLog{s.log}
+	gp.Logger = goproxyLog{log: s.log, closing: &s.closing}
 	gp.Tr = &http.Transport{Proxy: nil, DialContext: refuseDial} // every request is answered by s.handle
 	gp.ConnectDial = nil
 	gp.ConnectDialWithReq = func(*http.Request, string, string) (net.Conn, error) {
@@ -330,6 +331,7 @@ func (s *Server) Mode() Mode { return s.mode }
 // completed is already on disk.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.closing.Store(true)
 		if s.http != nil {
 			s.closeErr = s.http.Close()
 		}
