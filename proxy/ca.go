@@ -170,6 +170,11 @@ func (ca *CA) mintLeaf(host string, key *ecdsa.PrivateKey) (*tls.Certificate, er
 	}
 	if ip := parseIP(host); ip != nil {
 		tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		if ip.IsLoopback() {
+			// Some proxy agents (Node's https-proxy-agent) verify a tunnel to a loopback IP against
+			// the name "localhost"; naming it too keeps them working unmodified.
+			tmpl.DNSNames = append(tmpl.DNSNames, "localhost")
+		}
 	} else {
 		tmpl.DNSNames = append(tmpl.DNSNames, host)
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -82,7 +83,7 @@ func TestLeafVerifies(t *testing.T) {
 		{host: "acct.documents.azure.com", verifyAs: "acct.documents.azure.com", wantDNS: []string{"acct.documents.azure.com"}, wrong: "evil.documents.azure.com"},
 		{host: "localhost", verifyAs: "localhost", wantDNS: []string{"localhost"}, wrong: "127.0.0.1"},
 		{host: "127.0.0.1", verifyAs: "127.0.0.1", wantIP: net.ParseIP("127.0.0.1"), wrong: "127.0.0.2"},
-		{host: "::1", verifyAs: "::1", wantIP: net.ParseIP("::1"), wrong: "localhost"},
+		{host: "::1", verifyAs: "::1", wantIP: net.ParseIP("::1"), wrong: "127.0.0.1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.host, func(t *testing.T) {
@@ -109,8 +110,9 @@ func TestLeafVerifies(t *testing.T) {
 				t.Errorf("leaf for %s also verifies as %s", tc.host, tc.wrong)
 			}
 			if tc.wantIP != nil {
-				if len(leaf.IPAddresses) != 1 || !leaf.IPAddresses[0].Equal(tc.wantIP) || len(leaf.DNSNames) != 0 {
-					t.Errorf("SANs = DNS %v IP %v, want IP %v only", leaf.DNSNames, leaf.IPAddresses, tc.wantIP)
+				// Loopback IP leaves also name localhost (see TestLoopbackLeafAlsoNamesLocalhost).
+				if len(leaf.IPAddresses) != 1 || !leaf.IPAddresses[0].Equal(tc.wantIP) || !slices.Equal(leaf.DNSNames, []string{"localhost"}) {
+					t.Errorf("SANs = DNS %v IP %v, want IP %v and DNS localhost", leaf.DNSNames, leaf.IPAddresses, tc.wantIP)
 				}
 			} else if len(leaf.IPAddresses) != 0 || len(leaf.DNSNames) != 1 || leaf.DNSNames[0] != tc.wantDNS[0] {
 				t.Errorf("SANs = DNS %v IP %v, want DNS %v only", leaf.DNSNames, leaf.IPAddresses, tc.wantDNS)
@@ -199,5 +201,23 @@ func TestLeafHandshake(t *testing.T) {
 			t.Errorf("server handshake for %s: %v", name, err)
 		}
 		raw.Close()
+	}
+}
+
+// Node's https-proxy-agent checks a tunnel to a loopback IP against "localhost".
+func TestLoopbackLeafAlsoNamesLocalhost(t *testing.T) {
+	c, err := newLeafCache(newTestCA(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := c.get("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cert.Leaf.VerifyHostname("localhost"); err != nil {
+		t.Error(err)
+	}
+	if err := cert.Leaf.VerifyHostname("127.0.0.1"); err != nil {
+		t.Error(err)
 	}
 }
