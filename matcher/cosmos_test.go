@@ -168,3 +168,28 @@ func TestRepeatPolicy(t *testing.T) {
 		t.Error("ParseRepeat accepted nonsense")
 	}
 }
+
+// Change feed reads replay in recorded order: the first read per range has no If-None-Match, each
+// later one carries the etag the previous answer returned, and the last answer is 304.
+func TestChangeFeedReplaysInOrder(t *testing.T) {
+	feed := func(etag string) *cassette.Request {
+		h := []string{"A-Im", "Incremental Feed", "X-Ms-Documentdb-Partitionkeyrangeid", "0", "X-Ms-Max-Item-Count", "10"}
+		if etag != "" {
+			h = append(h, "If-None-Match", etag)
+		}
+		return req("GET", docsURL, "", h...)
+	}
+	x := mustIndex(t,
+		interaction(0, feed(""), "changes 1-10"),
+		interaction(1, feed(`"10"`), "changes 11-15"),
+		interaction(2, feed(`"15"`), ""),
+		interaction(3, feed(`"15"`), ""), // polled again later: still nothing new
+	)
+	mustNext(t, x, feed(""), 0)
+	mustNext(t, x, feed(`"10"`), 1)
+	mustNext(t, x, feed(`"15"`), 2)
+	mustNext(t, x, feed(`"15"`), 3)
+	if m := mustMiss(t, x, feed(`"15"`)); !strings.Contains(m.Reason, "all 2 recorded answers") {
+		t.Errorf("change feed is not metadata and must not repeat: %q", m.Reason)
+	}
+}
