@@ -2,10 +2,16 @@ package proxy
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,4 +79,35 @@ func TestRefusedConnectCarriesErrorHeader(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Header.Get(ErrorHeader), "example.com is not an allowed upstream") {
 		t.Errorf("CONNECT refusal %d, %s header %q", resp.StatusCode, ErrorHeader, resp.Header.Get(ErrorHeader))
 	}
+}
+
+// --resolve: a production host name is forwarded to a local server, TLS verified for the name.
+func TestResolveForwardsHostToAddress(t *testing.T) {
+	ca := newTestCA(t) // the test server's certificate is for management.azure.com, from this CA
+	leaf, err := ca.mintLeaf("management.azure.com", mustKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "arm %s %s", r.Host, r.URL.Path)
+	}))
+	up.TLS = &tls.Config{Certificates: []tls.Certificate{*leaf}}
+	up.StartTLS()
+	defer up.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Certificate().Raw}), 0o644)
+
+	s := startServer(t, Passthrough, WithUpstreamCA(caFile), WithResolve("management.azure.com", up.Listener.Addr().String()))
+	r := do(t, proxiedClient(t, s), "GET", "https://management.azure.com/subscriptions", "")
+	if r.code != 200 || r.body != "arm management.azure.com /subscriptions" {
+		t.Errorf("resolved request: %d %q", r.code, r.body)
+	}
+}
+
+func mustKey(t *testing.T) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

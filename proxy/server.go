@@ -3,6 +3,7 @@
 package proxy
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -59,7 +60,8 @@ type config struct {
 	redactor     cassette.Redactor
 	upstreamTrip http.RoundTripper
 	repeat       matcher.Repeat
-	verifyKey    string // base64 master key; "" when signatures are not checked
+	resolve      map[string]string // host[:port] -> address to dial instead
+	verifyKey    string            // base64 master key; "" when signatures are not checked
 }
 
 // Option configures a Server.
@@ -92,6 +94,22 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger
 // WithRedactor replaces the default redaction rules.
 func WithRedactor(r cassette.Redactor) Option {
 	return func(c *config) error { c.redactor = r; return nil }
+}
+
+// WithResolve makes forwarding to host connect to addr instead (like curl --resolve): record an
+// emulator or a test server under a production host name. TLS is still verified for host. host
+// may carry a port to map only that port; addr may omit the port to keep the request's.
+func WithResolve(host, addr string) Option {
+	return func(c *config) error {
+		if host == "" || addr == "" {
+			return fmt.Errorf("resolve: want HOST=ADDR, got %q=%q", host, addr)
+		}
+		if c.resolve == nil {
+			c.resolve = map[string]string{}
+		}
+		c.resolve[strings.ToLower(host)] = addr
+		return nil
+	}
 }
 
 // WithRepeat sets which requests may get their last recorded answer again once all are used
@@ -175,7 +193,7 @@ func New(mode Mode, opts ...Option) (*Server, error) {
 	}
 	if mode.forwards() {
 		if s.upstream = cfg.upstreamTrip; s.upstream == nil {
-			if s.upstream, err = upstreamTransport(cfg.upstreamCAs, cfg.insecure); err != nil {
+			if s.upstream, err = upstreamTransport(cfg.upstreamCAs, cfg.insecure, cfg.resolve); err != nil {
 				return nil, err
 			}
 		}
@@ -214,7 +232,7 @@ func (s *Server) openCassette() error {
 
 // upstreamTransport verifies upstream TLS against the system roots plus extra CA files. It never
 // uses a proxy from the environment: HTTPS_PROXY may point at azvcr itself.
-func upstreamTransport(caFiles []string, insecure bool) (*http.Transport, error) {
+func upstreamTransport(caFiles []string, insecure bool, resolve map[string]string) (*http.Transport, error) {
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if len(caFiles) > 0 {
 		pool, err := x509.SystemCertPool()
@@ -236,13 +254,31 @@ func upstreamTransport(caFiles []string, insecure bool) (*http.Transport, error)
 	return &http.Transport{
 		Proxy:                 nil,
 		TLSClientConfig:       tlsCfg,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           resolvingDialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}, resolve),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   15 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}, nil
+}
+
+// resolvingDialer dials the address --resolve gives for a host, else the host itself.
+func resolvingDialer(d *net.Dialer, resolve map[string]string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, _ := net.SplitHostPort(addr)
+		to, ok := resolve[strings.ToLower(addr)]
+		if !ok {
+			to, ok = resolve[strings.ToLower(host)]
+		}
+		if ok {
+			if _, _, err := net.SplitHostPort(to); err != nil {
+				to = net.JoinHostPort(to, port)
+			}
+			addr = to
+		}
+		return d.DialContext(ctx, network, addr)
+	}
 }
 
 func (s *Server) newGoproxy() *goproxy.ProxyHttpServer {

@@ -54,6 +54,8 @@ Proxy flags (record, replay, auto, passthrough):
                          login.microsoftonline.com, localhost and loopback addresses
   --upstream-ca FILE     trust the PEM certificates in FILE for upstream TLS; repeatable
   --upstream-insecure    do not verify upstream certificates (local emulators only)
+  --resolve HOST=ADDR    when forwarding to HOST connect to ADDR instead (TLS still verified for
+                         HOST): record an emulator or test server under a production name; repeatable
   --verify-signatures    replay/auto: recompute each Cosmos master-key signature with the playback
                          key and answer 401, as Cosmos DB does, when it does not match
   --playback-key KEY     the key for --verify-signatures (default: the public Cosmos emulator key)
@@ -182,7 +184,8 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 	cassettePath := fs.String("cassette", "", "cassette file")
 	listen := fs.String("listen", defaultListen, "listen address")
 	caDir := fs.String("ca-dir", "", "CA directory")
-	var allow, upstreamCAs stringList
+	var allow, upstreamCAs, resolve stringList
+	fs.Var(&resolve, "resolve", "HOST=ADDR: connect to ADDR when forwarding to HOST")
 	fs.Var(&allow, "allow-host", "extra allowed upstream host")
 	fs.Var(&upstreamCAs, "upstream-ca", "extra upstream CA file")
 	insecure := fs.Bool("upstream-insecure", false, "skip upstream certificate verification")
@@ -237,6 +240,10 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 	}
 	if *insecure {
 		opts = append(opts, proxy.WithUpstreamInsecure())
+	}
+	for _, r := range resolve {
+		host, addr, _ := strings.Cut(r, "=")
+		opts = append(opts, proxy.WithResolve(host, addr))
 	}
 	if *verify {
 		opts = append(opts, proxy.WithSignatureCheck(*playbackKey))
