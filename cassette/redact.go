@@ -1,51 +1,136 @@
 package cassette
 
-import "net/http"
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+)
 
 // Redacted replaces secret values on disk.
 const Redacted = "REDACTED"
 
-// FixedDate replaces every recorded date header so re-recordings do not churn the file.
+// FixedDate replaces every recorded date so re-recordings do not churn the file.
 const FixedDate = "Sat, 01 Jan 2000 00:00:00 GMT"
 
+// ZeroGUID replaces subscription and tenant ids and per-request ids.
+const ZeroGUID = "00000000-0000-0000-0000-000000000000"
+
 // Rule is one redaction: it edits a request or response in place before it is written, and the
-// same rule runs on live requests in replay so that redacted recordings still match them.
+// same rule runs on live requests in replay so that redacted recordings still match them. A rule
+// may learn from what it sees (azure-ids learns subscription and tenant ids), so a Redactor is made
+// per session.
 type Rule interface {
 	Name() string
 	RedactRequest(*Request)
 	RedactResponse(*Response)
 }
 
-// Redactor applies rules in order.
+// Redactor applies rules in order. A KeepHeaders rule in it protects the named headers from every
+// other rule.
 type Redactor []Rule
 
-// DefaultRules are on unless a caller builds its own Redactor.
+// DefaultRuleNames lists the default rules in the order they run.
+var DefaultRuleNames = []string{
+	"authorization", "arm-keys", "connection-strings", "permission-tokens", "entra-secrets",
+	"entra-tokens", "cookies", "operation-identifier", "azure-ids", "dates", "request-ids", "durations",
+}
+
+// DefaultRules are on unless turned off by name (Without). No rule touches id or name fields:
+// Cosmos DB documents depend on them.
 func DefaultRules() Redactor {
 	return Redactor{
-		HeaderRule{RuleName: "authorization", Headers: []string{"Authorization", "Proxy-Authorization"}, Value: Redacted},
-		HeaderRule{RuleName: "dates", Headers: []string{"X-Ms-Date", "Date"}, Value: FixedDate},
+		authorizationRule{},
+		jsonFieldRule{name: "arm-keys", fields: []string{"primaryMasterKey", "secondaryMasterKey", "primaryReadonlyMasterKey", "secondaryReadonlyMasterKey"}},
+		regexRule{name: "connection-strings", re: connectionKeyRe, replace: "${1}=" + Redacted, where: inBodies | inHeaders},
+		jsonFieldRule{name: "permission-tokens", fields: []string{"_token"}},
+		formFieldRule{name: "entra-secrets", fields: []string{"client_secret", "client_assertion", "assertion", "refresh_token", "code", "password"}},
+		jsonFieldRule{name: "entra-tokens", fields: []string{"access_token", "refresh_token", "id_token"}},
+		HeaderRule{RuleName: "cookies", Headers: []string{"Cookie", "Set-Cookie"}, Value: Redacted},
+		HeaderRule{RuleName: "operation-identifier", Headers: []string{"X-Ms-Operation-Identifier"}, Value: Redacted},
+		newAzureIDRule(),
+		datesRule{},
+		HeaderRule{RuleName: "request-ids", Headers: requestIDHeaders, Value: ZeroGUID},
+		durationRule{},
 	}
+}
+
+// Without returns the rules minus those named; an unknown name is an error.
+func (r Redactor) Without(names ...string) (Redactor, error) {
+	for _, n := range names {
+		if !slices.ContainsFunc(r, func(rule Rule) bool { return rule.Name() == n }) {
+			return nil, fmt.Errorf("no redaction rule named %q (rules: %s)", n, strings.Join(r.Names(), ", "))
+		}
+	}
+	var out Redactor
+	for _, rule := range r {
+		if !slices.Contains(names, rule.Name()) {
+			out = append(out, rule)
+		}
+	}
+	return out, nil
+}
+
+// Names lists the rules' names in order.
+func (r Redactor) Names() []string {
+	var out []string
+	for _, rule := range r {
+		out = append(out, rule.Name())
+	}
+	return out
 }
 
 // Request redacts a request.
 func (r Redactor) Request(req *Request) {
+	restore := r.keep(req.Headers)
 	for _, rule := range r {
 		rule.RedactRequest(req)
 	}
+	restore()
 }
 
 // Response redacts a response.
 func (r Redactor) Response(resp *Response) {
+	restore := r.keep(resp.Headers)
 	for _, rule := range r {
 		rule.RedactResponse(resp)
 	}
+	restore()
 }
 
-// Interaction redacts both halves.
+// Interaction redacts both halves, request first: rules learn from the request what to look for
+// in the response.
 func (r Redactor) Interaction(it *Interaction) {
 	r.Request(&it.Request)
 	r.Response(&it.Response)
 }
+
+// keep saves the values of headers that KeepHeaders rules protect and returns a func restoring them.
+func (r Redactor) keep(h http.Header) func() {
+	saved := http.Header{}
+	for _, rule := range r {
+		if k, ok := rule.(KeepHeaders); ok {
+			for _, name := range k.Headers {
+				if vals := headerGet(h, name); vals != nil {
+					saved[http.CanonicalHeaderKey(name)] = slices.Clone(vals)
+				}
+			}
+		}
+	}
+	return func() {
+		for name, vals := range saved {
+			headerDel(h, name)
+			h[name] = vals
+		}
+	}
+}
+
+// KeepHeaders protects the named headers' values from every rule.
+type KeepHeaders struct{ Headers []string }
+
+func (KeepHeaders) Name() string             { return "keep-headers" }
+func (KeepHeaders) RedactRequest(*Request)   {}
+func (KeepHeaders) RedactResponse(*Response) {}
 
 // HeaderRule replaces every value of the named headers, in requests and responses.
 type HeaderRule struct {
@@ -61,7 +146,7 @@ func (h HeaderRule) RedactResponse(r *Response) { h.apply(r.Headers) }
 func (h HeaderRule) apply(hdr http.Header) {
 	for _, name := range h.Headers {
 		for key, vals := range hdr {
-			if !equalFold(key, name) {
+			if !strings.EqualFold(key, name) {
 				continue
 			}
 			for i := range vals {
@@ -71,5 +156,20 @@ func (h HeaderRule) apply(hdr http.Header) {
 	}
 }
 
-// equalFold compares header names; recorded files may hold any case.
-func equalFold(a, b string) bool { return http.CanonicalHeaderKey(a) == http.CanonicalHeaderKey(b) }
+// headerGet finds a header whatever the case of its name in the map (files may hold any case).
+func headerGet(h http.Header, name string) []string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return nil
+}
+
+func headerDel(h http.Header, name string) {
+	for k := range h {
+		if strings.EqualFold(k, name) {
+			delete(h, k)
+		}
+	}
+}

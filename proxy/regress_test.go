@@ -111,3 +111,31 @@ func mustKey(t *testing.T) *ecdsa.PrivateKey {
 	}
 	return k
 }
+
+// Redaction runs on live requests in replay too: a real subscription id in a test's URL matches
+// the zero GUID the cassette holds.
+func TestRedactedRecordingMatchesLiveValues(t *testing.T) {
+	const sub = "6f2b4a51-93c4-4a0e-9b1d-2c7f0d8e1a3b"
+	up := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", "https://"+r.Host+r.URL.Path+"/op")
+		fmt.Fprintf(w, `{"id":%q}`, r.URL.Path)
+	}))
+	defer up.Close()
+	cas := filepath.Join(t.TempDir(), "ids.yaml")
+	url := up.URL + "/subscriptions/" + sub + "/resourceGroups/rg"
+	rec := startServer(t, Record, WithCassette(cas), WithUpstreamInsecure())
+	recorded := do(t, proxiedClient(t, rec), "GET", url, "", "Authorization", "Bearer live-token")
+	rec.Close()
+	raw, _ := os.ReadFile(cas)
+	if strings.Contains(string(raw), sub) || strings.Contains(string(raw), "live-token") {
+		t.Fatalf("the cassette holds the subscription id or token:\n%s", raw)
+	}
+	play := startServer(t, Replay, WithCassette(cas))
+	got := do(t, proxiedClient(t, play), "GET", url, "", "Authorization", "Bearer another-token")
+	if got.code != 200 {
+		t.Fatalf("replay with the live subscription id: %d %s", got.code, got.body)
+	}
+	if !strings.Contains(got.body, "00000000-0000-0000-0000-000000000000") || recorded.code != 200 {
+		t.Errorf("replayed body %s", got.body)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/matcher"
 	"github.com/azvcr/azvcr/proxy"
 )
@@ -47,6 +48,8 @@ Usage:
 Proxy flags (record, replay, auto, passthrough):
   --cassette FILE        cassette file (YAML, go-vcr format version 2; version 1 is read too)
   --listen ADDR          address to listen on (default ` + defaultListen + `; port 0 picks one)
+  --config FILE          config file with redaction rules (default: .azvcr.yaml in the working
+                         directory, if there is one)
   --ca-dir DIR           CA directory (default $AZVCR_CA_DIR, else <user config dir>/azvcr);
                          a CA is created there on first use
   --allow-host HOST      also forward to HOST (exact name, *.suffix or "loopback"); repeatable.
@@ -192,6 +195,7 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 	failOnMiss := fs.Bool("fail-on-miss", false, "exit 3 on any miss")
 	repeat := fs.String("repeat", "metadata", "which answers may repeat once used: metadata, none, all")
 	verify := fs.Bool("verify-signatures", false, "check Cosmos master-key signatures in replay")
+	configPath := fs.String("config", "", "config file (default "+cassette.ConfigFile+" in the working directory, if present)")
 	playbackKey := fs.String("playback-key", proxy.EmulatorKey, "key for --verify-signatures")
 	verbose := fs.Bool("verbose", false, "log every request")
 	fs.BoolVar(verbose, "v", false, "log every request")
@@ -231,7 +235,13 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 	if created {
 		fmt.Fprintf(stderr, "azvcr: created a CA in %s; clients must trust %s\n", dir, ca.CertPath)
 	}
-	opts := []proxy.Option{proxy.WithCA(ca), proxy.WithLogger(logger), proxy.WithAllowedHosts(allow...), proxy.WithRepeat(repeatPolicy)}
+	redactor, err := loadRedactor(*configPath, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "azvcr %s: %v\n", mode, err)
+		return exitError
+	}
+	opts := []proxy.Option{proxy.WithCA(ca), proxy.WithLogger(logger), proxy.WithAllowedHosts(allow...),
+		proxy.WithRepeat(repeatPolicy), proxy.WithRedactor(redactor)}
 	if *cassettePath != "" {
 		opts = append(opts, proxy.WithCassette(*cassettePath))
 	}
@@ -299,6 +309,27 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 		return exitMisses
 	}
 	return exitOK
+}
+
+// loadRedactor builds the redaction rules from --config, else from .azvcr.yaml in the working
+// directory when there is one, else the defaults.
+func loadRedactor(path string, stderr io.Writer) (cassette.Redactor, error) {
+	if path == "" {
+		if _, err := os.Stat(cassette.ConfigFile); err != nil {
+			return cassette.DefaultRules(), nil
+		}
+		path = cassette.ConfigFile
+	}
+	cfg, err := cassette.LoadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := cfg.Redact.Redactor()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	fmt.Fprintf(stderr, "azvcr: config %s: redaction rules %s\n", path, strings.Join(r.Names(), ", "))
+	return r, nil
 }
 
 // printClientEnv writes what a client needs, one KEY=VALUE per line, so scripts can read it.

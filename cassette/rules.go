@@ -1,0 +1,297 @@
+package cassette
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+)
+
+// authorizationRule blanks every Authorization value but keeps its kind, so a cassette still
+// shows how a request was signed: Cosmos "type=master&ver=1.0&sig=REDACTED", "Bearer REDACTED".
+type authorizationRule struct{}
+
+func (authorizationRule) Name() string               { return "authorization" }
+func (authorizationRule) RedactRequest(r *Request)   { redactAuthHeaders(r.Headers) }
+func (authorizationRule) RedactResponse(r *Response) { redactAuthHeaders(r.Headers) }
+
+func redactAuthHeaders(h map[string][]string) {
+	for key, vals := range h {
+		if !strings.EqualFold(key, "Authorization") && !strings.EqualFold(key, "Proxy-Authorization") {
+			continue
+		}
+		for i, v := range vals {
+			vals[i] = redactAuthorization(v)
+		}
+	}
+}
+
+func redactAuthorization(v string) string {
+	if scheme, _, ok := strings.Cut(strings.TrimSpace(v), " "); ok && !strings.Contains(scheme, "=") {
+		return scheme + " " + Redacted // Bearer, SharedKey, Basic...
+	}
+	decoded, err := url.QueryUnescape(v)
+	if err != nil || !strings.Contains(strings.ToLower(decoded), "sig=") {
+		return Redacted
+	}
+	var kept []string
+	for _, part := range strings.Split(decoded, "&") {
+		k, _, _ := strings.Cut(part, "=")
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "type", "ver":
+			kept = append(kept, part)
+		}
+	}
+	kept = append(kept, "sig="+Redacted)
+	out := strings.Join(kept, "&")
+	if strings.Contains(strings.ToLower(v), "%3d") { // it came URL-encoded, as Cosmos SDKs send it
+		out = url.QueryEscape(out)
+	}
+	return out
+}
+
+// jsonFieldRule replaces the value of the named fields, at any depth, in JSON bodies. The rest of
+// the body stays byte for byte as the service wrote it.
+type jsonFieldRule struct {
+	name   string
+	fields []string
+}
+
+func (j jsonFieldRule) Name() string               { return j.name }
+func (j jsonFieldRule) RedactRequest(r *Request)   { r.Body = j.apply(r.Body) }
+func (j jsonFieldRule) RedactResponse(r *Response) { r.Body = j.apply(r.Body) }
+
+func (j jsonFieldRule) apply(body string) string {
+	if !looksJSON(body) || !containsAny(body, j.fields) {
+		return body
+	}
+	return replaceJSONValues(body, func(path []string) bool {
+		return len(path) > 0 && containsString(j.fields, path[len(path)-1])
+	}, `"`+Redacted+`"`)
+}
+
+// formFieldRule replaces the named fields of application/x-www-form-urlencoded request bodies.
+type formFieldRule struct {
+	name   string
+	fields []string
+}
+
+func (f formFieldRule) Name() string             { return f.name }
+func (f formFieldRule) RedactResponse(*Response) {}
+func (f formFieldRule) RedactRequest(r *Request) {
+	if !strings.Contains(strings.ToLower(strings.Join(headerGet(r.Headers, "Content-Type"), ",")), "x-www-form-urlencoded") {
+		return
+	}
+	parts := strings.Split(r.Body, "&")
+	for i, p := range parts {
+		k, _, ok := strings.Cut(p, "=")
+		if name, err := url.QueryUnescape(k); ok && err == nil && containsString(f.fields, name) {
+			parts[i] = k + "=" + Redacted
+		}
+	}
+	r.Body = strings.Join(parts, "&")
+	if r.Form != nil {
+		for _, name := range f.fields {
+			if _, ok := r.Form[name]; ok {
+				r.Form[name] = []string{Redacted}
+			}
+		}
+	}
+}
+
+// Where a regexRule looks.
+const (
+	inURL = 1 << iota
+	inHeaders
+	inBodies
+	everywhere = inURL | inHeaders | inBodies
+)
+
+var connectionKeyRe = regexp.MustCompile(`(?i)\b(AccountKey|SharedAccessKey)=[^;"'\s&\\]+`)
+
+// regexRule replaces matches of a regular expression in URLs, header values and bodies.
+type regexRule struct {
+	name    string
+	re      *regexp.Regexp
+	replace string
+	where   int
+}
+
+func (g regexRule) Name() string { return g.name }
+func (g regexRule) RedactRequest(r *Request) {
+	if g.where&inURL != 0 {
+		r.URL = g.re.ReplaceAllString(r.URL, g.replace)
+		r.Host = g.re.ReplaceAllString(r.Host, g.replace)
+	}
+	g.headers(r.Headers)
+	if g.where&inBodies != 0 {
+		r.Body = g.re.ReplaceAllString(r.Body, g.replace)
+	}
+}
+
+func (g regexRule) RedactResponse(r *Response) {
+	g.headers(r.Headers)
+	if g.where&inBodies != 0 {
+		r.Body = g.re.ReplaceAllString(r.Body, g.replace)
+	}
+}
+
+func (g regexRule) headers(h map[string][]string) {
+	if g.where&inHeaders == 0 {
+		return
+	}
+	for _, vals := range h {
+		for i, v := range vals {
+			vals[i] = g.re.ReplaceAllString(v, g.replace)
+		}
+	}
+}
+
+// azureIDRule replaces subscription and tenant ids with the zero GUID everywhere: URLs, headers
+// (Location, Azure-AsyncOperation) and bodies. It learns the ids where they are unambiguous —
+// /subscriptions/{id}, /tenants/{id}, the tenant segment of Entra ID URLs, subscriptionId and
+// tenantId fields — and then replaces them wherever they appear, so the same id is the same
+// placeholder in every interaction of the session.
+type azureIDRule struct {
+	mu  sync.Mutex
+	ids map[string]bool // lower case
+	re  *regexp.Regexp  // alternation of the learned ids, case-insensitive
+}
+
+var (
+	guid       = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
+	learnIDRes = []*regexp.Regexp{
+		regexp.MustCompile(`(?i)/subscriptions/(` + guid + `)`),
+		regexp.MustCompile(`(?i)/tenants/(` + guid + `)`),
+		regexp.MustCompile(`(?i)login\.microsoftonline\.com(?::\d+)?/(` + guid + `)`),
+		regexp.MustCompile(`(?i)"(?:subscriptionId|tenantId|homeTenantId|tid)"\s*:\s*"(` + guid + `)"`),
+	}
+)
+
+func newAzureIDRule() *azureIDRule { return &azureIDRule{ids: map[string]bool{}} }
+
+func (*azureIDRule) Name() string { return "azure-ids" }
+
+func (a *azureIDRule) RedactRequest(r *Request) {
+	a.learn(r.URL, r.Body)
+	for _, vals := range r.Headers {
+		a.learn(vals...)
+	}
+	re := a.current()
+	if re == nil {
+		return
+	}
+	r.URL = re.ReplaceAllString(r.URL, ZeroGUID)
+	r.Body = re.ReplaceAllString(r.Body, ZeroGUID)
+	replaceHeaders(r.Headers, re, ZeroGUID)
+}
+
+func (a *azureIDRule) RedactResponse(r *Response) {
+	a.learn(r.Body)
+	for _, vals := range r.Headers {
+		a.learn(vals...)
+	}
+	re := a.current()
+	if re == nil {
+		return
+	}
+	r.Body = re.ReplaceAllString(r.Body, ZeroGUID)
+	replaceHeaders(r.Headers, re, ZeroGUID)
+}
+
+func (a *azureIDRule) learn(texts ...string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	grew := false
+	for _, t := range texts {
+		for _, re := range learnIDRes {
+			for _, m := range re.FindAllStringSubmatch(t, -1) {
+				if id := strings.ToLower(m[1]); id != ZeroGUID && !a.ids[id] {
+					a.ids[id] = true
+					grew = true
+				}
+			}
+		}
+	}
+	if grew {
+		var alts []string
+		for id := range a.ids {
+			alts = append(alts, regexp.QuoteMeta(id))
+		}
+		a.re = regexp.MustCompile(`(?i)` + strings.Join(alts, "|"))
+	}
+}
+
+func (a *azureIDRule) current() *regexp.Regexp {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.re
+}
+
+func replaceHeaders(h map[string][]string, re *regexp.Regexp, with string) {
+	for _, vals := range h {
+		for i, v := range vals {
+			vals[i] = re.ReplaceAllString(v, with)
+		}
+	}
+}
+
+// datesRule fixes date headers, and the timestamp and id inside ARM's x-ms-routing-request-id
+// ("WESTUS2:20261122T181000Z:<guid>").
+type datesRule struct{}
+
+var (
+	dateHeaders = []string{"X-Ms-Date", "Date", "X-Ms-Last-State-Change-Utc"}
+	routingIDRe = regexp.MustCompile(`^([^:]*):\d{8}T\d{6}Z:` + guid + `$`)
+)
+
+func (datesRule) Name() string               { return "dates" }
+func (datesRule) RedactRequest(r *Request)   { fixDates(r.Headers) }
+func (datesRule) RedactResponse(r *Response) { fixDates(r.Headers) }
+
+func fixDates(h map[string][]string) {
+	HeaderRule{Headers: dateHeaders, Value: FixedDate}.apply(h)
+	for key, vals := range h {
+		if strings.EqualFold(key, "X-Ms-Routing-Request-Id") {
+			for i, v := range vals {
+				vals[i] = routingIDRe.ReplaceAllString(v, "${1}:20000101T000000Z:"+ZeroGUID)
+			}
+		}
+	}
+}
+
+// requestIDHeaders change on every request and are normalised.
+var requestIDHeaders = []string{
+	"X-Ms-Activity-Id", "X-Ms-Request-Id", "X-Ms-Correlation-Request-Id", "X-Ms-Client-Request-Id",
+	"X-Ms-Cosmos-Correlated-Activityid", "Client-Request-Id", "Request-Id", "X-Ms-Arm-Service-Request-Id",
+}
+
+// durationRule drops recorded timings: they differ on every run and replay never waits on them.
+type durationRule struct{}
+
+func (durationRule) Name() string               { return "durations" }
+func (durationRule) RedactRequest(*Request)     {}
+func (durationRule) RedactResponse(r *Response) { r.Duration = "0s" }
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func looksJSON(body string) bool {
+	t := strings.TrimLeft(body, " \t\r\n")
+	return t != "" && (t[0] == '{' || t[0] == '[')
+}
