@@ -181,7 +181,7 @@ func (u UserRule) rule() (Rule, error) {
 // jsonPathRule replaces values at a path in JSON bodies of requests and responses.
 type jsonPathRule struct {
 	name  string
-	match func([]string) bool
+	match func([]string, bool) bool
 	with  string // JSON text
 }
 
@@ -198,7 +198,7 @@ func (j jsonPathRule) apply(body string) string {
 var jsonPathSeg = regexp.MustCompile(`^(\.\.?)([^.\[]+)|^\[(\*|\d+)\]`)
 
 // compileJSONPath supports $.a.b, $.a[*].b, $.a[0] and $..b (b at any depth).
-func compileJSONPath(p string) (func([]string) bool, error) {
+func compileJSONPath(p string) (func([]string, bool) bool, error) {
 	if !strings.HasPrefix(p, "$") || len(p) < 2 {
 		return nil, fmt.Errorf("json_path %q: want $.field, $.a[*].b, $.a[0] or $..field", p)
 	}
@@ -238,7 +238,7 @@ func compileJSONPath(p string) (func([]string) bool, error) {
 		}
 		return false
 	}
-	return func(path []string) bool { return matchFrom(path, 0) }, nil
+	return func(path []string, _ bool) bool { return matchFrom(path, 0) }, nil
 }
 
 // urlRule replaces a part of request URLs: the host, a match in the path, or a query value.

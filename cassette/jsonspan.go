@@ -10,7 +10,7 @@ import (
 // replaceJSONValues replaces, in the JSON text body, every value whose path satisfies match with
 // the JSON text with. Only the matched values change: the rest of the body keeps its bytes,
 // spacing and key order. A body that is not valid JSON is returned as it is.
-func replaceJSONValues(body string, match func(path []string) bool, with string) string {
+func replaceJSONValues(body string, match func(path []string, isString bool) bool, with string) string {
 	spans := jsonValueSpans([]byte(body), match)
 	if len(spans) == 0 {
 		return body
@@ -29,7 +29,7 @@ func replaceJSONValues(body string, match func(path []string) bool, with string)
 // jsonValueSpans finds the byte ranges [start, end) of the values whose path matches. A path is
 // the object keys and array positions ("[0]", "[1]"...) from the root. Spans do not nest: inside
 // a matched value nothing more is reported.
-func jsonValueSpans(data []byte, match func(path []string) bool) [][2]int {
+func jsonValueSpans(data []byte, match func(path []string, isString bool) bool) [][2]int {
 	type frame struct {
 		object    bool
 		key       string
@@ -106,7 +106,8 @@ func jsonValueSpans(data []byte, match func(path []string) bool) [][2]int {
 		for start < after && (data[start] == ' ' || data[start] == '\t' || data[start] == '\n' || data[start] == '\r' || data[start] == ':' || data[start] == ',') {
 			start++
 		}
-		matched := inMatch == 0 && len(stack) > 0 && match(path())
+		_, isString := tok.(string)
+		matched := inMatch == 0 && len(stack) > 0 && match(path(), isString)
 		if d, ok := tok.(json.Delim); ok { // '{' or '['
 			f := &frame{object: d == '{', expectKey: d == '{', start: -1}
 			if matched {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -83,19 +84,41 @@ func (r Redactor) Names() []string {
 // Request redacts a request.
 func (r Redactor) Request(req *Request) {
 	restore := r.keep(req.Headers)
+	before := len(req.Body)
 	for _, rule := range r {
 		rule.RedactRequest(req)
 	}
 	restore()
+	fixLength(req.Headers, &req.ContentLength, before, len(req.Body))
 }
 
 // Response redacts a response.
 func (r Redactor) Response(resp *Response) {
 	restore := r.keep(resp.Headers)
+	before := len(resp.Body)
 	for _, rule := range r {
 		rule.RedactResponse(resp)
 	}
 	restore()
+	fixLength(resp.Headers, &resp.ContentLength, before, len(resp.Body))
+}
+
+// fixLength keeps recorded lengths true to a body that redaction shortened or lengthened (a stale
+// length would also tell how long the secret was).
+func fixLength(h http.Header, field *int64, before, after int) {
+	if before == after {
+		return
+	}
+	if *field == int64(before) {
+		*field = int64(after)
+	}
+	for k, vals := range h {
+		if strings.EqualFold(k, "Content-Length") {
+			for i := range vals {
+				vals[i] = strconv.Itoa(after)
+			}
+		}
+	}
 }
 
 // Interaction redacts both halves, request first: rules learn from the request what to look for

@@ -65,8 +65,9 @@ func (j jsonFieldRule) apply(body string) string {
 	if !looksJSON(body) || !containsAny(body, j.fields) {
 		return body
 	}
-	return replaceJSONValues(body, func(path []string) bool {
-		return len(path) > 0 && containsString(j.fields, path[len(path)-1])
+	// Only string values: ARM's keysMetadata.primaryMasterKey, for one, is an object of dates.
+	return replaceJSONValues(body, func(path []string, isString bool) bool {
+		return isString && len(path) > 0 && containsString(j.fields, path[len(path)-1])
 	}, `"`+Redacted+`"`)
 }
 
@@ -163,7 +164,7 @@ var (
 	learnIDRes = []*regexp.Regexp{
 		regexp.MustCompile(`(?i)/subscriptions/(` + guid + `)`),
 		regexp.MustCompile(`(?i)/tenants/(` + guid + `)`),
-		regexp.MustCompile(`(?i)login\.microsoftonline\.com(?::\d+)?/(` + guid + `)`),
+		regexp.MustCompile(`(?i)login\.microsoftonline\.com(?::\d+)?(?:/|%2F)(` + guid + `)`), // also URL-encoded, as in MSAL's instance discovery
 		regexp.MustCompile(`(?i)"(?:subscriptionId|tenantId|homeTenantId|tid)"\s*:\s*"(` + guid + `)"`),
 	}
 )
@@ -264,6 +265,7 @@ func fixDates(h map[string][]string) {
 var requestIDHeaders = []string{
 	"X-Ms-Activity-Id", "X-Ms-Request-Id", "X-Ms-Correlation-Request-Id", "X-Ms-Client-Request-Id",
 	"X-Ms-Cosmos-Correlated-Activityid", "Client-Request-Id", "Request-Id", "X-Ms-Arm-Service-Request-Id",
+	"X-Msedge-Ref",
 }
 
 // durationRule drops recorded timings: they differ on every run and replay never waits on them.

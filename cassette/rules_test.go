@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -177,11 +178,13 @@ func TestAzureIDsConsistentAcrossInteractions(t *testing.T) {
 
 func TestJSONValueReplacement(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{`{"a":{"access_token":{"nested":[1,2]}},"b":"access_token"}`, `{"a":{"access_token":"REDACTED"},"b":"access_token"}`},
+		// Only string values are secrets: objects under a secret's name (ARM's keysMetadata) stay.
+		{`{"a":{"access_token":{"nested":[1,2]}},"b":"access_token"}`, `{"a":{"access_token":{"nested":[1,2]}},"b":"access_token"}`},
+		{`{"keysMetadata":{"primaryMasterKey":{"generationTime":"2026-01-01T00:00:00Z"}},"primaryMasterKey":"k=="}`, `{"keysMetadata":{"primaryMasterKey":{"generationTime":"2026-01-01T00:00:00Z"}},"primaryMasterKey":"REDACTED"}`},
 		{`[{"access_token":"x"},{"access_token":"y\"z"}]`, `[{"access_token":"REDACTED"},{"access_token":"REDACTED"}]`},
 		{"{ \"access_token\" :\n \"x\" , \"k\":1}", "{ \"access_token\" :\n \"REDACTED\" , \"k\":1}"},
 		{`{"access_token":"x"`, `{"access_token":"x"`}, // not JSON: unchanged
-		{`{"s":"access_token","access_token":null}`, `{"s":"access_token","access_token":"REDACTED"}`},
+		{`{"s":"access_token","access_token":null}`, `{"s":"access_token","access_token":null}`},
 	}
 	for _, tt := range tests {
 		resp := cassette.Response{Body: tt.in, Headers: http.Header{}}
@@ -265,5 +268,24 @@ func TestConfigErrorsNameFileAndLine(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Line != tt.line || ce.File != "c.yaml" || !strings.Contains(ce.Msg, tt.msg) {
 			t.Errorf("%q: error %v, want c.yaml line %d mentioning %q", tt.yaml, err, tt.line, tt.msg)
 		}
+	}
+}
+
+// MSAL's first request names the tenant only inside a URL-encoded query value.
+func TestTenantLearnedFromEncodedURL(t *testing.T) {
+	req := cassette.Request{Headers: http.Header{}, URL: "https://login.microsoftonline.com/common/discovery/instance?api-version=1.1&authorization_endpoint=https%3A%2F%2Flogin.microsoftonline.com%2F" + tenantID + "%2Foauth2%2Fv2.0%2Fauthorize"}
+	cassette.DefaultRules().Request(&req)
+	if strings.Contains(req.URL, tenantID) || !strings.Contains(req.URL, cassette.ZeroGUID) {
+		t.Errorf("tenant kept: %s", req.URL)
+	}
+}
+
+// Redaction that changes a body's length fixes the recorded lengths too.
+func TestLengthsFollowRedaction(t *testing.T) {
+	body := `{"access_token":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl"}`
+	resp := cassette.Response{Body: body, ContentLength: int64(len(body)), Headers: http.Header{"Content-Length": {strconv.Itoa(len(body))}}}
+	cassette.DefaultRules().Response(&resp)
+	if n := len(resp.Body); resp.ContentLength != int64(n) || resp.Headers.Get("Content-Length") != strconv.Itoa(n) {
+		t.Errorf("body %d bytes, content_length %d, header %s", n, resp.ContentLength, resp.Headers.Get("Content-Length"))
 	}
 }

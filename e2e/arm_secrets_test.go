@@ -1,0 +1,512 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/fixtures/armflow"
+	"github.com/azvcr/azvcr/fixtures/fakearm"
+	"github.com/azvcr/azvcr/proxy"
+)
+
+const zeroGUID = "00000000-0000-0000-0000-000000000000"
+
+// TestARMRecordRedactsSecretsThenReplays records an ARM session — the Entra ID client-secret token
+// request, a create LRO, listKeys, listConnectionStrings and a read — made by the real azidentity
+// and armcosmos clients against fakearm, then searches every byte of the cassette for each planted
+// secret in every encoding a recording could carry it in, and replays the cassette with a
+// different client secret and no upstream at all.
+func TestARMRecordRedactsSecretsThenReplays(t *testing.T) {
+	dir := t.TempDir()
+	sec := fakearm.NewSecrets()
+	fake, err := fakearm.Start(dir, sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	checkFakeRejects(t, fake, sec)
+	before := len(fake.Requests())
+
+	ca := newCA(t)
+	cassettePath := filepath.Join(dir, "arm.yaml")
+	rec := startProxy(t, proxy.Record, ca,
+		proxy.WithCassette(cassettePath),
+		proxy.WithUpstreamCA(fake.CAFile),
+		proxy.WithResolve(fakearm.ARMHost, fake.Addr),
+		proxy.WithResolve(fakearm.LoginHost, fake.Addr))
+	recorded, _, err := runARMFlow(rec, sec.TenantID, sec.ClientID, sec.ClientSecret, sec.SubscriptionID)
+	if err != nil {
+		t.Fatalf("ARM flow through recording azvcr: %v", err)
+	}
+	// The recording saw the real secrets: the fake served them and the clients parsed them.
+	if recorded.CreateState != "Succeeded" || recorded.GetState != "Succeeded" {
+		t.Fatalf("recorded flow: %s", recorded)
+	}
+	if want := [4]string{sec.PrimaryMasterKey, sec.SecondaryMasterKey, sec.PrimaryReadonlyMasterKey, sec.SecondaryReadonlyMasterKey}; recorded.Keys != want {
+		t.Fatalf("recorded flow got keys %q, want the planted ones", recorded.Keys)
+	}
+	if len(recorded.ConnectionStrings) != 4 || !strings.Contains(recorded.ConnectionStrings[0].ConnectionString, sec.PrimaryMasterKey) {
+		t.Fatalf("recorded flow got connection strings %+v", recorded.ConnectionStrings)
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sum := rec.Summary()
+	served := fake.Requests()[before:]
+	fake.Close() // replay must not need it
+
+	data, err := os.ReadFile(cassettePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cassette.Load(cassettePath)
+	if err != nil {
+		t.Fatalf("cassette.Load: %v", err)
+	}
+	checkRequestSequence(t, c, served, sum)
+
+	leaks := findLeaks(data, c, plantedSecrets(sec))
+	for _, l := range leaks {
+		t.Errorf("LEAK %s", l)
+	}
+	zeroed := checkZeroedIDs(t, c)
+	t.Logf("record: %s; cassette %d bytes, %d interactions; %d secrets x their encodings searched: %d leaks; azure ids zeroed in %d URLs/headers\n%s",
+		sum, len(data), len(c.Interactions), len(plantedSecrets(sec)), len(leaks), zeroed, recorded)
+
+	// Replay: no upstream, a client secret the fake would have refused, same tenant and subscription.
+	play := startProxy(t, proxy.Replay, ca, proxy.WithCassette(cassettePath))
+	replayed, misses, err := runARMFlow(play, sec.TenantID, sec.ClientID, fakearm.NewSecrets().ClientSecret, sec.SubscriptionID)
+	for _, m := range misses {
+		t.Errorf("replay miss: X-Azvcr-Miss: %s", m)
+	}
+	if err != nil {
+		t.Fatalf("ARM flow through replaying azvcr: %v", err)
+	}
+	checkSameShape(t, recorded, replayed)
+	if s := play.Summary(); s.Misses != 0 || s.Unused != 0 {
+		t.Errorf("replay summary %s, want no misses and nothing unused", s)
+	} else {
+		t.Logf("replay: %s\n%s", s, replayed)
+	}
+}
+
+// TestARMLeakSearchFindsEveryForm is the leak search's own check: each form of each kind of
+// secret, planted in a cassette field and in the file bytes, is reported.
+func TestARMLeakSearchFindsEveryForm(t *testing.T) {
+	for _, s := range plantedSecrets(fakearm.NewSecrets()) {
+		for _, enc := range encodings(s.value) {
+			c := &cassette.Cassette{Interactions: []*cassette.Interaction{{
+				Request:  cassette.Request{Method: "GET", URL: "https://management.azure.com/x"},
+				Response: cassette.Response{Body: `{"v":"` + enc[1] + `"}`},
+			}}}
+			data := []byte("body: '" + c.Interactions[0].Response.Body + "'\n")
+			want := s.name + " (" + enc[0] + ")"
+			found := false
+			for _, l := range findLeaks(data, c, []planted{s}) {
+				found = found || (strings.HasPrefix(l, want) && strings.Contains(l, "response body"))
+			}
+			if !found {
+				t.Errorf("%s planted in a response body was not reported", want)
+			}
+		}
+	}
+}
+
+// runARMFlow runs armflow through srv with a ClientSecretCredential that also goes through srv.
+// It returns the X-Azvcr-Miss texts of any answers that had no recording.
+func runARMFlow(srv *proxy.Server, tenant, clientID, secret, subscription string) (armflow.Result, []string, error) {
+	ml := &missLog{rt: clientVia(srv).Transport}
+	httpClient := &http.Client{Transport: ml}
+	cred, err := azidentity.NewClientSecretCredential(tenant, clientID, secret, &azidentity.ClientSecretCredentialOptions{
+		ClientOptions: azcore.ClientOptions{Transport: httpClient},
+	})
+	if err != nil {
+		return armflow.Result{}, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := armflow.Run(ctx, cred, subscription, httpClient)
+	return res, ml.list(), err
+}
+
+type missLog struct {
+	rt     http.RoundTripper
+	mu     sync.Mutex
+	misses []string
+}
+
+func (m *missLog) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := m.rt.RoundTrip(r)
+	if err == nil {
+		if miss := resp.Header.Get("X-Azvcr-Miss"); miss != "" {
+			m.mu.Lock()
+			m.misses = append(m.misses, miss)
+			m.mu.Unlock()
+		}
+	}
+	return resp, err
+}
+
+func (m *missLog) list() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.misses...)
+}
+
+// checkFakeRejects makes sure the fake is strict where the replay relies on not needing it: a
+// wrong client secret gets Entra ID's 401 invalid_client, and ARM refuses a missing token.
+func checkFakeRejects(t *testing.T, fake *fakearm.Server, sec fakearm.Secrets) {
+	t.Helper()
+	pem, err := os.ReadFile(fake.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509Pool(t, pem)
+	direct := &http.Client{Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, fake.Addr)
+		},
+	}}
+	cred, err := azidentity.NewClientSecretCredential(sec.TenantID, sec.ClientID, "wrong"+sec.ClientSecret, &azidentity.ClientSecretCredentialOptions{
+		ClientOptions: azcore.ClientOptions{Transport: direct},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = armflow.Run(ctx, cred, sec.SubscriptionID, direct)
+	if err == nil || !strings.Contains(err.Error(), "AADSTS7000215") || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("a wrong client secret: got %v, want 401 invalid_client AADSTS7000215", err)
+	}
+	resp, err := direct.Get("https://" + fakearm.ARMHost + "/subscriptions/" + sec.SubscriptionID + "/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/a?api-version=" + fakearm.APIVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("ARM without a token answered %s, want 401", resp.Status)
+	}
+}
+
+// wantRequests is the flow's traffic in order: method, host, and a path pattern with the ids
+// already zeroed.
+var wantRequests = []struct{ method, host, path string }{
+	{"GET", fakearm.LoginHost, `/common/discovery/instance`},
+	{"GET", fakearm.LoginHost, `/` + zeroGUID + `/v2\.0/\.well-known/openid-configuration`},
+	{"POST", fakearm.LoginHost, `/` + zeroGUID + `/oauth2/v2\.0/token`},
+	{"PUT", fakearm.ARMHost, `/subscriptions/` + zeroGUID + `/resourceGroups/azvcr-rg/providers/Microsoft\.DocumentDB/databaseAccounts/azvcr-arm-acct`},
+	{"GET", fakearm.ARMHost, `/subscriptions/` + zeroGUID + `/providers/Microsoft\.DocumentDB/locations/westus2/operationsStatus/[-0-9a-f]+`},
+	{"GET", fakearm.ARMHost, `/subscriptions/` + zeroGUID + `/providers/Microsoft\.DocumentDB/locations/westus2/operationsStatus/[-0-9a-f]+`},
+	{"GET", fakearm.ARMHost, `/subscriptions/` + zeroGUID + `/resourceGroups/azvcr-rg/providers/Microsoft\.DocumentDB/databaseAccounts/azvcr-arm-acct`},
+	{"POST", fakearm.ARMHost, `/subscriptions/` + zeroGUID + `/resourceGroups/azvcr-rg/providers/Microsoft\.DocumentDB/databaseAccounts/azvcr-arm-acct/listKeys`},
+	{"POST", fakearm.ARMHost, `/subscriptions/` + zeroGUID + `/resourceGroups/azvcr-rg/providers/Microsoft\.DocumentDB/databaseAccounts/azvcr-arm-acct/listConnectionStrings`},
+	{"GET", fakearm.ARMHost, `/subscriptions/` + zeroGUID + `/resourceGroups/azvcr-rg/providers/Microsoft\.DocumentDB/databaseAccounts/azvcr-arm-acct`},
+}
+
+func checkRequestSequence(t *testing.T, c *cassette.Cassette, served []string, sum proxy.Summary) {
+	t.Helper()
+	if len(c.Interactions) != sum.Recorded || len(served) != sum.Recorded || sum.Recorded != len(wantRequests) {
+		t.Errorf("cassette holds %d interactions, recorder wrote %d, fake served %d, want %d\nserved:\n  %s",
+			len(c.Interactions), sum.Recorded, len(served), len(wantRequests), strings.Join(served, "\n  "))
+	}
+	for i, it := range c.Interactions {
+		if i >= len(wantRequests) {
+			break
+		}
+		w := wantRequests[i]
+		u, err := url.Parse(it.Request.URL)
+		if err != nil {
+			t.Errorf("#%d: URL %q: %v", it.ID, it.Request.URL, err)
+			continue
+		}
+		if it.Request.Method != w.method || u.Host != w.host || !regexp.MustCompile(`(?i)^`+w.path+`$`).MatchString(u.Path) {
+			t.Errorf("interaction %d is %s %s, want %s https://%s%s", i, it.Request.Method, it.Request.URL, w.method, w.host, w.path)
+		}
+		if it.Response.Code != http.StatusOK {
+			t.Errorf("interaction %d (%s %s) recorded status %d", i, it.Request.Method, u.Path, it.Response.Code)
+		}
+	}
+}
+
+// checkZeroedIDs checks that the subscription and tenant GUIDs were replaced consistently in the
+// URLs and the polling headers, and counts the places.
+func checkZeroedIDs(t *testing.T, c *cassette.Cassette) int {
+	t.Helper()
+	n := 0
+	for _, it := range c.Interactions {
+		u, err := url.Parse(it.Request.URL)
+		if err != nil {
+			continue
+		}
+		switch {
+		case u.Host == fakearm.ARMHost:
+			if !strings.HasPrefix(strings.ToLower(u.Path), "/subscriptions/"+zeroGUID+"/") {
+				t.Errorf("#%d: ARM URL %s: subscription not replaced by %s", it.ID, it.Request.URL, zeroGUID)
+			} else {
+				n++
+			}
+			for _, h := range []string{"Azure-AsyncOperation", "Location"} {
+				for _, v := range headerValues(it.Response.Headers, h) {
+					if !strings.Contains(strings.ToLower(v), "/subscriptions/"+zeroGUID+"/") {
+						t.Errorf("#%d: response header %s %q: subscription not replaced by %s", it.ID, h, v, zeroGUID)
+					} else {
+						n++
+					}
+				}
+			}
+		case u.Host == fakearm.LoginHost && u.Path == "/common/discovery/instance":
+			if ae := u.Query().Get("authorization_endpoint"); !strings.Contains(ae, "/"+zeroGUID+"/") {
+				t.Errorf("#%d: instance discovery authorization_endpoint %q: tenant not replaced by %s", it.ID, ae, zeroGUID)
+			} else {
+				n++
+			}
+		case u.Host == fakearm.LoginHost:
+			if !strings.HasPrefix(u.Path, "/"+zeroGUID+"/") {
+				t.Errorf("#%d: login URL %s: tenant not replaced by %s", it.ID, it.Request.URL, zeroGUID)
+			} else {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func headerValues(h http.Header, name string) []string {
+	var out []string
+	for k, vs := range h {
+		if strings.EqualFold(k, name) {
+			out = append(out, vs...)
+		}
+	}
+	return out
+}
+
+// checkSameShape compares a replayed result with the recorded one: the same states and
+// endpoints, and connection strings of the same form (their keys are redacted on disk).
+func checkSameShape(t *testing.T, recorded, replayed armflow.Result) {
+	t.Helper()
+	if replayed.CreateState != recorded.CreateState || replayed.GetState != recorded.GetState ||
+		replayed.DocumentEndpoint != recorded.DocumentEndpoint || replayed.IdentityType != recorded.IdentityType {
+		t.Errorf("replay differs from recording\nrecorded: %s\nreplayed: %s", recorded, replayed)
+	}
+	for i, k := range replayed.Keys {
+		if k == "" {
+			t.Errorf("replayed key %d is empty", i)
+		}
+	}
+	shape := regexp.MustCompile(`^AccountEndpoint=https://` + regexp.QuoteMeta(armflow.AccountName) + `\.documents\.azure\.com:443/;AccountKey=[^;]+;$`)
+	if len(replayed.ConnectionStrings) != len(recorded.ConnectionStrings) {
+		t.Fatalf("replay got %d connection strings, recording %d", len(replayed.ConnectionStrings), len(recorded.ConnectionStrings))
+	}
+	for i, cs := range replayed.ConnectionStrings {
+		rc := recorded.ConnectionStrings[i]
+		if cs.Description != rc.Description || cs.KeyKind != rc.KeyKind {
+			t.Errorf("connection string %d: replayed %q (%s), recorded %q (%s)", i, cs.Description, cs.KeyKind, rc.Description, rc.KeyKind)
+		}
+		if !shape.MatchString(cs.ConnectionString) {
+			t.Errorf("replayed connection string %d %q does not have the shape %s", i, cs.ConnectionString, shape)
+		}
+	}
+}
+
+// planted is one secret the fake planted.
+type planted struct {
+	name, value string
+	guid        bool // match case-insensitively
+}
+
+func plantedSecrets(sec fakearm.Secrets) []planted {
+	out := []planted{
+		{"client-secret", sec.ClientSecret, false},
+		{"access-token", sec.AccessToken, false},
+		{"primaryMasterKey", sec.PrimaryMasterKey, false},
+		{"secondaryMasterKey", sec.SecondaryMasterKey, false},
+		{"primaryReadonlyMasterKey", sec.PrimaryReadonlyMasterKey, false},
+		{"secondaryReadonlyMasterKey", sec.SecondaryReadonlyMasterKey, false},
+		{"subscription-id", sec.SubscriptionID, true},
+		{"tenant-id", sec.TenantID, true},
+	}
+	// A rule that redacted only part of the token must not pass either.
+	if parts := strings.Split(sec.AccessToken, "."); len(parts) == 3 {
+		out = append(out, planted{"access-token.claims", parts[1], false}, planted{"access-token.signature", parts[2], false})
+	}
+	names := make([]string, 0, len(sec.Cookies))
+	for name := range sec.Cookies {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		out = append(out, planted{"cookie " + name, sec.Cookies[name], false})
+	}
+	return out
+}
+
+// encodings lists the forms a secret can take in a recording: as is, base64 (standard and URL
+// alphabets, with and without padding), URL query and path escaped, and JSON string escaped (as
+// Go writes it, and with / and + escaped as other encoders do). Forms equal to an earlier one are
+// left out.
+func encodings(v string) [][2]string {
+	js, _ := json.Marshal(v)
+	jsonEsc := string(js[1 : len(js)-1])
+	jsonEsc2 := strings.NewReplacer("/", `\/`, "+", `\u002b`).Replace(jsonEsc)
+	all := [][2]string{
+		{"raw", v},
+		{"base64", base64.StdEncoding.EncodeToString([]byte(v))},
+		{"base64 unpadded", base64.RawStdEncoding.EncodeToString([]byte(v))},
+		{"base64url", base64.URLEncoding.EncodeToString([]byte(v))},
+		{"base64url unpadded", base64.RawURLEncoding.EncodeToString([]byte(v))},
+		{"query-escaped", url.QueryEscape(v)},
+		{"path-escaped", url.PathEscape(v)},
+		{"JSON-escaped", jsonEsc},
+		{`JSON-escaped with \/ and \u002b`, jsonEsc2},
+	}
+	var out [][2]string
+	seen := map[string]bool{}
+	for _, f := range all {
+		if !seen[f[1]] {
+			seen[f[1]] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// findLeaks searches the cassette bytes, and each decoded field (in case YAML quoting or line
+// folding split a value), for every form of every secret, and says where each one is.
+func findLeaks(data []byte, c *cassette.Cassette, secrets []planted) []string {
+	type field struct{ where, text string }
+	var fields []field
+	for _, it := range c.Interactions {
+		rq, rs := &it.Request, &it.Response
+		pre := fmt.Sprintf("#%d (%s %s)", it.ID, rq.Method, shortPath(rq.URL))
+		fields = append(fields, field{pre + " request URL", rq.URL}, field{pre + " request host", rq.Host}, field{pre + " request body", rq.Body})
+		for _, k := range sortedKeys(rq.Form) {
+			fields = append(fields, field{pre + " request form " + k, strings.Join(rq.Form[k], "\n")})
+		}
+		for _, k := range sortedKeys(rq.Headers) {
+			fields = append(fields, field{pre + " request header " + k, strings.Join(rq.Headers[k], "\n")})
+		}
+		for _, k := range sortedKeys(rs.Headers) {
+			fields = append(fields, field{pre + " response header " + k, strings.Join(rs.Headers[k], "\n")})
+		}
+		fields = append(fields, field{pre + " response body", rs.Body})
+	}
+	lowerData := strings.ToLower(string(data))
+
+	var leaks []string
+	for _, s := range secrets {
+		variants := []string{s.value}
+		if s.guid {
+			variants = []string{strings.ToLower(s.value), strings.ToUpper(s.value)}
+		}
+		reported := map[string]bool{}
+		for _, v := range variants {
+			for _, enc := range encodings(v) {
+				form, needle := enc[0], enc[1]
+				textual := s.guid && !strings.HasPrefix(form, "base64")
+				contains := func(hay string) bool {
+					if textual {
+						return strings.Contains(strings.ToLower(hay), strings.ToLower(needle))
+					}
+					return strings.Contains(hay, needle)
+				}
+				var where []string
+				for _, f := range fields {
+					if contains(f.text) {
+						where = append(where, f.where)
+					}
+				}
+				var lines []int
+				hay, nd := string(data), needle
+				if textual {
+					hay, nd = lowerData, strings.ToLower(needle)
+				}
+				for off := 0; ; {
+					i := strings.Index(hay[off:], nd)
+					if i < 0 {
+						break
+					}
+					lines = append(lines, strings.Count(hay[:off+i], "\n")+1)
+					off += i + len(nd)
+				}
+				if len(where) == 0 && len(lines) == 0 {
+					continue
+				}
+				key := form + fmt.Sprint(where, lines)
+				if reported[key] {
+					continue // upper- and lower-case GUID forms found in the same places
+				}
+				reported[key] = true
+				msg := fmt.Sprintf("%s (%s) %d times in the file bytes (lines %s)", s.name, form, len(lines), shortInts(lines))
+				if len(where) > 0 {
+					msg += ": in " + strings.Join(where, "; ")
+				}
+				leaks = append(leaks, msg)
+			}
+		}
+	}
+	return leaks
+}
+
+func sortedKeys[M ~map[string][]string](m M) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func x509Pool(t *testing.T, pem []byte) *x509.CertPool {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatal("no certificate in the fake's CA file")
+	}
+	return pool
+}
+
+func shortPath(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	p := u.Path
+	if i := strings.Index(p, "/providers/"); i >= 0 {
+		p = "…" + p[i:]
+	}
+	return u.Host + p
+}
+
+func shortInts(xs []int) string {
+	var parts []string
+	for i, x := range xs {
+		if i == 8 {
+			parts = append(parts, fmt.Sprintf("… %d more", len(xs)-i))
+			break
+		}
+		parts = append(parts, fmt.Sprint(x))
+	}
+	return strings.Join(parts, ",")
+}
