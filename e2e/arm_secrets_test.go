@@ -85,6 +85,9 @@ func TestARMRecordRedactsSecretsThenReplays(t *testing.T) {
 	for _, l := range leaks {
 		t.Errorf("LEAK %s", l)
 	}
+	for _, f := range cassette.Lint(cassettePath, data) {
+		t.Errorf("azvcr lint: %s", f)
+	}
 	zeroed := checkZeroedIDs(t, c)
 	t.Logf("record: %s; cassette %d bytes, %d interactions; %d secrets x their encodings searched: %d leaks; azure ids zeroed in %d URLs/headers\n%s",
 		sum, len(data), len(c.Interactions), len(plantedSecrets(sec)), len(leaks), zeroed, recorded)

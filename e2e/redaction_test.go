@@ -90,6 +90,9 @@ func TestCosmosKeyNeverReachesTheCassette(t *testing.T) {
 	for _, leak := range findLeaks(data, c, []planted{{name: "master key", value: key}, {name: "master key bytes", value: string(raw)}}) {
 		t.Errorf("%s: %s", path, leak)
 	}
+	for _, f := range cassette.Lint(path, data) {
+		t.Errorf("azvcr lint: %s", f)
+	}
 	if n := bytes.Count(data, []byte("sig%3DREDACTED")); n == 0 {
 		t.Error("no redacted signature in the cassette: did the flow sign anything?")
 	}

@@ -24,7 +24,7 @@ import (
 // Exit codes, documented in usage and the README.
 const (
 	exitOK     = 0
-	exitError  = 1 // runtime failure: bad cassette, CA problem, cannot listen
+	exitError  = 1 // runtime failure: bad cassette, CA problem, cannot listen; lint found secrets
 	exitUsage  = 2 // bad command line
 	exitMisses = 3 // --fail-on-miss and at least one request had no recording
 )
@@ -43,6 +43,7 @@ Usage:
   azvcr passthrough [flags]                   forward and intercept, write nothing
   azvcr ca init     [--ca-dir DIR] [--force]  create the per-install CA (ECDSA P-256, key mode 0600)
   azvcr ca path     [--ca-dir DIR]            print the CA certificate path for clients to trust
+  azvcr lint        FILE...                   report anything in FILE that looks like a secret
   azvcr version
 
 Proxy flags (record, replay, auto, passthrough):
@@ -72,12 +73,19 @@ On start azvcr prints the environment a client needs (HTTPS_PROXY and the CA cer
 as KEY=VALUE lines on stdout). SIGINT or SIGTERM stops it: every completed interaction is already
 on disk; a summary (replayed, unused, misses) goes to stderr and azvcr exits 0.
 
+azvcr lint reads any file line by line (a malformed cassette too) and prints file:line: rule: excerpt
+for each value that looks like a secret, masked (first four characters and length). Rules:
+cosmos-key, jwt, cosmos-signature, connection-string-key, client-secret, bearer-token,
+sas-signature; values are also found URL-encoded, JSON-escaped and inside !!binary bodies. What
+azvcr's redaction writes (REDACTED, the zero GUID) is not reported. A summary goes to stderr.
+
 A replayed request with no recording is answered with status 490, header X-Azvcr-Miss and a JSON
 body naming the closest recorded interaction and what differed.
 
 Exit codes:
   0  stopped by SIGINT/SIGTERM, or a command finished
-  1  runtime error (unreadable or malformed cassette, CA problem, address in use)
+  1  runtime error (unreadable or malformed cassette, CA problem, address in use); lint found
+     something that looks like a secret, or could not read a file
   2  usage error
   3  --fail-on-miss was given and some request had no recording
 `
@@ -100,6 +108,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case "ca":
 		return runCA(args[1:], stdout, stderr)
+	case "lint":
+		return runLint(args[1:], stdout, stderr)
 	case "record", "replay", "auto", "passthrough":
 		mode, _ := proxy.ParseMode(cmd)
 		return runProxy(mode, args[1:], stdout, stderr)
@@ -166,6 +176,56 @@ func runCA(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "azvcr ca: unknown subcommand %q (want init or path)\n", args[0])
 	return exitUsage
+}
+
+// runLint prints every finding in the files to stdout and a summary to stderr. Exit 0 when all
+// are clean, 1 on any finding or unreadable file, 2 when no file is given.
+func runLint(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("lint", stderr)
+	if err := fs.Parse(args); err != nil {
+		return usageCode(err)
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "azvcr lint: no files given (usage: azvcr lint FILE...)")
+		return exitUsage
+	}
+	var findings, dirty, unreadable int
+	for _, path := range fs.Args() {
+		found, err := cassette.LintFile(path)
+		if err != nil {
+			fmt.Fprintln(stderr, "azvcr lint:", err)
+			unreadable++
+			continue
+		}
+		for _, f := range found {
+			fmt.Fprintln(stdout, f)
+		}
+		findings += len(found)
+		if len(found) > 0 {
+			dirty++
+		}
+	}
+	var summary string
+	if findings > 0 {
+		summary = fmt.Sprintf("%s in %s", plural(findings, "finding"), plural(dirty, "file"))
+	} else {
+		summary = plural(fs.NArg()-unreadable, "file") + " clean"
+	}
+	if unreadable > 0 {
+		summary += fmt.Sprintf("; %s could not be read", plural(unreadable, "file"))
+	}
+	fmt.Fprintln(stderr, "azvcr lint:", summary)
+	if findings > 0 || unreadable > 0 {
+		return exitError
+	}
+	return exitOK
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func resolveCADir(flagValue string) (string, error) {
