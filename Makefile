@@ -4,7 +4,7 @@ BIN     := bin/azvcr
 NPM_DIR := fixtures/upstream
 NPM_OK  := $(NPM_DIR)/node_modules/.package-lock.json
 
-.PHONY: all build demo test deps vet bench clean
+.PHONY: all build demo test deps vet bench conformance clean
 
 all: build
 
@@ -39,6 +39,17 @@ bench: build
 	  END { if (!(d && r && s && l)) { print "bench: a result or its baseline is missing"; exit 1 } \
 	        printf "replay through azvcr: %.0f ns/op, direct TLS baseline: %.0f ns/op, ratio %.2fx\n", r, d, r/d; \
 	        printf "matching: %.0f ns/op at 100 interactions, %.0f ns/op at 100k, ratio %.2fx\n", s, l, l/s }' bin/bench.txt
+
+# Microsoft's own recorded armcosmos suites, run unmodified against azvcr as the test-proxy.
+# The recordings are read from $AZVCR_CONFORMANCE_DIR (default ../shared/conformance/armcosmos);
+# every suite with a recording there runs. A missing directory fails loudly.
+AZVCR_CONFORMANCE_DIR ?= $(abspath ../shared/conformance/armcosmos)
+CONFORMANCE_KIT := $(firstword $(wildcard $(AZVCR_CONFORMANCE_DIR)/run.sh) $(abspath ../shared/conformance/armcosmos/run.sh))
+
+conformance: build
+	@test -d "$(AZVCR_CONFORMANCE_DIR)/recordings" || { echo "conformance: no recordings at $(AZVCR_CONFORMANCE_DIR)/recordings (set AZVCR_CONFORMANCE_DIR)" >&2; exit 1; }
+	@test -f "$(CONFORMANCE_KIT)" || { echo "conformance: no run.sh kit at $(CONFORMANCE_KIT)" >&2; exit 1; }
+	PROXY_BIN=$(CURDIR)/$(BIN) DATA=$(AZVCR_CONFORMANCE_DIR) bash $(CONFORMANCE_KIT)
 
 clean:
 	rm -rf bin $(NPM_DIR)/node_modules

@@ -13,8 +13,12 @@ const Version = 2
 
 // Cassette is a recorded session.
 type Cassette struct {
-	Version      int            `yaml:"version"`
-	Interactions []*Interaction `yaml:"interactions"`
+	Version int `yaml:"version"`
+	// Variables are the test-proxy recording variables (Microsoft's test-proxy returns them from
+	// /Playback/Start). go-vcr ignores the key; Save writes it before interactions, which stay last
+	// so the journal can append to them.
+	Variables    map[string]string `yaml:"variables,omitempty"`
+	Interactions []*Interaction    `yaml:"interactions"`
 }
 
 // Interaction is one request and the response it got. The field set is go-vcr v4's, so files load

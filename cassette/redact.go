@@ -124,8 +124,22 @@ func fixLength(h http.Header, field *int64, before, after int) {
 // Interaction redacts both halves, request first: rules learn from the request what to look for
 // in the response.
 func (r Redactor) Interaction(it *Interaction) {
-	r.Request(&it.Request)
-	r.Response(&it.Response)
+	active := r.forRequest(&it.Request)
+	active.Request(&it.Request)
+	active.Response(&it.Response)
+}
+
+// conditional rules apply only to some exchanges, decided by the request as it arrived.
+type conditional interface{ appliesTo(*Request) bool }
+
+func (r Redactor) forRequest(req *Request) Redactor {
+	out := make(Redactor, 0, len(r))
+	for _, rule := range r {
+		if c, ok := rule.(conditional); !ok || c.appliesTo(req) {
+			out = append(out, rule)
+		}
+	}
+	return out
 }
 
 // keep saves the values of headers that KeepHeaders rules protect and returns a func restoring them.

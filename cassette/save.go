@@ -50,12 +50,24 @@ func normalizeDuration(d string) string {
 }
 
 // Save writes c to path atomically: a reader sees the old file or the new one, never a mix.
+// The layout is version, then variables (when there are any), then interactions, last, so a
+// journal can go on appending to the file.
 func Save(path string, c *Cassette) error {
 	items, err := encodeItems(c.Interactions)
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, append([]byte(header), items...))
+	data := []byte(header)
+	if len(c.Variables) > 0 {
+		vars, err := encode(struct {
+			Variables map[string]string `yaml:"variables"`
+		}{c.Variables})
+		if err != nil {
+			return err
+		}
+		data = append(append([]byte("version: 2\n"), vars...), "interactions:\n"...)
+	}
+	return writeAtomic(path, append(data, items...))
 }
 
 func writeAtomic(path string, data []byte) error {

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
@@ -23,6 +26,42 @@ type Index struct {
 	repeat   Repeat
 	issued   map[string]*entry // continuation token -> the recording whose response issued it
 	carried  map[string]bool   // continuation tokens that recorded requests carry
+	ignore   Ignore
+}
+
+// Ignore leaves parts of requests out of matching, for harnesses that ask for it (the Azure SDK
+// test-proxy's BodilessMatcher, HeaderlessMatcher and CustomDefaultMatcher).
+type Ignore struct {
+	Body        bool     // bodies are not compared
+	Headers     bool     // no header is compared
+	HeaderNames []string // these significant headers are not compared
+	QueryParams []string // these query parameters are not compared
+}
+
+// WithIgnore sets what matching leaves out.
+func WithIgnore(ig Ignore) Option { return func(x *Index) { x.ignore = ig } }
+
+// apply removes the ignored parts from p.
+func (ig Ignore) apply(p parts) parts {
+	if ig.Body {
+		p.body, p.sql = "", nil
+	}
+	if ig.Headers {
+		p.headers = map[string]string{}
+	}
+	for _, h := range ig.HeaderNames {
+		delete(p.headers, http.CanonicalHeaderKey(h))
+	}
+	if len(ig.QueryParams) > 0 {
+		q := url.Values{}
+		for k, v := range p.query {
+			if !slices.ContainsFunc(ig.QueryParams, func(s string) bool { return strings.EqualFold(s, k) }) {
+				q[k] = v
+			}
+		}
+		p.query = q
+	}
+	return p
 }
 
 // Repeat says which requests may get their last recorded answer again once all are used.
@@ -117,6 +156,7 @@ func (x *Index) add(it *cassette.Interaction, used bool) (*entry, error) {
 	if err != nil {
 		return nil, &cassette.Error{File: "interaction", Msg: err.Error()}
 	}
+	p = x.ignore.apply(p)
 	e := &entry{it: it, parts: p, used: used}
 	k := p.key()
 	q := x.queues[k]
@@ -147,6 +187,7 @@ func (x *Index) AddUsed(it *cassette.Interaction) error {
 // Next returns the next unused recorded interaction for r, or a Miss that explains why there is none.
 func (x *Index) Next(r *cassette.Request) (*cassette.Interaction, *Miss) {
 	p, err := split(r)
+	p = x.ignore.apply(p)
 	if err != nil {
 		x.mu.Lock()
 		x.misses++

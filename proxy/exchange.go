@@ -20,6 +20,17 @@ var hopHeaders = []string{
 	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
 
+// canonicalHeader spells header names canonically: recordings from other SDKs may hold
+// content-encoding or content-length in lower case.
+func canonicalHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, v := range h {
+		ck := http.CanonicalHeaderKey(k)
+		out[ck] = append(out[ck], v...)
+	}
+	return out
+}
+
 func cleanHeader(h http.Header) http.Header {
 	out := h.Clone()
 	if out == nil {
@@ -113,7 +124,7 @@ func decodeBody(enc string, raw []byte) ([]byte, error) {
 // responseFromCassette turns a recorded response into one for the client. Bodies are stored
 // decoded, so any recorded Content-Encoding is dropped and the length is the stored body's.
 func responseFromCassette(r *http.Request, rec *cassette.Response) *http.Response {
-	h := cleanHeader(rec.Headers)
+	h := cleanHeader(canonicalHeader(rec.Headers))
 	body := []byte(rec.Body)
 	if enc := strings.ToLower(h.Get("Content-Encoding")); enc == "gzip" || enc == "x-gzip" || enc == "deflate" || enc == "identity" {
 		h.Del("Content-Encoding")

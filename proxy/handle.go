@@ -48,7 +48,7 @@ func (s *Server) handle(r *http.Request, _ *goproxy.ProxyCtx) (*http.Request, *h
 		it, miss := s.index.Next(&probe)
 		if it != nil {
 			s.log.Debug("replayed", "method", r.Method, "url", live.URL, "id", it.ID)
-			return r, responseFromCassette(r, &it.Response)
+			return r, shapeReplayed(r, responseFromCassette(r, &it.Response))
 		}
 		if s.mode == Replay {
 			s.log.Warn("no recording", "miss", miss.String())
@@ -61,15 +61,25 @@ func (s *Server) handle(r *http.Request, _ *goproxy.ProxyCtx) (*http.Request, *h
 // forward sends the request upstream, records it when the mode records, and returns the real
 // response to the client.
 func (s *Server) forward(r *http.Request, live cassette.Request, body []byte) *http.Response {
-	if !s.allow.allows(r.URL.Host) {
-		return errorResponse(r, http.StatusForbidden, notAllowedMessage(r.URL.Host))
+	resp, rec := s.roundTrip(r, live, body)
+	if rec != nil && s.mode.records() {
+		s.record(live, *rec)
 	}
-	if s.ln != nil && sameAddr(r.URL.Host, s.Addr()) {
-		return errorResponse(r, http.StatusLoopDetected, "azvcr: refusing to forward a request to itself")
+	return resp
+}
+
+// roundTrip sends r upstream. It returns the response for the client, and the response as
+// recorded (body decoded), or nil when azvcr answered itself (not allowed, unreachable).
+func (s *Server) roundTrip(r *http.Request, live cassette.Request, body []byte) (*http.Response, *cassette.Response) {
+	if !s.allow.allows(r.URL.Host) {
+		return errorResponse(r, http.StatusForbidden, notAllowedMessage(r.URL.Host)), nil
+	}
+	if s.isSelf(r.URL.Host) {
+		return errorResponse(r, http.StatusLoopDetected, "azvcr: refusing to forward a request to itself"), nil
 	}
 	out, err := http.NewRequestWithContext(r.Context(), r.Method, r.URL.String(), bytes.NewReader(body))
 	if err != nil {
-		return errorResponse(r, http.StatusBadRequest, err.Error())
+		return errorResponse(r, http.StatusBadRequest, err.Error()), nil
 	}
 	out.Header = cleanHeader(r.Header)
 	out.Host = r.Host
@@ -81,19 +91,15 @@ func (s *Server) forward(r *http.Request, live cassette.Request, body []byte) *h
 	resp, err := s.upstream.RoundTrip(out)
 	if err != nil {
 		s.log.Warn("upstream failed", "method", r.Method, "url", live.URL, "err", err)
-		return errorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: upstream %s failed: %v", r.URL.Host, err))
+		return errorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: upstream %s failed: %v", r.URL.Host, err)), nil
 	}
 	rec, err := readResponse(resp, time.Since(start))
 	if err != nil {
 		s.log.Warn("upstream response unreadable", "url", live.URL, "err", err)
-		return errorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: reading the response from %s: %v", r.URL.Host, err))
+		return errorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: reading the response from %s: %v", r.URL.Host, err)), nil
 	}
 	s.forwarded.Add(1)
-	toClient := responseFromCassette(r, &rec) // built before redaction: the client gets real values
-	if s.mode.records() {
-		s.record(live, rec)
-	}
-	return toClient
+	return responseFromCassette(r, &rec), &rec // built before redaction: the client gets real values
 }
 
 func (s *Server) record(live cassette.Request, rec cassette.Response) {
@@ -168,6 +174,9 @@ func headerSafe(s string) string {
 
 // serveDirect answers requests addressed to azvcr itself rather than proxied through it.
 func (s *Server) serveDirect(w http.ResponseWriter, r *http.Request) {
+	if s.tp.serve(w, r) {
+		return
+	}
 	if r.URL.Path == "/azvcr/status" {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(s.Summary())
@@ -175,6 +184,15 @@ func (s *Server) serveDirect(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Error(w, fmt.Sprintf("azvcr is a proxy: send requests through it (HTTPS_PROXY=%s) and trust its CA (%s); GET /azvcr/status reports counts",
 		s.URL(), s.ca.CertPath), http.StatusBadRequest)
+}
+
+func (s *Server) isSelf(hostport string) bool {
+	for _, a := range s.Addrs() {
+		if sameAddr(hostport, a) {
+			return true
+		}
+	}
+	return false
 }
 
 func sameAddr(hostport, self string) bool {

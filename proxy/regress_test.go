@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/azvcr/azvcr/cassette"
 )
 
 // HEAD answers keep the length a GET would get, recorded and replayed.
@@ -137,5 +139,16 @@ func TestRedactedRecordingMatchesLiveValues(t *testing.T) {
 	}
 	if !strings.Contains(got.body, "00000000-0000-0000-0000-000000000000") || recorded.code != 200 {
 		t.Errorf("replayed body %s", got.body)
+	}
+}
+
+// Recordings from other SDKs spell header names in lower case; replay still drops the stored
+// body's content-encoding and sends one, true, length.
+func TestLowerCaseRecordedHeaders(t *testing.T) {
+	rec := &cassette.Response{Code: 200, Body: "plain", Headers: http.Header{"content-encoding": {"gzip"}, "content-length": {"999"}, "x-other": {"a"}}}
+	r, _ := http.NewRequest("GET", "https://a/", nil)
+	resp := responseFromCassette(r, rec)
+	if resp.Header.Get("Content-Encoding") != "" || len(resp.Header.Values("Content-Length")) != 1 || resp.Header.Get("Content-Length") != "5" || resp.Header.Get("X-Other") != "a" {
+		t.Errorf("headers %v", resp.Header)
 	}
 }

@@ -35,12 +35,15 @@ const (
 	Auto Mode = "auto"
 	// Passthrough forwards without recording: the allow-list and interception, nothing written.
 	Passthrough Mode = "passthrough"
+	// TestProxy serves the Azure SDK test-proxy protocol: recording and playback sessions started
+	// through its admin API, each with its own recording file. Forward-proxy traffic passes through.
+	TestProxy Mode = "test-proxy"
 )
 
 // ParseMode accepts a mode name.
 func ParseMode(s string) (Mode, error) {
 	switch m := Mode(s); m {
-	case Record, Replay, Auto, Passthrough:
+	case Record, Replay, Auto, Passthrough, TestProxy:
 		return m, nil
 	}
 	return "", fmt.Errorf("unknown mode %q (want record, replay, auto or passthrough)", s)
@@ -61,6 +64,7 @@ type config struct {
 	upstreamTrip http.RoundTripper
 	repeat       matcher.Repeat
 	resolve      map[string]string // host[:port] -> address to dial instead
+	storage      string            // test-proxy recordings root
 	verifyKey    string            // base64 master key; "" when signatures are not checked
 }
 
@@ -112,6 +116,10 @@ func WithResolve(host, addr string) Option {
 	}
 }
 
+// WithStorage sets the directory test-proxy recording paths are relative to (test-proxy's
+// --storage-location); the default is the working directory.
+func WithStorage(dir string) Option { return func(c *config) error { c.storage = dir; return nil } }
+
 // WithRepeat sets which requests may get their last recorded answer again once all are used
 // (default matcher.RepeatMetadata).
 func WithRepeat(r matcher.Repeat) Option { return func(c *config) error { c.repeat = r; return nil } }
@@ -146,10 +154,11 @@ type Server struct {
 	log      *slog.Logger
 	index    *matcher.Index    // replay and auto
 	sigs     *signatureChecker // nil unless signatures are checked
+	tp       *testProxy        // the test-proxy protocol, served on direct requests
 	journal  *cassette.Journal // record and auto
 	gp       *goproxy.ProxyHttpServer
 	http     *http.Server
-	ln       net.Listener
+	lns      []net.Listener
 	conns    connTracker
 
 	forwarded atomic.Int64
@@ -171,7 +180,7 @@ func New(mode Mode, opts ...Option) (*Server, error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	if mode != Passthrough && cfg.cassette == "" {
+	if mode != Passthrough && mode != TestProxy && cfg.cassette == "" {
 		return nil, fmt.Errorf("%s mode needs a cassette file", mode)
 	}
 	s := &Server{mode: mode, cassette: cfg.cassette, redactor: cfg.redactor, log: cfg.logger, started: time.Now(), cfg: cfg}
@@ -204,6 +213,7 @@ func New(mode Mode, opts ...Option) (*Server, error) {
 	if err := s.openCassette(); err != nil {
 		return nil, err
 	}
+	s.tp = newTestProxy(s, cfg.storage)
 	s.gp = s.newGoproxy()
 	return s, nil
 }
@@ -315,23 +325,49 @@ func notAllowedMessage(host string) string {
 		stripPort(host), strings.Join(DefaultAllowedHosts, ", "))
 }
 
-// Listen binds addr (host:port; port 0 picks a free one).
+// Listen binds addr (host:port; port 0 picks a free one). It may be called more than once, and
+// with ListenTLS, to serve several addresses at once.
 func (s *Server) Listen(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	s.ln = &trackingListener{Listener: ln, tracker: &s.conns}
-	s.http = &http.Server{Handler: s.gp, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	s.addListener(ln)
 	return nil
 }
 
-// Serve answers connections until Close. It returns nil after Close.
+// ListenTLS binds addr and serves HTTPS there directly (not as a proxy), with a certificate from
+// azvcr's CA for the listen host: the Azure SDK test-proxy protocol's https endpoint.
+func (s *Server) ListenTLS(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	if host == "" || parseIP(host) != nil && parseIP(host).IsUnspecified() {
+		host = "localhost"
+	}
+	s.addListener(tls.NewListener(ln, s.certs.tlsConfig(host)))
+	return nil
+}
+
+func (s *Server) addListener(ln net.Listener) {
+	s.lns = append(s.lns, &trackingListener{Listener: ln, tracker: &s.conns})
+	if s.http == nil {
+		s.http = &http.Server{Handler: s.gp, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
+	}
+}
+
+// Serve answers connections on every listener until Close. It returns nil after Close.
 func (s *Server) Serve() error {
-	if s.ln == nil {
+	if len(s.lns) == 0 {
 		return errors.New("azvcr: Serve before Listen")
 	}
-	err := s.http.Serve(s.ln)
+	errs := make(chan error, len(s.lns))
+	for _, ln := range s.lns {
+		go func() { errs <- s.http.Serve(ln) }()
+	}
+	err := <-errs
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -352,7 +388,16 @@ func (s *Server) Start(addr string) error {
 }
 
 // Addr is the listening address (host:port).
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+func (s *Server) Addr() string { return s.lns[0].Addr().String() }
+
+// Addrs lists every listening address.
+func (s *Server) Addrs() []string {
+	var out []string
+	for _, ln := range s.lns {
+		out = append(out, ln.Addr().String())
+	}
+	return out
+}
 
 // URL is the proxy URL clients put in HTTPS_PROXY.
 func (s *Server) URL() string { return "http://" + s.Addr() }

@@ -30,7 +30,7 @@ const (
 )
 
 // version is set at build time with -ldflags "-X main.version=..."
-var version = "dev"
+var version = "0.1.0-dev"
 
 const defaultListen = "127.0.0.1:8089"
 
@@ -44,7 +44,15 @@ Usage:
   azvcr ca init     [--ca-dir DIR] [--force]  create the per-install CA (ECDSA P-256, key mode 0600)
   azvcr ca path     [--ca-dir DIR]            print the CA certificate path for clients to trust
   azvcr lint        FILE...                   report anything in FILE that looks like a secret
+  azvcr convert     IN OUT                    convert a test-proxy .json recording to a .yaml cassette, or back
   azvcr version
+
+Azure SDK test-proxy drop-in (same engine; see the README's test-proxy section):
+  azvcr start [--storage-location DIR] [-- --urls=http://localhost:5000;https://localhost:5001]
+                                              serve the test-proxy protocol: /Record/Start,
+                                              /Playback/Start, /Admin/..., sessions by x-recording-id
+  azvcr restore -a assets.json                nothing to fetch: recordings come from the tree
+  azvcr --version                             the bare version, as test-proxy prints it
 
 Proxy flags (record, replay, auto, passthrough):
   --cassette FILE        cassette file (YAML, go-vcr format version 2; version 1 is read too)
@@ -103,13 +111,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
-	case "version", "--version":
+	case "version":
 		fmt.Fprintln(stdout, "azvcr", version)
 		return exitOK
+	case "--version": // as test-proxy prints it: the bare version
+		fmt.Fprintln(stdout, version)
+		return exitOK
+	case "start":
+		return runStart(args[1:], stdout, stderr)
+	case "restore":
+		return runRestore(args[1:], stdout, stderr)
 	case "ca":
 		return runCA(args[1:], stdout, stderr)
 	case "lint":
 		return runLint(args[1:], stdout, stderr)
+	case "convert":
+		return runConvert(args[1:], stdout, stderr)
 	case "record", "replay", "auto", "passthrough":
 		mode, _ := proxy.ParseMode(cmd)
 		return runProxy(mode, args[1:], stdout, stderr)

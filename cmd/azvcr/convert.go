@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/azvcr/azvcr/cassette"
+	"go.yaml.in/yaml/v3"
+)
+
+const convertUsage = `usage: azvcr convert IN OUT
+
+Converts between Microsoft's Azure SDK test-proxy recordings (JSON: {"Entries": [...],
+"Variables": {...}}) and azvcr cassettes (YAML, go-vcr format version 2). The format of each file
+follows its extension: .json is a test-proxy recording, .yaml and .yml a cassette. An IN with
+another extension is read as JSON when it starts with '{', else as YAML; an OUT with another
+extension gets the format IN does not have. Test-proxy variables are kept in the cassette under a
+top-level "variables" key, which go-vcr ignores.
+`
+
+type fileFormat int
+
+const (
+	formatUnknown fileFormat = iota
+	formatTestProxy
+	formatCassette
+)
+
+func (f fileFormat) String() string {
+	if f == formatTestProxy {
+		return "test-proxy JSON"
+	}
+	return "YAML cassette"
+}
+
+func formatByExt(path string) fileFormat {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		return formatTestProxy
+	case ".yaml", ".yml":
+		return formatCassette
+	}
+	return formatUnknown
+}
+
+// runConvert converts IN to OUT. Exit 0 when written, 1 on an unreadable, malformed or
+// unconvertible file (the message names file:line), 2 on a bad command line.
+func runConvert(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("convert", stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, convertUsage) }
+	if err := fs.Parse(args); err != nil {
+		return usageCode(err)
+	}
+	if fs.NArg() != 2 {
+		fmt.Fprintf(stderr, "azvcr convert: want two files, IN and OUT, got %d\n%s", fs.NArg(), convertUsage)
+		return exitUsage
+	}
+	in, out := fs.Arg(0), fs.Arg(1)
+	data, err := os.ReadFile(in)
+	if err != nil {
+		fmt.Fprintln(stderr, "azvcr convert:", err)
+		return exitError
+	}
+	from := formatByExt(in)
+	if from == formatUnknown {
+		from = formatCassette
+		if bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n\ufeff"), []byte("{")) {
+			from = formatTestProxy
+		}
+	}
+	to := formatByExt(out)
+	if to == formatUnknown {
+		to = formatTestProxy
+		if from == formatTestProxy {
+			to = formatCassette
+		}
+	}
+
+	var c *cassette.Cassette
+	if from == formatTestProxy {
+		c, _, err = cassette.ParseTestProxy(in, data)
+	} else {
+		c, err = cassette.Parse(in, data)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "azvcr convert:", err)
+		return exitError
+	}
+
+	if to == formatTestProxy {
+		err = cassette.SaveTestProxy(out, c, c.Variables)
+	} else {
+		err = cassette.Save(out, c)
+	}
+	if err != nil {
+		var ie *cassette.InteractionError
+		if errors.As(err, &ie) {
+			at := in
+			if from == formatCassette {
+				if line := interactionLine(data, ie.Index); line > 0 {
+					at = fmt.Sprintf("%s:%d", in, line)
+				}
+			}
+			fmt.Fprintf(stderr, "azvcr convert: %s: %v; %s not written\n", at, ie, out)
+		} else {
+			fmt.Fprintln(stderr, "azvcr convert:", err)
+		}
+		return exitError
+	}
+	fmt.Fprintf(stderr, "azvcr convert: converted %s, %s: %s -> %s\n",
+		plural(len(c.Interactions), "interaction"), plural(len(c.Variables), "variable"), in, out)
+	return exitOK
+}
+
+// interactionLine is the line where interaction i starts in a YAML cassette, or 0.
+func interactionLine(data []byte, i int) int {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) != 1 {
+		return 0
+	}
+	root := doc.Content[0]
+	for k := 0; k+1 < len(root.Content); k += 2 {
+		if root.Content[k].Value == "interactions" && i < len(root.Content[k+1].Content) {
+			return root.Content[k+1].Content[i].Line
+		}
+	}
+	return 0
+}

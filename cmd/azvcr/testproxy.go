@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/azvcr/azvcr/proxy"
+)
+
+// defaultTestProxyURLs are where Microsoft's test-proxy listens unless told otherwise.
+const defaultTestProxyURLs = "http://localhost:5000;https://localhost:5001"
+
+// runStart answers `start --storage-location DIR -- --urls=URL;URL`, the invocation SDK test
+// harnesses make of the test-proxy binary. Flags of the real proxy that azvcr has no use for are
+// accepted and named on stderr.
+func runStart(args []string, stdout, stderr io.Writer) int {
+	storage, urls := "", os.Getenv("ASPNETCORE_URLS")
+	verbose := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, val, hasVal := strings.Cut(a, "=")
+		next := func() string {
+			if hasVal {
+				return val
+			}
+			if i+1 < len(args) {
+				i++
+				return args[i]
+			}
+			return ""
+		}
+		switch name {
+		case "--storage-location", "-l":
+			storage = next()
+		case "--urls":
+			urls = next()
+		case "--":
+		case "-v", "--verbose":
+			verbose = true
+		default:
+			fmt.Fprintf(stderr, "azvcr start: ignoring test-proxy option %s\n", a)
+		}
+	}
+	if urls == "" {
+		urls = defaultTestProxyURLs
+	}
+	if storage == "" {
+		storage, _ = os.Getwd()
+	}
+	storage, _ = filepath.Abs(storage)
+	dir, err := resolveCADir("")
+	if err != nil {
+		fmt.Fprintln(stderr, "azvcr:", err)
+		return exitError
+	}
+	ca, _, err := proxy.InitCA(dir, false)
+	if err != nil {
+		fmt.Fprintln(stderr, "azvcr:", err)
+		return exitError
+	}
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	redactor, err := loadRedactor("", stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "azvcr start:", err)
+		return exitError
+	}
+	srv, err := proxy.New(proxy.TestProxy, proxy.WithCA(ca), proxy.WithStorage(storage), proxy.WithRedactor(redactor),
+		proxy.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))))
+	if err != nil {
+		fmt.Fprintln(stderr, "azvcr start:", err)
+		return exitError
+	}
+	for _, raw := range strings.Split(urls, ";") {
+		if raw = strings.TrimSpace(raw); raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Port() == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			fmt.Fprintf(stderr, "azvcr start: --urls: want http://host:port or https://host:port, got %q\n", raw)
+			srv.Close()
+			return exitUsage
+		}
+		addr := listenAddr(u)
+		if u.Scheme == "https" {
+			err = srv.ListenTLS(addr)
+		} else {
+			err = srv.Listen(addr)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "azvcr start: %v\n", err)
+			srv.Close()
+			return exitError
+		}
+		fmt.Fprintf(stdout, "Now listening on: %s\n", raw)
+	}
+	fmt.Fprintf(stderr, "azvcr: test-proxy protocol, recordings under %s\n", storage)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve() }()
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		if err != nil {
+			fmt.Fprintln(stderr, "azvcr start:", err)
+			srv.Close()
+			return exitError
+		}
+	}
+	srv.Close()
+	return exitOK
+}
+
+// listenAddr keeps the test-proxy's localhost on loopback.
+func listenAddr(u *url.URL) string {
+	host := u.Hostname()
+	if host == "localhost" || host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, u.Port())
+}
+
+// runRestore answers `restore -a assets.json`: azvcr reads recordings from the working tree, so
+// there is nothing to fetch; it says where the recordings are looked for.
+func runRestore(args []string, stdout, stderr io.Writer) int {
+	assets := ""
+	for i := 0; i < len(args); i++ {
+		if args[i] == "-a" || args[i] == "--assets-json-path" {
+			if i+1 < len(args) {
+				assets = args[i+1]
+				i++
+			}
+		} else if v, ok := strings.CutPrefix(args[i], "--assets-json-path="); ok {
+			assets = v
+		}
+	}
+	if assets == "" {
+		fmt.Fprintln(stderr, "azvcr restore: want -a assets.json")
+		return exitUsage
+	}
+	if _, err := os.Stat(assets); err != nil {
+		fmt.Fprintf(stderr, "azvcr restore: %v\n", err)
+		return exitError
+	}
+	fmt.Fprintf(stdout, "azvcr: nothing to restore: recordings are read from the working tree (paths relative to --storage-location), not fetched for %s\n", assets)
+	return exitOK
+}

@@ -1,0 +1,28 @@
+package proxy
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// shapeReplayed makes clients poll and retry at once on replayed answers. azcore treats
+// Retry-After: 0 as absent and falls back to its 30 s poll interval, so the answer carries
+// Retry-After-Ms: 1, which azcore (and the Python and JS cores) read first; throttling answers
+// get their x-ms-retry-after-ms shrunk the same way.
+func shapeReplayed(r *http.Request, resp *http.Response) *http.Response {
+	h := resp.Header
+	lro := h.Get("Azure-Asyncoperation") != "" || h.Get("Operation-Location") != "" ||
+		(h.Get("Location") != "" && (resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusAccepted))
+	if lro || h.Get("Retry-After") != "" || h.Get("Retry-After-Ms") != "" {
+		h.Set("Retry-After-Ms", "1")
+		if h.Get("Retry-After") != "" {
+			h.Set("Retry-After", "0")
+		}
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || h.Get("X-Ms-Retry-After-Ms") != "" {
+		if ms, err := strconv.ParseFloat(h.Get("X-Ms-Retry-After-Ms"), 64); err != nil || ms > 1 {
+			h.Set("X-Ms-Retry-After-Ms", "1")
+		}
+	}
+	return resp
+}
