@@ -2,17 +2,24 @@ package proxy
 
 import (
 	"net/http"
+	"regexp"
 	"strconv"
 )
 
+// pollPath matches the status endpoints ARM resource providers hand out for long-running
+// operations (Microsoft.DocumentDB's operationsStatus and operationResults among them).
+var pollPath = regexp.MustCompile(`(?i)/(operationsStatus|operationStatuses|operationResults|asyncOperations)/`)
+
 // shapeReplayed makes clients poll and retry at once on replayed answers. azcore treats
 // Retry-After: 0 as absent and falls back to its 30 s poll interval, so the answer carries
-// Retry-After-Ms: 1, which azcore (and the Python and JS cores) read first; throttling answers
-// get their x-ms-retry-after-ms shrunk the same way.
+// Retry-After-Ms: 1, which azcore (and the Python and JS cores) read first: on answers that start
+// a long-running operation, on the answers to its status polls (which seldom carry Retry-After),
+// and wherever Retry-After was recorded. Throttling answers get x-ms-retry-after-ms shrunk.
 func shapeReplayed(r *http.Request, resp *http.Response) *http.Response {
 	h := resp.Header
 	lro := h.Get("Azure-Asyncoperation") != "" || h.Get("Operation-Location") != "" ||
-		(h.Get("Location") != "" && (resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusAccepted))
+		(h.Get("Location") != "" && (resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusAccepted)) ||
+		pollPath.MatchString(r.URL.Path)
 	if lro || h.Get("Retry-After") != "" || h.Get("Retry-After-Ms") != "" {
 		h.Set("Retry-After-Ms", "1")
 		if h.Get("Retry-After") != "" {
