@@ -73,7 +73,9 @@ type sanitizerRule struct {
 func (r *sanitizerRule) Name() string { return r.spec.Name }
 
 // appliesTo implements conditional: a URI condition is checked against the request's URL.
-func (r *sanitizerRule) appliesTo(req *Request) bool { return r.cond == nil || r.cond.MatchString(req.URL) }
+func (r *sanitizerRule) appliesTo(req *Request) bool {
+	return r.cond == nil || r.cond.MatchString(req.URL)
+}
 
 func (r *sanitizerRule) RedactRequest(req *Request) {
 	if !r.appliesTo(req) {
