@@ -61,11 +61,11 @@ type tpSession struct {
 	mode   string // "record" or "playback"
 	file   string // absolute path; "" for in-memory recordings
 	vars   map[string]string
-	index  *matcher.Index // playback
+	index  *matcher.Index          // playback
+	played []*cassette.Interaction // playback: the recording, to re-index on SetMatcher
 	mu     sync.Mutex
 	record []*cassette.Interaction // record
 	rules  []namedRule             // session sanitizers
-	ignore *matcher.Ignore         // session matcher settings
 }
 
 func newTestProxy(s *Server, storage string) *testProxy {
@@ -293,15 +293,17 @@ func (tp *testProxy) playbackStart(w http.ResponseWriter, r *http.Request) {
 		}
 		vars = c.Variables
 	}
-	sess := &tpSession{id: newID(), mode: "playback", file: file, vars: vars}
+	sess := &tpSession{id: newID(), mode: "playback", file: file, vars: vars, played: c.Interactions}
 	tp.mu.Lock()
 	ignore := tp.ignore
-	tp.sessions[sess.id] = sess
 	tp.mu.Unlock()
-	if sess.index, err = matcher.New(c.Interactions, matcher.WithRepeat(tp.srv.cfg.repeat), matcher.WithIgnore(ignore)); err != nil {
+	if sess.index, err = tp.index(sess.played, ignore); err != nil {
 		tpError(w, http.StatusBadRequest, "Playback/Start: %s: %v", file, err)
 		return
 	}
+	tp.mu.Lock()
+	tp.sessions[sess.id] = sess // registered only once it can answer
+	tp.mu.Unlock()
 	if vars == nil {
 		vars = map[string]string{}
 	}
@@ -310,6 +312,10 @@ func (tp *testProxy) playbackStart(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	json.NewEncoder(w).Encode(vars)
+}
+
+func (tp *testProxy) index(its []*cassette.Interaction, ig matcher.Ignore) (*matcher.Index, error) {
+	return matcher.New(its, matcher.WithRepeat(tp.srv.cfg.repeat), matcher.WithIgnore(ig))
 }
 
 func (tp *testProxy) playbackStop(w http.ResponseWriter, r *http.Request) {
@@ -324,7 +330,9 @@ func (tp *testProxy) playbackStop(w http.ResponseWriter, r *http.Request) {
 		tpError(w, http.StatusBadRequest, "There is no active playback session under recording id %q.", id)
 		return
 	}
+	sess.mu.Lock()
 	st := sess.index.Stats()
+	sess.mu.Unlock()
 	tp.srv.log.Info("test-proxy playback stopped", "id", id, "replayed", st.Replayed, "unused", st.Unused, "misses", st.Misses)
 	w.WriteHeader(http.StatusOK)
 }
@@ -373,8 +381,10 @@ func (tp *testProxy) proxied(w http.ResponseWriter, r *http.Request) {
 	target := strings.TrimSuffix(base.Scheme+"://"+base.Host+base.EscapedPath(), "/") + r.RequestURI
 	out := r.Clone(r.Context())
 	out.Header = cleanHeader(r.Header)
-	for _, h := range []string{tpRecordingID, tpMode, tpUpstream, tpSkip} {
-		out.Header.Del(h)
+	for h := range out.Header { // the protocol's own headers never reach the upstream or the file
+		if strings.HasPrefix(strings.ToLower(h), "x-recording-") {
+			out.Header.Del(h)
+		}
 	}
 	out.URL, _ = url.Parse(target)
 	out.Host = base.Host
@@ -393,7 +403,10 @@ func (tp *testProxy) proxied(w http.ResponseWriter, r *http.Request) {
 func (tp *testProxy) playback(sess *tpSession, r *http.Request, live cassette.Request) *http.Response {
 	probe := cloneRequest(live)
 	tp.redactor(sess).Request(&probe)
-	it, miss := sess.index.Next(&probe)
+	sess.mu.Lock()
+	index := sess.index
+	sess.mu.Unlock()
+	it, miss := index.Next(&probe)
 	if it == nil {
 		tp.srv.log.Warn("test-proxy: no recording", "id", sess.id, "miss", miss.String())
 		data, _ := json.MarshalIndent(missBody{Code: "AzvcrNoRecording", Message: "Unable to find a record for the request " + miss.String(), Miss: miss}, "", "  ")
@@ -573,18 +586,33 @@ func (tp *testProxy) setMatcher(w http.ResponseWriter, r *http.Request) {
 		tpError(w, http.StatusBadRequest, "SetMatcher: unknown matcher %q (azvcr knows CustomDefaultMatcher, BodilessMatcher, HeaderlessMatcher)", kind)
 		return
 	}
+	id := r.Header.Get(tpRecordingID)
+	if id == "" {
+		tp.mu.Lock()
+		tp.ignore = ig
+		tp.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	// For one session (harnesses set it right after /Playback/Start): its recording is indexed
+	// again under the new settings, every entry unused.
 	tp.mu.Lock()
-	if id := r.Header.Get(tpRecordingID); id != "" {
-		if sess := tp.sessions[id]; sess != nil && sess.index != nil {
-			tp.mu.Unlock()
-			// A session's index is built at start; rebuild it with the new settings.
-			tpError(w, http.StatusBadRequest, "SetMatcher for a running playback session is not supported; set it before /Playback/Start")
+	sess := tp.sessions[id]
+	tp.mu.Unlock()
+	if sess == nil {
+		tpError(w, http.StatusBadRequest, "SetMatcher: there is no active session under recording id %s.", id)
+		return
+	}
+	if sess.mode == "playback" {
+		idx, err := tp.index(sess.played, ig)
+		if err != nil {
+			tpError(w, http.StatusBadRequest, "SetMatcher: %v", err)
 			return
 		}
-	} else {
-		tp.ignore = ig
+		sess.mu.Lock()
+		sess.index = idx
+		sess.mu.Unlock()
 	}
-	tp.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
 }
 
