@@ -1,0 +1,282 @@
+package cassette
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// ---- writing ----
+
+// tpWriter writes JSON the way System.Text.Json's Utf8JsonWriter does with Indented set: two
+// spaces a level, `"name": value`, empty containers as {} and [].
+type tpWriter struct {
+	b        []byte
+	stack    []bool // per open container: whether it has an element yet
+	afterKey bool
+}
+
+func (w *tpWriter) newline() {
+	w.b = append(w.b, '\n')
+	for range w.stack {
+		w.b = append(w.b, ' ', ' ')
+	}
+}
+
+// value starts a value: after a member name it follows on the same line, else it is the next
+// element of the enclosing array.
+func (w *tpWriter) value() {
+	if w.afterKey {
+		w.afterKey = false
+		return
+	}
+	w.element()
+}
+
+func (w *tpWriter) element() {
+	if n := len(w.stack); n > 0 {
+		if w.stack[n-1] {
+			w.b = append(w.b, ',')
+		}
+		w.stack[n-1] = true
+		w.newline()
+	}
+}
+
+func (w *tpWriter) key(k string) {
+	w.element()
+	w.b = appendDotNetString(w.b, k)
+	w.b = append(w.b, ':', ' ')
+	w.afterKey = true
+}
+
+func (w *tpWriter) open(c byte) {
+	w.value()
+	w.b = append(w.b, c)
+	w.stack = append(w.stack, false)
+}
+
+func (w *tpWriter) close(c byte) {
+	had := w.stack[len(w.stack)-1]
+	w.stack = w.stack[:len(w.stack)-1]
+	if had {
+		w.newline()
+	}
+	w.b = append(w.b, c)
+}
+
+func (w *tpWriter) str(s string) {
+	w.value()
+	w.b = appendDotNetString(w.b, s)
+}
+
+func (w *tpWriter) raw(s string) {
+	w.value()
+	w.b = append(w.b, s...)
+}
+
+// inline writes a JSON document as a value, indented to the current depth.
+func (w *tpWriter) inline(doc string) {
+	w.value()
+	var b bytes.Buffer
+	json.Indent(&b, bytes.TrimSpace([]byte(doc)), strings.Repeat("  ", len(w.stack)), "  ") // doc is valid JSON
+	w.b = append(w.b, b.Bytes()...)
+}
+
+func (w *tpWriter) entry(it *Interaction) error {
+	if err := checkUTF8(it); err != nil {
+		return err
+	}
+	w.open('{')
+	w.key("RequestUri")
+	w.str(it.Request.URL)
+	w.key("RequestMethod")
+	w.str(it.Request.Method)
+	w.key("RequestHeaders")
+	w.headers(it.Request.Headers)
+	w.key("RequestBody")
+	if err := w.body(it.Request.Body, it.Request.Headers); err != nil {
+		return fmt.Errorf("request body: %w", err)
+	}
+	w.key("StatusCode")
+	w.raw(strconv.Itoa(it.Response.Code))
+	w.key("ResponseHeaders")
+	w.headers(it.Response.Headers)
+	w.key("ResponseBody")
+	if err := w.body(it.Response.Body, it.Response.Headers); err != nil {
+		return fmt.Errorf("response body: %w", err)
+	}
+	w.close('}')
+	return nil
+}
+
+// checkUTF8: JSON strings hold text, so the URL, method and headers must be UTF-8 to be written
+// unchanged.
+func checkUTF8(it *Interaction) error {
+	if !utf8.ValidString(it.Request.URL) {
+		return fmt.Errorf("request URL is not UTF-8")
+	}
+	if !utf8.ValidString(it.Request.Method) {
+		return fmt.Errorf("request method is not UTF-8")
+	}
+	for _, side := range []struct {
+		name string
+		h    http.Header
+	}{{"request", it.Request.Headers}, {"response", it.Response.Headers}} {
+		for k, vs := range side.h {
+			ok := utf8.ValidString(k)
+			for _, v := range vs {
+				ok = ok && utf8.ValidString(v)
+			}
+			if !ok {
+				return fmt.Errorf("%s header %q is not UTF-8", side.name, k)
+			}
+		}
+	}
+	return nil
+}
+
+// headers writes SerializeHeaders' form, sorted as the proxy's case-insensitive dictionary sorts
+// (letters ignoring case; approximated ordinally on lower case).
+func (w *tpWriter) headers(h http.Header) {
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool { return lessIgnoreCase(names[i], names[j], strings.ToLower) })
+	w.open('{')
+	for _, k := range names {
+		w.key(k)
+		if v := h[k]; len(v) == 1 {
+			w.str(v[0])
+		} else {
+			w.open('[')
+			for _, s := range v {
+				w.str(s)
+			}
+			w.close(']')
+		}
+	}
+	w.close('}')
+}
+
+func lessIgnoreCase(a, b string, fold func(string) string) bool {
+	if fa, fb := fold(a), fold(b); fa != fb {
+		return fa < fb
+	}
+	return a < b
+}
+
+// body writes SerializeBody's form for body under headers h.
+func (w *tpWriter) body(body string, h http.Header) error {
+	if body == "" {
+		w.raw("null")
+		return nil
+	}
+	ct, single := tpContentType(h)
+	if !single || !tpIsText(ct) {
+		w.str(base64.StdEncoding.EncodeToString([]byte(body)))
+		return nil
+	}
+	if !utf8.ValidString(body) {
+		return fmt.Errorf("is not UTF-8, but Content-Type %q makes the test-proxy store it as text", ct)
+	}
+	if tpIsJSON(ct) && inlineable(body) {
+		w.inline(body)
+		return nil
+	}
+	if !strings.ContainsAny(body, "\r\n") {
+		w.str(body)
+		return nil
+	}
+	w.open('[')
+	for _, l := range splitLines(body) {
+		w.str(l)
+	}
+	w.close(']')
+	return nil
+}
+
+// inlineable: a JSON document whose root is an object, number or boolean (SerializeBody writes
+// arrays, strings and null as text), shallow enough that the written recording stays within
+// System.Text.Json's default depth of 64 when the proxy reads it (the body sits three levels down).
+func inlineable(body string) bool {
+	t := strings.TrimLeft(body, " \t\r\n")
+	if t == "" || t[0] == '[' || t[0] == '"' || t[0] == 'n' {
+		return false
+	}
+	return json.Valid([]byte(body)) && jsonDepth(body) <= jsonDepthLimit-3
+}
+
+// splitLines splits text after each line break the way IndexOfNewline does: at the first '\r' or
+// '\n', taking one more '\r' or '\n' right after it into the same line.
+func splitLines(s string) []string {
+	var out []string
+	for {
+		i := strings.IndexAny(s, "\r\n")
+		if i < 0 {
+			break
+		}
+		if i+1 < len(s) && (s[i+1] == '\r' || s[i+1] == '\n') {
+			i++
+		}
+		out = append(out, s[:i+1])
+		s = s[i+1:]
+	}
+	if s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// appendDotNetString writes s as a JSON string, escaped approximately as System.Text.Json's
+// relaxed encoder escapes (JavaScriptEncoder.UnsafeRelaxedJsonEscaping): quote and backslash with a
+// backslash, controls as \b \t \n \f \r or \uXXXX, characters outside the Basic Multilingual Plane
+// as surrogate pairs, and line/paragraph separators, non-ASCII spaces, format, private-use and
+// unassigned characters as \uXXXX. Any JSON reader reads the same string whatever the escapes.
+func appendDotNetString(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	u := func(b []byte, r rune) []byte {
+		return append(b, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
+	}
+	b = append(b, '"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b = append(b, '\\', '"')
+		case r == '\\':
+			b = append(b, '\\', '\\')
+		case r == '\n':
+			b = append(b, '\\', 'n')
+		case r == '\r':
+			b = append(b, '\\', 'r')
+		case r == '\t':
+			b = append(b, '\\', 't')
+		case r == '\b':
+			b = append(b, '\\', 'b')
+		case r == '\f':
+			b = append(b, '\\', 'f')
+		case r < 0x20:
+			b = u(b, r)
+		case r < 0x7F:
+			b = append(b, byte(r))
+		case r > 0xFFFF:
+			r1, r2 := utf16.EncodeRune(r)
+			b = u(u(b, r1), r2)
+		case unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs, unicode.Zl, unicode.Zp, unicode.Zs) ||
+			!unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S):
+			b = u(b, r)
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
+}
