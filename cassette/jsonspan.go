@@ -72,23 +72,7 @@ func jsonValueSpans(data []byte, match func(path []string, isString bool) bool) 
 			return nil // truncated or not JSON after all: change nothing
 		}
 		after := int(dec.InputOffset())
-		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].expectKey {
-			if d, ok := tok.(json.Delim); ok && d == '}' {
-				f := stack[n-1]
-				stack = stack[:n-1]
-				if f.start >= 0 {
-					spans = append(spans, [2]int{f.start, after})
-				}
-				if inMatch > 0 {
-					inMatch--
-				}
-				valueDone()
-				continue
-			}
-			stack[n-1].key, _ = tok.(string)
-			stack[n-1].expectKey = false
-			continue
-		}
+		// A closing delimiter ends a value (a '}' may come where a key was expected).
 		if d, ok := tok.(json.Delim); ok && (d == ']' || d == '}') {
 			f := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
@@ -99,6 +83,11 @@ func jsonValueSpans(data []byte, match func(path []string, isString bool) bool) 
 				inMatch--
 			}
 			valueDone()
+			continue
+		}
+		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].expectKey {
+			stack[n-1].key, _ = tok.(string)
+			stack[n-1].expectKey = false
 			continue
 		}
 		// A value starts here: skip the separator and spaces before it.

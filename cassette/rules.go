@@ -138,13 +138,8 @@ func (g regexRule) RedactResponse(r *Response) {
 }
 
 func (g regexRule) headers(h map[string][]string) {
-	if g.where&inHeaders == 0 {
-		return
-	}
-	for _, vals := range h {
-		for i, v := range vals {
-			vals[i] = g.re.ReplaceAllString(v, g.replace)
-		}
+	if g.where&inHeaders != 0 {
+		replaceHeaders(h, g.re, g.replace)
 	}
 }
 
@@ -173,31 +168,25 @@ func newAzureIDRule() *azureIDRule { return &azureIDRule{ids: map[string]bool{}}
 
 func (*azureIDRule) Name() string { return "azure-ids" }
 
-func (a *azureIDRule) RedactRequest(r *Request) {
-	a.learn(r.URL, r.Body)
-	for _, vals := range r.Headers {
-		a.learn(vals...)
-	}
-	re := a.current()
-	if re == nil {
-		return
-	}
-	r.URL = re.ReplaceAllString(r.URL, ZeroGUID)
-	r.Body = re.ReplaceAllString(r.Body, ZeroGUID)
-	replaceHeaders(r.Headers, re, ZeroGUID)
-}
+func (a *azureIDRule) RedactRequest(r *Request)   { a.redact(r.Headers, &r.URL, &r.Body) }
+func (a *azureIDRule) RedactResponse(r *Response) { a.redact(r.Headers, &r.Body) }
 
-func (a *azureIDRule) RedactResponse(r *Response) {
-	a.learn(r.Body)
-	for _, vals := range r.Headers {
+// redact learns ids from the texts and header values, then replaces every id learned so far.
+func (a *azureIDRule) redact(h map[string][]string, texts ...*string) {
+	for _, t := range texts {
+		a.learn(*t)
+	}
+	for _, vals := range h {
 		a.learn(vals...)
 	}
 	re := a.current()
 	if re == nil {
 		return
 	}
-	r.Body = re.ReplaceAllString(r.Body, ZeroGUID)
-	replaceHeaders(r.Headers, re, ZeroGUID)
+	for _, t := range texts {
+		*t = re.ReplaceAllString(*t, ZeroGUID)
+	}
+	replaceHeaders(h, re, ZeroGUID)
 }
 
 func (a *azureIDRule) learn(texts ...string) {
