@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/url"
@@ -28,28 +27,6 @@ import (
 
 // replayRuns is how many fresh replaying servers answer the same sixteen concurrent queries.
 const replayRuns = 5
-
-// concLogBuffer collects a proxy's log lines from its many goroutines.
-type concLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *concLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *concLogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func concWarnLogger(buf *concLogBuffer) proxy.Option {
-	return proxy.WithLogger(slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelWarn})))
-}
 
 // runQueriesConcurrently runs every query in its own goroutine, query i on container(i). All
 // goroutines are started (in order) before any is released. after(i) gives query i's per-page
@@ -131,8 +108,8 @@ func TestConcurrentPagedQueriesReplayDeterministically(t *testing.T) {
 	// real application shares one azcosmos client). Each goroutine waits after its first page until
 	// all sixteen have their first page, so the recording interleaves the queries by construction;
 	// later pages run freely.
-	var recLog concLogBuffer
-	rec := startProxy(t, proxy.Record, ca, proxy.WithCassette(cassettePath), proxy.WithUpstreamCA(up.CAFile), concWarnLogger(&recLog))
+	var recLog logBuffer
+	rec := startProxy(t, proxy.Record, ca, proxy.WithCassette(cassettePath), proxy.WithUpstreamCA(up.CAFile), proxy.WithLogger(warnLogger(&recLog)))
 	recClient, err := cosmosflow.NewClient(up.Endpoint, clientVia(rec))
 	if err != nil {
 		t.Fatal(err)
@@ -254,8 +231,8 @@ func TestConcurrentPagedQueriesReplayDeterministically(t *testing.T) {
 				}
 			}
 		}
-		var playLog concLogBuffer
-		play := startProxy(t, proxy.Replay, ca, proxy.WithCassette(cassettePath), concWarnLogger(&playLog))
+		var playLog logBuffer
+		play := startProxy(t, proxy.Replay, ca, proxy.WithCassette(cassettePath), proxy.WithLogger(warnLogger(&playLog)))
 		clients := 1
 		if perGoroutine {
 			clients = len(qs)

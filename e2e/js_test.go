@@ -5,14 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -50,42 +48,6 @@ func requireJSDeps(t *testing.T) {
 			t.Fatalf("npm package %s is not installed in %s: run `make deps` (npm ci from the lockfile)", pkg, upstream.Dir())
 		}
 	}
-}
-
-// jsLogBuffer collects a proxy's log lines; the proxy writes from many goroutines.
-type jsLogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *jsLogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *jsLogBuffer) lines(substr string) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []string
-	for _, l := range strings.Split(b.buf.String(), "\n") {
-		if strings.Contains(l, substr) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-func jsWarnLogger(b *jsLogBuffer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{
-		Level: slog.LevelWarn,
-		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) == 0 && a.Key == slog.TimeKey {
-				return slog.Attr{} // lines repeat across runs: count them, not their times
-			}
-			return a
-		},
-	}))
 }
 
 // runJSFlow runs flow.js through srv and returns its stdout; stderr is returned with any error.
@@ -187,9 +149,9 @@ func TestJSSDKRecordThenReplay(t *testing.T) {
 	ca := newCA(t)
 	cassettePath := filepath.Join(dir, "js.yaml")
 
-	var recLog jsLogBuffer
+	var recLog logBuffer
 	rec := startProxy(t, proxy.Record, ca, proxy.WithCassette(cassettePath), proxy.WithUpstreamCA(up.CAFile),
-		proxy.WithLogger(jsWarnLogger(&recLog)))
+		proxy.WithLogger(warnLogger(&recLog)))
 	recorded, stderr, err := runJSFlow(endpoint, rec)
 	if err != nil {
 		t.Fatalf("flow.js through azvcr record: %v\nstderr:\n%s\nazvcr warnings:\n%s", err, stderr,
@@ -224,8 +186,8 @@ func TestJSSDKRecordThenReplay(t *testing.T) {
 
 	misses := map[string]int{} // explanation -> runs it occurred in
 	for run := 1; run <= jsReplays; run++ {
-		var playLog jsLogBuffer
-		play := startProxy(t, proxy.Replay, ca, proxy.WithCassette(cassettePath), proxy.WithLogger(jsWarnLogger(&playLog)))
+		var playLog logBuffer
+		play := startProxy(t, proxy.Replay, ca, proxy.WithCassette(cassettePath), proxy.WithLogger(warnLogger(&playLog)))
 		out, stderr, err := runJSFlow(endpoint, play)
 		play.Close()
 		s := play.Summary()
