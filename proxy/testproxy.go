@@ -35,6 +35,7 @@ const (
 type testProxy struct {
 	srv     *Server
 	storage string
+	routes  map[string]http.HandlerFunc // admin routes, lower case
 
 	mu        sync.Mutex
 	sessions  map[string]*tpSession
@@ -72,13 +73,8 @@ func newTestProxy(s *Server, storage string) *testProxy {
 	if storage == "" {
 		storage, _ = os.Getwd()
 	}
-	return &testProxy{srv: s, storage: storage, sessions: map[string]*tpSession{}, finished: map[string]*cassette.Cassette{}}
-}
-
-// serve answers the request if it belongs to the test-proxy protocol.
-func (tp *testProxy) serve(w http.ResponseWriter, r *http.Request) bool {
-	route := strings.ToLower(strings.TrimSuffix(r.URL.Path, "/"))
-	handlers := map[string]func(http.ResponseWriter, *http.Request){
+	tp := &testProxy{srv: s, storage: storage, sessions: map[string]*tpSession{}, finished: map[string]*cassette.Cassette{}}
+	tp.routes = map[string]http.HandlerFunc{
 		"/admin/isalive":          tp.isAlive,
 		"/record/start":           tp.recordStart,
 		"/record/stop":            tp.recordStop,
@@ -95,13 +91,19 @@ func (tp *testProxy) serve(w http.ResponseWriter, r *http.Request) bool {
 			w.WriteHeader(http.StatusOK)
 		},
 	}
+	return tp
+}
+
+// serve answers the request if it belongs to the test-proxy protocol.
+func (tp *testProxy) serve(w http.ResponseWriter, r *http.Request) bool {
 	// As in test-proxy, traffic carrying a single x-recording-mode of record or playback is proxied
 	// whatever its path; everything else goes to the admin routes.
 	if modes := r.Header.Values(tpMode); len(modes) == 1 && (strings.EqualFold(modes[0], "record") || strings.EqualFold(modes[0], "playback")) {
 		tp.proxied(w, r)
 		return true
 	}
-	if h, ok := handlers[route]; ok {
+	route := strings.ToLower(strings.TrimSuffix(r.URL.Path, "/"))
+	if h, ok := tp.routes[route]; ok {
 		h(w, r)
 		return true
 	}
