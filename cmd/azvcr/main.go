@@ -375,9 +375,10 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 	}
 	sum := srv.Summary()
 	fmt.Fprintf(stderr, "azvcr %s: %s\n", mode, sum)
-	for i, it := range srv.Unused() {
+	unused := srv.Unused()
+	for i, it := range unused {
 		if i == 10 {
-			fmt.Fprintf(stderr, "  ... and %d more unused\n", len(srv.Unused())-10)
+			fmt.Fprintf(stderr, "  ... and %d more unused\n", len(unused)-10)
 			break
 		}
 		fmt.Fprintf(stderr, "  unused #%d %s %s\n", it.ID, it.Request.Method, it.Request.URL)
