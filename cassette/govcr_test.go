@@ -15,11 +15,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/azvcr/azvcr/cassette"
 	vcr2 "gopkg.in/dnaeon/go-vcr.v2/cassette"
 	rec2 "gopkg.in/dnaeon/go-vcr.v2/recorder"
 	vcr4 "gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
 	rec4 "gopkg.in/dnaeon/go-vcr.v4/pkg/recorder"
+
+	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/cassettetest"
 )
 
 // writeAzvcr writes the sample with the named writer; it returns the go-vcr cassette name (the
@@ -27,11 +29,11 @@ import (
 func writeAzvcr(t *testing.T, writer string) (string, []*cassette.Interaction) {
 	t.Helper()
 	name := filepath.Join(t.TempDir(), "azvcr")
-	items := withIDs(sampleInteractions(t))
+	items := cassettetest.WithIDs(cassettetest.SampleInteractions(t))
 	for _, w := range writers {
 		if w.name == writer {
 			w.write(t, name+".yaml", items)
-			return name, withIDs(sampleInteractions(t))
+			return name, cassettetest.WithIDs(cassettetest.SampleInteractions(t))
 		}
 	}
 	t.Fatalf("no writer %q", writer)
@@ -211,7 +213,7 @@ func origin(t *testing.T, binary string) *httptest.Server {
 		w.Header().Set("X-Ms-Request-Charge", "1.5")
 		w.Header().Add("X-Multi", "a")
 		w.Header().Add("X-Multi", "b")
-		io.WriteString(w, jsonBody)
+		io.WriteString(w, cassettetest.JSONBody)
 	})
 	mux.HandleFunc("GET /dbs/db1/docs/bin", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/octet-stream")
@@ -238,7 +240,7 @@ func exercise(t *testing.T, client *http.Client, base string, binary string) []r
 	t.Helper()
 	postBody := "{\"id\":\"n1\",\n\"bytes\":\"\xff\xfe\"}"
 	calls := []recorded{
-		{"GET", "/dbs/db1/docs/json", "", 200, jsonBody, "application/json"},
+		{"GET", "/dbs/db1/docs/json", "", 200, cassettetest.JSONBody, "application/json"},
 		{"GET", "/dbs/db1/docs/bin", "", 200, binary, "application/octet-stream"},
 		{"POST", "/dbs/db1/docs", postBody, 201, "got:\n" + postBody + "\n", "text/plain; charset=utf-8"},
 	}
@@ -309,7 +311,7 @@ func checkRecorded(t *testing.T, c *cassette.Cassette, base string, calls []reco
 }
 
 func TestAzvcrLoadsGoVCRRecordings(t *testing.T) {
-	binary := randomBinary(t, 300, 99)
+	binary := cassettetest.RandomBinary(t, 300, 99)
 
 	t.Run("v4", func(t *testing.T) {
 		srv := origin(t, binary)
@@ -322,11 +324,11 @@ func TestAzvcrLoadsGoVCRRecordings(t *testing.T) {
 		if err := rec.Stop(); err != nil {
 			t.Fatal(err)
 		}
-		text := mustRead(t, name+".yaml")
+		text := cassettetest.MustRead(t, name+".yaml")
 		if !strings.Contains(text, "version: 2") || !strings.Contains(text, "!!binary") {
 			t.Fatalf("go-vcr v4 did not write a version 2 file with a binary body:\n%s", text)
 		}
-		c := mustLoad(t, name+".yaml")
+		c := cassettetest.MustLoad(t, name+".yaml")
 		checkRecorded(t, c, srv.URL, calls)
 		if c.Interactions[2].Request.Proto != "HTTP/1.1" || c.Interactions[2].Request.ContentLength != int64(len(calls[2].reqBody)) {
 			t.Errorf("POST proto %q content length %d", c.Interactions[2].Request.Proto, c.Interactions[2].Request.ContentLength)
@@ -345,11 +347,11 @@ func TestAzvcrLoadsGoVCRRecordings(t *testing.T) {
 		if err := rec.Stop(); err != nil {
 			t.Fatal(err)
 		}
-		text := mustRead(t, name+".yaml")
+		text := cassettetest.MustRead(t, name+".yaml")
 		if !strings.Contains(text, "version: 1") || strings.Contains(text, "id:") {
 			t.Fatalf("go-vcr v2 did not write a version 1 file:\n%s", text)
 		}
-		c := mustLoad(t, name+".yaml")
+		c := cassettetest.MustLoad(t, name+".yaml")
 		checkRecorded(t, c, srv.URL, calls)
 		appendAndReload(t, name, c, calls)
 	})
@@ -363,8 +365,8 @@ func appendAndReload(t *testing.T, name string, before *cassette.Cassette, calls
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameInteractions(t, prev.Interactions, before.Interactions)
-	extra := clone(sampleInteractions(t)[2])
+	cassettetest.SameInteractions(t, prev.Interactions, before.Interactions)
+	extra := cassettetest.Clone(cassettetest.SampleInteractions(t)[2])
 	if err := j.Add(extra); err != nil {
 		t.Fatal(err)
 	}
@@ -374,8 +376,8 @@ func appendAndReload(t *testing.T, name string, before *cassette.Cassette, calls
 	if extra.ID != len(calls) {
 		t.Errorf("appended id %d, want %d", extra.ID, len(calls))
 	}
-	after := mustLoad(t, name+".yaml")
-	sameInteractions(t, after.Interactions, append(before.Interactions, extra))
+	after := cassettetest.MustLoad(t, name+".yaml")
+	cassettetest.SameInteractions(t, after.Interactions, append(before.Interactions, extra))
 
 	c4, err := vcr4.Load(name)
 	if err != nil {

@@ -9,10 +9,11 @@ import (
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/cassettetest"
 )
 
 func TestJournalDurableAfterEachAdd(t *testing.T) {
-	path := tempPath(t, "journal.yaml")
+	path := cassettetest.TempPath(t, "journal.yaml")
 	j, err := cassette.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -23,11 +24,11 @@ func TestJournalDurableAfterEachAdd(t *testing.T) {
 	}
 
 	// A fresh journal is already a loadable, empty cassette.
-	if c := mustLoad(t, path); len(c.Interactions) != 0 {
+	if c := cassettetest.MustLoad(t, path); len(c.Interactions) != 0 {
 		t.Fatalf("fresh journal holds %d interactions", len(c.Interactions))
 	}
 
-	items := sampleInteractions(t)[:3]
+	items := cassettetest.SampleInteractions(t)[:3]
 	for i, it := range items {
 		it.ID = 1000 + i // Add must overwrite whatever id the caller left
 		if err := j.Add(it); err != nil {
@@ -40,9 +41,9 @@ func TestJournalDurableAfterEachAdd(t *testing.T) {
 			t.Errorf("Added() = %d after %d adds", got, i+1)
 		}
 		// Not closed: what is on disk now must already be complete.
-		c := mustLoad(t, path)
-		want := withIDs(sampleInteractions(t)[:i+1])
-		sameInteractions(t, c.Interactions, want)
+		c := cassettetest.MustLoad(t, path)
+		want := cassettetest.WithIDs(cassettetest.SampleInteractions(t)[:i+1])
+		cassettetest.SameInteractions(t, c.Interactions, want)
 		for k, got := range c.Interactions {
 			if got.ID != k {
 				t.Errorf("after %d adds: interaction %d has id %d", i+1, k, got.ID)
@@ -55,14 +56,14 @@ func TestJournalDurableAfterEachAdd(t *testing.T) {
 	if err := j.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	err = j.Add(clone(items[0]))
+	err = j.Add(cassettetest.Clone(items[0]))
 	if err == nil {
 		t.Fatal("Add after Close succeeded")
 	}
 	if !strings.Contains(err.Error(), "closed") || !strings.Contains(err.Error(), path) {
 		t.Errorf("Add after Close error = %q, want it to name the file and say closed", err)
 	}
-	if got := len(mustLoad(t, path).Interactions); got != 3 {
+	if got := len(cassettetest.MustLoad(t, path).Interactions); got != 3 {
 		t.Errorf("file holds %d interactions after a failed Add, want 3", got)
 	}
 	if j.Added() != 3 {
@@ -71,8 +72,8 @@ func TestJournalDurableAfterEachAdd(t *testing.T) {
 }
 
 func TestCreateReplacesExistingFile(t *testing.T) {
-	path := tempPath(t, "c.yaml")
-	if err := cassette.Save(path, &cassette.Cassette{Interactions: withIDs(sampleInteractions(t))}); err != nil {
+	path := cassettetest.TempPath(t, "c.yaml")
+	if err := cassette.Save(path, &cassette.Cassette{Interactions: cassettetest.WithIDs(cassettetest.SampleInteractions(t))}); err != nil {
 		t.Fatal(err)
 	}
 	j, err := cassette.Create(path)
@@ -80,20 +81,20 @@ func TestCreateReplacesExistingFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	if c := mustLoad(t, path); len(c.Interactions) != 0 {
+	if c := cassettetest.MustLoad(t, path); len(c.Interactions) != 0 {
 		t.Errorf("Create kept %d old interactions", len(c.Interactions))
 	}
-	if err := j.Add(sampleInteractions(t)[1]); err != nil {
+	if err := j.Add(cassettetest.SampleInteractions(t)[1]); err != nil {
 		t.Fatal(err)
 	}
-	c := mustLoad(t, path)
+	c := cassettetest.MustLoad(t, path)
 	if len(c.Interactions) != 1 || c.Interactions[0].ID != 0 {
 		t.Errorf("after Create+Add: %d interactions, first id %d", len(c.Interactions), c.Interactions[0].ID)
 	}
 }
 
 func TestOpenAppend(t *testing.T) {
-	v1 := mustRead(t, "testdata/govcr_v2.yaml")
+	v1 := cassettetest.MustRead(t, "testdata/govcr_v2.yaml")
 	cases := []struct {
 		name     string
 		existing *string // nil: no file
@@ -110,17 +111,17 @@ func TestOpenAppend(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			path := tempPath(t, "c.yaml")
+			path := cassettetest.TempPath(t, "c.yaml")
 			var prevWant []*cassette.Interaction
 			switch {
 			case tc.existing != nil:
 				if err := os.WriteFile(path, []byte(*tc.existing), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				prevWant = mustLoad(t, path).Interactions
+				prevWant = cassettetest.MustLoad(t, path).Interactions
 			case tc.savedIDs != nil:
 				for i, id := range tc.savedIDs {
-					it := sampleInteractions(t)[i]
+					it := cassettetest.SampleInteractions(t)[i]
 					it.ID = id
 					prevWant = append(prevWant, it)
 				}
@@ -144,15 +145,15 @@ func TestOpenAppend(t *testing.T) {
 				t.Fatalf("returned %d interactions, want %d", len(prev.Interactions), tc.wantPrev)
 			}
 			if prevWant != nil {
-				sameInteractions(t, prev.Interactions, prevWant)
+				cassettetest.SameInteractions(t, prev.Interactions, prevWant)
 			}
 
-			text := mustRead(t, path)
+			text := cassettetest.MustRead(t, path)
 			if !strings.HasPrefix(text, "version: 2\ninteractions:\n") {
 				t.Errorf("file not in azvcr's layout after OpenAppend:\n%s", text)
 			}
 
-			add := sampleInteractions(t)[3]
+			add := cassettetest.SampleInteractions(t)[3]
 			if err := j.Add(add); err != nil {
 				t.Fatalf("Add: %v", err)
 			}
@@ -163,13 +164,13 @@ func TestOpenAppend(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			c := mustLoad(t, path)
+			c := cassettetest.MustLoad(t, path)
 			if len(c.Interactions) != tc.wantPrev+1 {
 				t.Fatalf("file holds %d interactions, want %d", len(c.Interactions), tc.wantPrev+1)
 			}
-			sameInteractions(t, c.Interactions[:tc.wantPrev], prev.Interactions)
+			cassettetest.SameInteractions(t, c.Interactions[:tc.wantPrev], prev.Interactions)
 			last := c.Interactions[tc.wantPrev]
-			if last.ID != tc.wantNext || last.Response.Body != emojiJSONBody {
+			if last.ID != tc.wantNext || last.Response.Body != cassettetest.EmojiJSONBody {
 				t.Errorf("appended interaction: id %d body %q", last.ID, last.Response.Body)
 			}
 		})
@@ -177,8 +178,8 @@ func TestOpenAppend(t *testing.T) {
 }
 
 func TestOpenAppendVersion1Rewrite(t *testing.T) {
-	path := tempPath(t, "old.yaml")
-	orig := mustRead(t, "testdata/govcr_v2.yaml")
+	path := cassettetest.TempPath(t, "old.yaml")
+	orig := cassettetest.MustRead(t, "testdata/govcr_v2.yaml")
 	if err := os.WriteFile(path, []byte(orig), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestOpenAppendVersion1Rewrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	text := mustRead(t, path)
+	text := cassettetest.MustRead(t, path)
 	if strings.Contains(text, "version: 1") || !strings.HasPrefix(text, "version: 2\n") {
 		t.Fatalf("version 1 file was not rewritten as version 2:\n%s", text)
 	}
@@ -199,15 +200,15 @@ func TestOpenAppendVersion1Rewrite(t *testing.T) {
 			t.Errorf("rewritten file lacks id %d", i)
 		}
 	}
-	c := mustLoad(t, path)
-	sameInteractions(t, c.Interactions, prev.Interactions)
-	if c.Interactions[2].Response.Body != shortBinary {
+	c := cassettetest.MustLoad(t, path)
+	cassettetest.SameInteractions(t, c.Interactions, prev.Interactions)
+	if c.Interactions[2].Response.Body != cassettetest.ShortBinary {
 		t.Errorf("binary body after rewrite = %q", c.Interactions[2].Response.Body)
 	}
 }
 
 func TestOpenAppendMalformedLeavesFileAlone(t *testing.T) {
-	path := tempPath(t, "bad.yaml")
+	path := cassettetest.TempPath(t, "bad.yaml")
 	bad := "version: 2\ninteractions:\n- id: 0\n  response:\n    code: abc\n"
 	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
@@ -221,13 +222,13 @@ func TestOpenAppendMalformedLeavesFileAlone(t *testing.T) {
 	if !errors.As(err, &ce) || ce.File != path || ce.Line != 5 {
 		t.Errorf("error = %v (%#v), want a *cassette.Error at %s:5", err, ce, path)
 	}
-	if got := mustRead(t, path); got != bad {
+	if got := cassettetest.MustRead(t, path); got != bad {
 		t.Errorf("malformed file was modified:\n%s", got)
 	}
 }
 
 func TestJournalConcurrentAdds(t *testing.T) {
-	path := tempPath(t, "c.yaml")
+	path := cassettetest.TempPath(t, "c.yaml")
 	j, err := cassette.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -235,13 +236,13 @@ func TestJournalConcurrentAdds(t *testing.T) {
 	const workers, each = 6, 5
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*each)
-	samples := sampleInteractions(t)
+	samples := cassettetest.SampleInteractions(t)
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for k := range each {
-				it := clone(samples[(w+k)%len(samples)])
+				it := cassettetest.Clone(samples[(w+k)%len(samples)])
 				it.Request.URL = fmt.Sprintf("https://h.example/w%d/k%d", w, k)
 				if err := j.Add(it); err != nil {
 					errs <- err
@@ -260,7 +261,7 @@ func TestJournalConcurrentAdds(t *testing.T) {
 	if j.Added() != workers*each {
 		t.Errorf("Added() = %d", j.Added())
 	}
-	c := mustLoad(t, path)
+	c := cassettetest.MustLoad(t, path)
 	if len(c.Interactions) != workers*each {
 		t.Fatalf("file holds %d interactions, want %d", len(c.Interactions), workers*each)
 	}

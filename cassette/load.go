@@ -45,9 +45,7 @@ func Parse(name string, data []byte) (*Cassette, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		e := yamlError(name, err)
-		e.Line = syntaxErrorLine(data)
-		return nil, e
+		return nil, YAMLSyntaxError(name, data, err)
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -65,7 +63,7 @@ func Parse(name string, data []byte) (*Cassette, error) {
 	}
 	var c Cassette
 	if err := root.Decode(&c); err != nil {
-		return nil, yamlError(name, err)
+		return nil, YAMLDecodeError(name, err)
 	}
 	if err := validate(name, root, &c); err != nil {
 		return nil, err
@@ -172,8 +170,15 @@ func syntaxErrorLine(data []byte) int {
 	return min(k+1, len(lines))
 }
 
-// yamlError turns the YAML library's "yaml: line N: msg" into file:line form.
-func yamlError(name string, err error) *Error {
+// YAMLSyntaxError reports a YAML file that does not parse, at the line where parsing stops.
+func YAMLSyntaxError(name string, data []byte, err error) *Error {
+	e := YAMLDecodeError(name, err)
+	e.Line = syntaxErrorLine(data)
+	return e
+}
+
+// YAMLDecodeError turns the YAML library's "yaml: line N: msg" into file:line form.
+func YAMLDecodeError(name string, err error) *Error {
 	var te *yaml.TypeError
 	msgs := []string{err.Error()}
 	if errors.As(err, &te) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/cassettetest"
 )
 
 // writers are the two ways azvcr puts interactions on disk; every round-trip case runs through both.
@@ -40,17 +41,17 @@ func TestRoundTripBodies(t *testing.T) {
 		name string
 		body string
 	}{
-		{"json nested unicode", jsonBody},
-		{"json with emoji", emojiJSONBody},
-		{"multi-line text", textBody},
+		{"json nested unicode", cassettetest.JSONBody},
+		{"json with emoji", cassettetest.EmojiJSONBody},
+		{"multi-line text", cassettetest.TextBody},
 		{"multi-line no trailing newline", "a\nb\nc"},
 		{"multi-line many trailing newlines", "a\n\n\n"},
 		{"leading spaces on first line", "  indented\nnext"},
 		{"trailing spaces", "a  \nb  "},
 		{"crlf", "a\r\nb\r\n"},
 		{"tab inside", "a\tb\n\tc"},
-		{"short binary", shortBinary},
-		{"random binary 256", "@" + randomBinary(t, 256, 7)},
+		{"short binary", cassettetest.ShortBinary},
+		{"random binary 256", "@" + cassettetest.RandomBinary(t, 256, 7)},
 		{"empty", ""},
 		{"single space", " "},
 		{"yaml lookalikes", "- item\nkey: value\n# comment\n---\n...\n"},
@@ -63,9 +64,9 @@ func TestRoundTripBodies(t *testing.T) {
 	for _, w := range writers {
 		for _, tc := range cases {
 			t.Run(w.name+"/"+tc.name, func(t *testing.T) {
-				path := tempPath(t, "c.yaml")
+				path := cassettetest.TempPath(t, "c.yaml")
 				hdr := map[string][]string{"X-Body-Copy": {tc.body}, "Content-Type": {"x/y"}}
-				want := withIDs([]*cassette.Interaction{
+				want := cassettetest.WithIDs([]*cassette.Interaction{
 					{
 						Request:  cassette.Request{Method: "POST", URL: "https://h.example/a", Body: tc.body, Headers: hdr},
 						Response: cassette.Response{Code: 200, Status: "200 OK", Body: tc.body, Headers: hdr, Duration: "1ms"},
@@ -76,11 +77,11 @@ func TestRoundTripBodies(t *testing.T) {
 					},
 				})
 				w.write(t, path, want)
-				c := mustLoad(t, path)
+				c := cassettetest.MustLoad(t, path)
 				if c.Version != cassette.Version {
 					t.Errorf("Version = %d, want %d", c.Version, cassette.Version)
 				}
-				sameInteractions(t, c.Interactions, want)
+				cassettetest.SameInteractions(t, c.Interactions, want)
 			})
 		}
 	}
@@ -89,13 +90,13 @@ func TestRoundTripBodies(t *testing.T) {
 func TestRoundTripSample(t *testing.T) {
 	for _, w := range writers {
 		t.Run(w.name, func(t *testing.T) {
-			path := tempPath(t, "sample.yaml")
-			want := withIDs(sampleInteractions(t))
+			path := cassettetest.TempPath(t, "sample.yaml")
+			want := cassettetest.WithIDs(cassettetest.SampleInteractions(t))
 			w.write(t, path, want)
-			got := mustLoad(t, path)
+			got := cassettetest.MustLoad(t, path)
 			// The expected values are rebuilt, not the ones handed to the writer, so a writer that
 			// modified its input could not hide a difference.
-			sameInteractions(t, got.Interactions, withIDs(sampleInteractions(t)))
+			cassettetest.SameInteractions(t, got.Interactions, cassettetest.WithIDs(cassettetest.SampleInteractions(t)))
 		})
 	}
 }
@@ -103,15 +104,15 @@ func TestRoundTripSample(t *testing.T) {
 func TestSavedFileText(t *testing.T) {
 	for _, w := range writers {
 		t.Run(w.name, func(t *testing.T) {
-			path := tempPath(t, "text.yaml")
-			w.write(t, path, withIDs(sampleInteractions(t)))
-			text := mustRead(t, path)
+			path := cassettetest.TempPath(t, "text.yaml")
+			w.write(t, path, cassettetest.WithIDs(cassettetest.SampleInteractions(t)))
+			text := cassettetest.MustRead(t, path)
 			checks := []struct {
 				what string
 				ok   bool
 			}{
 				{"starts with version 2 header", strings.HasPrefix(text, "version: 2\ninteractions:\n")},
-				{"JSON body verbatim", strings.Contains(text, jsonBody)},
+				{"JSON body verbatim", strings.Contains(text, cassettetest.JSONBody)},
 				{"binary body tagged !!binary", strings.Contains(text, "body: !!binary ")},
 				{"short binary base64", strings.Contains(text, "!!binary /wCAYQ==")},
 				{"multi-line body as literal block", strings.Contains(text, "body: |")},
@@ -137,22 +138,22 @@ func TestSaveEmptyAndReplace(t *testing.T) {
 	if err := cassette.Save(path, &cassette.Cassette{}); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustRead(t, path); got != "version: 2\ninteractions:\n" {
+	if got := cassettetest.MustRead(t, path); got != "version: 2\ninteractions:\n" {
 		t.Errorf("empty cassette file = %q", got)
 	}
-	if c := mustLoad(t, path); len(c.Interactions) != 0 || c.Version != 2 {
+	if c := cassettetest.MustLoad(t, path); len(c.Interactions) != 0 || c.Version != 2 {
 		t.Errorf("empty cassette loaded as %+v", c)
 	}
 
-	big := withIDs(sampleInteractions(t))
+	big := cassettetest.WithIDs(cassettetest.SampleInteractions(t))
 	if err := cassette.Save(path, &cassette.Cassette{Interactions: big}); err != nil {
 		t.Fatal(err)
 	}
-	small := withIDs(sampleInteractions(t)[:1])
+	small := cassettetest.WithIDs(cassettetest.SampleInteractions(t)[:1])
 	if err := cassette.Save(path, &cassette.Cassette{Interactions: small}); err != nil {
 		t.Fatal(err)
 	}
-	sameInteractions(t, mustLoad(t, path).Interactions, withIDs(sampleInteractions(t)[:1]))
+	cassettetest.SameInteractions(t, cassettetest.MustLoad(t, path).Interactions, cassettetest.WithIDs(cassettetest.SampleInteractions(t)[:1]))
 
 	fi, err := os.Stat(path)
 	if err != nil {

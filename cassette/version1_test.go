@@ -8,10 +8,11 @@ import (
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/cassettetest"
 )
 
 func TestLoadVersion1(t *testing.T) {
-	c := mustLoad(t, "testdata/govcr_v2.yaml")
+	c := cassettetest.MustLoad(t, "testdata/govcr_v2.yaml")
 	if c.Version != cassette.Version {
 		t.Errorf("Version = %d, want %d after loading a version 1 file", c.Version, cassette.Version)
 	}
@@ -39,7 +40,7 @@ func TestLoadVersion1(t *testing.T) {
 		{
 			"DELETE", "https://acct.documents.azure.com:443/dbs/db1/colls/c1/docs/missing", "", url.Values{},
 			http.Header{},
-			404, "404 Not Found", shortBinary,
+			404, "404 Not Found", cassettetest.ShortBinary,
 			http.Header{}, "12.5ms",
 		},
 	}

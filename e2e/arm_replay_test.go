@@ -21,6 +21,7 @@ import (
 	"github.com/azvcr/azvcr/fixtures/armflow"
 	"github.com/azvcr/azvcr/fixtures/fakearm"
 	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/testproxyjson"
 )
 
 // conformanceDir holds Microsoft's armcosmos recordings: $AZVCR_CONFORMANCE_DIR, else
@@ -38,7 +39,7 @@ func conformanceDir(t testing.TB) string {
 
 // convertedCassette converts a test-proxy recording to an azvcr YAML cassette, as `azvcr convert` does.
 func convertedCassette(t testing.TB, suite string) string {
-	c, vars, err := cassette.LoadTestProxy(filepath.Join(conformanceDir(t), "recordings", suite+".json"))
+	c, vars, err := testproxyjson.Load(filepath.Join(conformanceDir(t), "recordings", suite+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/azvcr/azvcr/fixtures/armflow"
 	"github.com/azvcr/azvcr/fixtures/fakearm"
 	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/secrets"
 )
 
 const zeroGUID = "00000000-0000-0000-0000-000000000000"
@@ -85,7 +86,7 @@ func TestARMRecordRedactsSecretsThenReplays(t *testing.T) {
 	for _, l := range leaks {
 		t.Errorf("LEAK %s", l)
 	}
-	for _, f := range cassette.Lint(cassettePath, data) {
+	for _, f := range secrets.Lint(cassettePath, data) {
 		t.Errorf("azvcr lint: %s", f)
 	}
 	zeroed := checkZeroedIDs(t, c)

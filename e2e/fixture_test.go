@@ -7,6 +7,7 @@ import (
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/fixtures/cosmosflow"
 	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/redact"
 )
 
 // TestShippedCassetteReplays is what `make demo` relies on: the committed recording replays to the
@@ -26,7 +27,7 @@ func TestShippedCassetteReplays(t *testing.T) {
 	if s := srv.Summary(); s.Misses != 0 || s.Unused != 0 || s.Replayed != len(c.Interactions) {
 		t.Errorf("summary %s, want %d replayed", s, len(c.Interactions))
 	}
-	want := url.QueryEscape("type=master&ver=1.0&sig=" + cassette.Redacted)
+	want := url.QueryEscape("type=master&ver=1.0&sig=" + redact.Redacted)
 	for _, it := range c.Interactions {
 		if v := it.Request.Headers.Get("Authorization"); v != want {
 			t.Errorf("interaction %d: Authorization %q reached the file", it.ID, v)

@@ -15,6 +15,8 @@ import (
 	"github.com/azvcr/azvcr/fixtures/cosmosflow"
 	"github.com/azvcr/azvcr/fixtures/upstream"
 	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/redact"
+	"github.com/azvcr/azvcr/secrets"
 )
 
 // hostRule is the documented way to keep an account's host name out of churn: every recording of
@@ -27,9 +29,9 @@ const hostRule = `redact:
       replace: cosmos.local:8081
 `
 
-func configRedactor(t testing.TB, yaml string) cassette.Redactor {
+func configRedactor(t testing.TB, yaml string) redact.Redactor {
 	t.Helper()
-	cfg, err := cassette.ParseConfig("test.yaml", []byte(yaml))
+	cfg, err := redact.ParseConfig("test.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +92,7 @@ func TestCosmosKeyNeverReachesTheCassette(t *testing.T) {
 	for _, leak := range findLeaks(data, c, []planted{{name: "master key", value: key}, {name: "master key bytes", value: string(raw)}}) {
 		t.Errorf("%s: %s", path, leak)
 	}
-	for _, f := range cassette.Lint(path, data) {
+	for _, f := range secrets.Lint(path, data) {
 		t.Errorf("azvcr lint: %s", f)
 	}
 	if n := bytes.Count(data, []byte("sig%3DREDACTED")); n == 0 {

@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/redact"
 )
 
 // The config file is read from --config, else from .azvcr.yaml in the working directory, and its
@@ -16,7 +16,7 @@ func TestConfigFileLookup(t *testing.T) {
 	dir := t.TempDir()
 	cas := filepath.Join(dir, "c.yaml")
 	os.WriteFile(cas, []byte("version: 2\ninteractions: []\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, cassette.ConfigFile), []byte("redact:\n  disable: [durations]\n  rules:\n    - header: x-ms-session-token\n      replace: s\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, redact.ConfigFile), []byte("redact:\n  disable: [durations]\n  rules:\n    - header: x-ms-session-token\n      replace: s\n"), 0o644)
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("redact:\n  rules:\n    - regex: '('\n"), 0o644)
 	t.Chdir(dir)

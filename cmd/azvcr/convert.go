@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/azvcr/azvcr/cassette"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/testproxyjson"
 )
 
 const convertUsage = `usage: azvcr convert IN OUT
@@ -83,7 +85,7 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 
 	var c *cassette.Cassette
 	if from == formatTestProxy {
-		c, _, err = cassette.ParseTestProxy(in, data)
+		c, _, err = testproxyjson.Parse(in, data)
 	} else {
 		c, err = cassette.Parse(in, data)
 	}
@@ -93,12 +95,12 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 	}
 
 	if to == formatTestProxy {
-		err = cassette.SaveTestProxy(out, c, c.Variables)
+		err = testproxyjson.Save(out, c, c.Variables)
 	} else {
 		err = cassette.Save(out, c)
 	}
 	if err != nil {
-		var ie *cassette.InteractionError
+		var ie *testproxyjson.InteractionError
 		if errors.As(err, &ie) {
 			at := in
 			if from == formatCassette {

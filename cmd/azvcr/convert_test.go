@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/testproxyjson"
 )
 
 // formsJSON is a synthetic test-proxy recording with every body form (12 entries, 4 variables).
@@ -42,7 +43,7 @@ func sameCassettes(t *testing.T, got, want *cassette.Cassette) {
 
 func TestConvertRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	want, _, err := cassette.LoadTestProxy(formsJSON)
+	want, _, err := testproxyjson.Load(formsJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func TestConvertRoundTrip(t *testing.T) {
 	if code, _, stderr := convert(t, yamlPath, jsonPath); code != exitOK || !strings.Contains(stderr, "converted 12 interactions, 4 variables: "+yamlPath+" -> "+jsonPath) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	back, vars, err := cassette.LoadTestProxy(jsonPath)
+	back, vars, err := testproxyjson.Load(jsonPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestConvertFormatsWithoutExtensions(t *testing.T) {
 	if code, _, stderr := convert(t, out, out2); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if _, _, err := cassette.LoadTestProxy(out2); err != nil {
+	if _, _, err := testproxyjson.Load(out2); err != nil {
 		t.Fatalf("OUT is not a test-proxy recording: %v", err)
 	}
 }

@@ -16,9 +16,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/matcher"
 	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/redact"
+	"github.com/azvcr/azvcr/secrets"
 )
 
 // Exit codes, documented in usage and the README.
@@ -208,7 +209,7 @@ func runLint(args []string, stdout, stderr io.Writer) int {
 	}
 	var findings, dirty, unreadable int
 	for _, path := range fs.Args() {
-		found, err := cassette.LintFile(path)
+		found, err := secrets.LintFile(path)
 		if err != nil {
 			fmt.Fprintln(stderr, "azvcr lint:", err)
 			unreadable++
@@ -272,7 +273,7 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 	failOnMiss := fs.Bool("fail-on-miss", false, "exit 3 on any miss")
 	repeat := fs.String("repeat", "metadata", "which answers may repeat once used: metadata, none, all")
 	verify := fs.Bool("verify-signatures", false, "check Cosmos master-key signatures in replay")
-	configPath := fs.String("config", "", "config file (default "+cassette.ConfigFile+" in the working directory, if present)")
+	configPath := fs.String("config", "", "config file (default "+redact.ConfigFile+" in the working directory, if present)")
 	playbackKey := fs.String("playback-key", proxy.EmulatorKey, "key for --verify-signatures")
 	verbose := fs.Bool("verbose", false, "log every request")
 	fs.BoolVar(verbose, "v", false, "log every request")
@@ -391,14 +392,14 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 
 // loadRedactor builds the redaction rules from --config, else from .azvcr.yaml in the working
 // directory when there is one, else the defaults.
-func loadRedactor(path string, stderr io.Writer) (cassette.Redactor, error) {
+func loadRedactor(path string, stderr io.Writer) (redact.Redactor, error) {
 	if path == "" {
-		if _, err := os.Stat(cassette.ConfigFile); err != nil {
-			return cassette.DefaultRules(), nil
+		if _, err := os.Stat(redact.ConfigFile); err != nil {
+			return redact.DefaultRules(), nil
 		}
-		path = cassette.ConfigFile
+		path = redact.ConfigFile
 	}
-	cfg, err := cassette.LoadConfig(path)
+	cfg, err := redact.LoadConfig(path)
 	if err != nil {
 		return nil, err
 	}

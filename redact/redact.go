@@ -1,4 +1,4 @@
-package cassette
+package redact
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/azvcr/azvcr/cassette"
 )
 
 // Redacted replaces secret values on disk.
@@ -23,8 +25,8 @@ const ZeroGUID = "00000000-0000-0000-0000-000000000000"
 // per session.
 type Rule interface {
 	Name() string
-	RedactRequest(*Request)
-	RedactResponse(*Response)
+	RedactRequest(*cassette.Request)
+	RedactResponse(*cassette.Response)
 }
 
 // Redactor applies rules in order. A KeepHeaders rule in it protects the named headers from every
@@ -82,7 +84,7 @@ func (r Redactor) Names() []string {
 }
 
 // Request redacts a request.
-func (r Redactor) Request(req *Request) {
+func (r Redactor) Request(req *cassette.Request) {
 	restore := r.keep(req.Headers)
 	before := len(req.Body)
 	for _, rule := range r {
@@ -93,7 +95,7 @@ func (r Redactor) Request(req *Request) {
 }
 
 // Response redacts a response.
-func (r Redactor) Response(resp *Response) {
+func (r Redactor) Response(resp *cassette.Response) {
 	restore := r.keep(resp.Headers)
 	before := len(resp.Body)
 	for _, rule := range r {
@@ -123,16 +125,16 @@ func fixLength(h http.Header, field *int64, before, after int) {
 
 // Interaction redacts both halves, request first: rules learn from the request what to look for
 // in the response.
-func (r Redactor) Interaction(it *Interaction) {
+func (r Redactor) Interaction(it *cassette.Interaction) {
 	active := r.forRequest(&it.Request)
 	active.Request(&it.Request)
 	active.Response(&it.Response)
 }
 
 // conditional rules apply only to some exchanges, decided by the request as it arrived.
-type conditional interface{ appliesTo(*Request) bool }
+type conditional interface{ appliesTo(*cassette.Request) bool }
 
-func (r Redactor) forRequest(req *Request) Redactor {
+func (r Redactor) forRequest(req *cassette.Request) Redactor {
 	out := make(Redactor, 0, len(r))
 	for _, rule := range r {
 		if c, ok := rule.(conditional); !ok || c.appliesTo(req) {
@@ -165,9 +167,9 @@ func (r Redactor) keep(h http.Header) func() {
 // KeepHeaders protects the named headers' values from every rule.
 type KeepHeaders struct{ Headers []string }
 
-func (KeepHeaders) Name() string             { return "keep-headers" }
-func (KeepHeaders) RedactRequest(*Request)   {}
-func (KeepHeaders) RedactResponse(*Response) {}
+func (KeepHeaders) Name() string                      { return "keep-headers" }
+func (KeepHeaders) RedactRequest(*cassette.Request)   {}
+func (KeepHeaders) RedactResponse(*cassette.Response) {}
 
 // HeaderRule replaces every value of the named headers, in requests and responses.
 type HeaderRule struct {
@@ -176,9 +178,9 @@ type HeaderRule struct {
 	Value    string
 }
 
-func (h HeaderRule) Name() string               { return h.RuleName }
-func (h HeaderRule) RedactRequest(r *Request)   { h.apply(r.Headers) }
-func (h HeaderRule) RedactResponse(r *Response) { h.apply(r.Headers) }
+func (h HeaderRule) Name() string                        { return h.RuleName }
+func (h HeaderRule) RedactRequest(r *cassette.Request)   { h.apply(r.Headers) }
+func (h HeaderRule) RedactResponse(r *cassette.Response) { h.apply(r.Headers) }
 
 func (h HeaderRule) apply(hdr http.Header) {
 	for _, name := range h.Headers {

@@ -1,4 +1,4 @@
-package cassette_test
+package secrets_test
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"text/template"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/secrets"
 )
 
 // lintSecrets are realistic values made fresh from a fixed seed: nothing secret-shaped is
@@ -107,7 +108,7 @@ func (s *lintSecrets) all() []string {
 }
 
 // lintGot renders findings as "line:rule", in order.
-func lintGot(fs []cassette.Finding) []string {
+func lintGot(fs []secrets.Finding) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, fmt.Sprintf("%d:%s", f.Line, f.Rule))
@@ -116,7 +117,7 @@ func lintGot(fs []cassette.Finding) []string {
 }
 
 // checkMasked fails when a finding prints any 8 consecutive characters of a secret.
-func checkMasked(t *testing.T, s *lintSecrets, fs []cassette.Finding) {
+func checkMasked(t *testing.T, s *lintSecrets, fs []secrets.Finding) {
 	t.Helper()
 	for _, f := range fs {
 		text := f.String()
@@ -216,7 +217,7 @@ func TestLintRules(t *testing.T) {
 	covered := map[string]bool{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := cassette.Lint("t.yaml", []byte(tt.text))
+			fs := secrets.Lint("t.yaml", []byte(tt.text))
 			if got := lintGot(fs); !slices.Equal(got, tt.want) {
 				t.Fatalf("got %q, want %q; findings:\n%v", got, tt.want, fs)
 			}
@@ -226,7 +227,7 @@ func TestLintRules(t *testing.T) {
 			}
 		})
 	}
-	for _, rule := range cassette.LintRules() {
+	for _, rule := range secrets.Rules() {
 		if !covered[rule] {
 			t.Errorf("rule %s has no positive case", rule)
 		}
@@ -236,7 +237,7 @@ func TestLintRules(t *testing.T) {
 func TestLintExcerptMasksTheValue(t *testing.T) {
 	s := newLintSecrets()
 	text := "x: 1\nAccountEndpoint=https://a/;AccountKey=" + s.Key + ";\n- " + url.QueryEscape("type=master&ver=1.0&sig="+s.CosmosSig)
-	fs := cassette.Lint("dir/c.yaml", []byte(text))
+	fs := secrets.Lint("dir/c.yaml", []byte(text))
 	want := []string{
 		"dir/c.yaml:2: connection-string-key: AccountKey=" + s.Key[:4] + "…(88 chars)",
 		"dir/c.yaml:3: cosmos-signature: type=master&ver=1.0&sig=" + s.CosmosSig[:4] + "…(44 chars, URL-encoded)",
@@ -255,7 +256,7 @@ func TestLintExcerptMasksTheValue(t *testing.T) {
 // exactly the lines marked "# want:", with the rules named there, and never prints a secret.
 func TestLintLeakyCassette(t *testing.T) {
 	s := newLintSecrets()
-	tmpl := template.Must(template.ParseFiles(filepath.Join("testdata", "lint", "leaky.yaml.tmpl")))
+	tmpl := template.Must(template.ParseFiles(filepath.Join("testdata", "leaky.yaml.tmpl")))
 	var buf bytes.Buffer
 	if err := tmpl.Execute(&buf, s); err != nil {
 		t.Fatal(err)
@@ -274,14 +275,14 @@ func TestLintLeakyCassette(t *testing.T) {
 			rules := strings.Split(m[1], ",")
 			// Findings on one line come in rule order.
 			slices.SortStableFunc(rules, func(a, b string) int {
-				return slices.Index(cassette.LintRules(), a) - slices.Index(cassette.LintRules(), b)
+				return slices.Index(secrets.Rules(), a) - slices.Index(secrets.Rules(), b)
 			})
 			for _, r := range rules {
 				want = append(want, fmt.Sprintf("%d:%s", i+1, r))
 			}
 		}
 	}
-	fs := cassette.Lint("leaky.yaml", buf.Bytes())
+	fs := secrets.Lint("leaky.yaml", buf.Bytes())
 	if got := lintGot(fs); !slices.Equal(got, want) {
 		t.Fatalf("got  %q\nwant %q\nfindings:\n%v", got, want, fs)
 	}
@@ -289,7 +290,7 @@ func TestLintLeakyCassette(t *testing.T) {
 	for _, f := range fs {
 		t.Log(f)
 	}
-	if fs := cassette.Lint("leaky.yaml.tmpl", readLintFile(t, filepath.Join("testdata", "lint", "leaky.yaml.tmpl"))); len(fs) != 0 {
+	if fs := secrets.Lint("leaky.yaml.tmpl", readLintFile(t, filepath.Join("testdata", "leaky.yaml.tmpl"))); len(fs) != 0 {
 		t.Errorf("the template itself holds something secret-shaped: %v", fs)
 	}
 }
@@ -298,16 +299,16 @@ func TestLintLeakyCassette(t *testing.T) {
 // cassette recorded from real SDK traffic are clean.
 func TestLintCleanCassettes(t *testing.T) {
 	for _, path := range []string{
-		filepath.Join("testdata", "lint", "clean.yaml"),
+		filepath.Join("testdata", "clean.yaml"),
 		filepath.Join("..", "fixtures", "cassettes", "cosmos-e2e.yaml"),
-		filepath.Join("testdata", "govcr_v2.yaml"),
+		filepath.Join("..", "cassette", "testdata", "govcr_v2.yaml"),
 	} {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			data := readLintFile(t, path)
 			if _, err := cassette.Parse(path, data); err != nil {
 				t.Fatalf("not a cassette: %v", err)
 			}
-			if fs := cassette.Lint(path, data); len(fs) != 0 {
+			if fs := secrets.Lint(path, data); len(fs) != 0 {
 				t.Fatalf("findings in a clean cassette:\n%v", fs)
 			}
 		})
@@ -341,7 +342,7 @@ func TestLintBinaryBodies(t *testing.T) {
 	if n := bytes.Count(data, []byte("!!binary")); n != len(c.Interactions) {
 		t.Fatalf("%d !!binary bodies written, want %d", n, len(c.Interactions))
 	}
-	fs, err := cassette.LintFile(path)
+	fs, err := secrets.LintFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,16 +367,16 @@ func TestLintBinaryBodies(t *testing.T) {
 }
 
 func TestLintFileErrors(t *testing.T) {
-	if _, err := cassette.LintFile(filepath.Join(t.TempDir(), "none.yaml")); !os.IsNotExist(err) {
+	if _, err := secrets.LintFile(filepath.Join(t.TempDir(), "none.yaml")); !os.IsNotExist(err) {
 		t.Fatalf("missing file: err %v", err)
 	}
 	// Not a cassette at all: still linted, line by line.
 	s := newLintSecrets()
-	fs := cassette.Lint("notes.txt", []byte("interactions: [\n  unclosed\nBearer "+s.Opaque+"\n"))
+	fs := secrets.Lint("notes.txt", []byte("interactions: [\n  unclosed\nBearer "+s.Opaque+"\n"))
 	if got := lintGot(fs); !slices.Equal(got, []string{"3:bearer-token"}) {
 		t.Fatalf("malformed file: got %q", got)
 	}
-	if got := (cassette.Finding{File: "f.yaml", Line: 7, Rule: "jwt", Excerpt: "eyJh…(900 chars)"}).String(); got != "f.yaml:7: jwt: eyJh…(900 chars)" {
+	if got := (secrets.Finding{File: "f.yaml", Line: 7, Rule: "jwt", Excerpt: "eyJh…(900 chars)"}).String(); got != "f.yaml:7: jwt: eyJh…(900 chars)" {
 		t.Fatalf("String() = %q", got)
 	}
 }

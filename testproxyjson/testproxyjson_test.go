@@ -1,4 +1,4 @@
-package cassette_test
+package testproxyjson_test
 
 // Tests of the test-proxy JSON format (testproxy.go).
 //
@@ -23,9 +23,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/azvcr/azvcr/cassette"
 	vcr2 "gopkg.in/dnaeon/go-vcr.v2/cassette"
 	vcr4 "gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
+
+	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/cassettetest"
+	"github.com/azvcr/azvcr/testproxyjson"
 )
 
 // conformanceRecordings lists Microsoft's real armcosmos recordings. The directory is
@@ -51,7 +54,7 @@ func conformanceRecordings(t *testing.T) []string {
 
 func mustParseTP(t *testing.T, name string, data []byte) (*cassette.Cassette, map[string]string) {
 	t.Helper()
-	c, vars, err := cassette.ParseTestProxy(name, data)
+	c, vars, err := testproxyjson.Parse(name, data)
 	if err != nil {
 		t.Fatalf("ParseTestProxy(%s): %v", name, err)
 	}
@@ -60,7 +63,7 @@ func mustParseTP(t *testing.T, name string, data []byte) (*cassette.Cassette, ma
 
 func mustMarshalTP(t *testing.T, c *cassette.Cassette, vars map[string]string) []byte {
 	t.Helper()
-	out, err := cassette.MarshalTestProxy(c, vars)
+	out, err := testproxyjson.Marshal(c, vars)
 	if err != nil {
 		t.Fatalf("MarshalTestProxy: %v", err)
 	}
@@ -202,18 +205,18 @@ func TestTestProxyConformanceRecordings(t *testing.T) {
 					i, got[max(0, i-60):min(len(got), i+60)], want[max(0, i-60):min(len(want), i+60)])
 			}
 			c2, vars2 := mustParseTP(t, "rewritten.json", out)
-			sameInteractions(t, c2.Interactions, c.Interactions)
+			cassettetest.SameInteractions(t, c2.Interactions, c.Interactions)
 			if !reflect.DeepEqual(vars2, vars) {
 				t.Errorf("variables after JSON round trip %v, want %v", vars2, vars)
 			}
 
 			// JSON -> YAML -> JSON: the cassette keeps everything, variables included.
-			yamlPath := tempPath(t, "converted.yaml")
+			yamlPath := cassettetest.TempPath(t, "converted.yaml")
 			if err := cassette.Save(yamlPath, c); err != nil {
 				t.Fatal(err)
 			}
-			c3 := mustLoad(t, yamlPath)
-			sameInteractions(t, c3.Interactions, c.Interactions)
+			c3 := cassettetest.MustLoad(t, yamlPath)
+			cassettetest.SameInteractions(t, c3.Interactions, c.Interactions)
 			if !reflect.DeepEqual(c3.Variables, vars) {
 				t.Errorf("variables after YAML %v, want %v", c3.Variables, vars)
 			}
@@ -222,7 +225,7 @@ func TestTestProxyConformanceRecordings(t *testing.T) {
 				t.Errorf("JSON written from the YAML cassette differs from JSON written directly")
 			}
 			c4, vars4 := mustParseTP(t, "via-yaml.json", out3)
-			sameInteractions(t, c4.Interactions, c.Interactions)
+			cassettetest.SameInteractions(t, c4.Interactions, c.Interactions)
 			if !reflect.DeepEqual(vars4, vars) {
 				t.Errorf("variables after JSON -> YAML -> JSON %v, want %v", vars4, vars)
 			}
@@ -259,8 +262,8 @@ var formsWant = []struct{ req, resp string }{
 }
 
 func TestTestProxyFormsFile(t *testing.T) {
-	path := filepath.Join("testdata", "testproxy", "forms.json")
-	c, vars, err := cassette.LoadTestProxy(path)
+	path := filepath.Join("testdata", "forms.json")
+	c, vars, err := testproxyjson.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,18 +311,18 @@ func TestTestProxyFormsFile(t *testing.T) {
 	// Stable through MarshalTestProxy and through a YAML cassette.
 	out := mustMarshalTP(t, c, vars)
 	c2, vars2 := mustParseTP(t, "out.json", out)
-	sameInteractions(t, c2.Interactions, c.Interactions)
+	cassettetest.SameInteractions(t, c2.Interactions, c.Interactions)
 	if !reflect.DeepEqual(vars2, vars) {
 		t.Errorf("variables after round trip %v", vars2)
 	}
-	yamlPath := tempPath(t, "forms.yaml")
+	yamlPath := cassettetest.TempPath(t, "forms.yaml")
 	if err := cassette.Save(yamlPath, c); err != nil {
 		t.Fatal(err)
 	}
-	c3 := mustLoad(t, yamlPath)
-	sameInteractions(t, c3.Interactions, c.Interactions)
+	c3 := cassettetest.MustLoad(t, yamlPath)
+	cassettetest.SameInteractions(t, c3.Interactions, c.Interactions)
 	c4, vars4 := mustParseTP(t, "out2.json", mustMarshalTP(t, c3, nil))
-	sameInteractions(t, c4.Interactions, c.Interactions)
+	cassettetest.SameInteractions(t, c4.Interactions, c.Interactions)
 	if !reflect.DeepEqual(vars4, vars) {
 		t.Errorf("variables after YAML round trip %v", vars4)
 	}
@@ -397,14 +400,14 @@ func TestTestProxyBodyForms(t *testing.T) {
 			// Written back and read again, the body and headers are unchanged.
 			out := mustMarshalTP(t, c, vars)
 			c2, _ := mustParseTP(t, "again.json", out)
-			sameInteractions(t, c2.Interactions, c.Interactions)
+			cassettetest.SameInteractions(t, c2.Interactions, c.Interactions)
 			// And through a YAML cassette.
-			path := tempPath(t, "c.yaml")
+			path := cassettetest.TempPath(t, "c.yaml")
 			if err := cassette.Save(path, c); err != nil {
 				t.Fatal(err)
 			}
-			c3, _ := mustParseTP(t, "via-yaml.json", mustMarshalTP(t, mustLoad(t, path), nil))
-			sameInteractions(t, c3.Interactions, c.Interactions)
+			c3, _ := mustParseTP(t, "via-yaml.json", mustMarshalTP(t, cassettetest.MustLoad(t, path), nil))
+			cassettetest.SameInteractions(t, c3.Interactions, c.Interactions)
 		})
 	}
 }
@@ -416,7 +419,7 @@ func writtenBody(t *testing.T, contentType []string, body string) (any, string) 
 	if contentType != nil {
 		h["Content-Type"] = contentType
 	}
-	c := &cassette.Cassette{Interactions: withIDs([]*cassette.Interaction{{
+	c := &cassette.Cassette{Interactions: cassettetest.WithIDs([]*cassette.Interaction{{
 		Request:  cassette.Request{Method: "POST", URL: "https://h.example/x", Headers: http.Header{}},
 		Response: cassette.Response{Code: 200, Status: "200 OK", Headers: h, Body: body},
 	}})}
@@ -476,7 +479,7 @@ func TestTestProxyWriterForms(t *testing.T) {
 }
 
 func TestTestProxyWriterLayout(t *testing.T) {
-	c := &cassette.Cassette{Interactions: withIDs([]*cassette.Interaction{{
+	c := &cassette.Cassette{Interactions: cassettetest.WithIDs([]*cassette.Interaction{{
 		Request: cassette.Request{Method: "PUT", URL: "https://h.example/a?x=1&y=<2>", Body: `{"location":"westus"}`,
 			Headers: http.Header{"Content-Type": {"application/json"}, "accept": {"a", "b"}, "X-Empty": {}}},
 		Response: cassette.Response{Code: 201, Headers: http.Header{"Content-Type": {"text/plain"}}, Body: "a\nb"},
@@ -581,7 +584,7 @@ func TestTestProxyHeaders(t *testing.T) {
 		last = i
 	}
 	c2, _ := mustParseTP(t, "h2.json", out)
-	sameInteractions(t, c2.Interactions, c.Interactions)
+	cassettetest.SameInteractions(t, c2.Interactions, c.Interactions)
 }
 
 func TestTestProxyVariables(t *testing.T) {
@@ -626,8 +629,8 @@ func TestTestProxyNotUTF8(t *testing.T) {
 		"header value": mk("application/octet-stream", "x", http.Header{"X-Bin": {"\xff"}}),
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := cassette.MarshalTestProxy(c, nil)
-			var ie *cassette.InteractionError
+			_, err := testproxyjson.Marshal(c, nil)
+			var ie *testproxyjson.InteractionError
 			if !errors.As(err, &ie) || ie.Index != 1 || ie.ID != 7 || !strings.Contains(err.Error(), "not UTF-8") {
 				t.Fatalf("err = %v, want an InteractionError for interaction 1 (id 7)", err)
 			}
@@ -644,19 +647,19 @@ func TestTestProxyNotUTF8(t *testing.T) {
 // TestYAMLToTestProxyToYAML starts from YAML cassettes (azvcr's sample interactions): what comes
 // back is the same, except JSON bodies under a JSON type, which come back compacted.
 func TestYAMLToTestProxyToYAML(t *testing.T) {
-	want := withIDs(sampleInteractions(t))
+	want := cassettetest.WithIDs(cassettetest.SampleInteractions(t))
 	want[1].Response.Body = "pretty:\n  {\"a\": 1}\n"
 	want[0].Response.Body = "{\n  \"id\": \"doc1\",\n  \"n\": [1, 2]\n}\n"
-	src := tempPath(t, "src.yaml")
+	src := cassettetest.TempPath(t, "src.yaml")
 	if err := cassette.Save(src, &cassette.Cassette{Interactions: want, Variables: map[string]string{"randSeed": "7"}}); err != nil {
 		t.Fatal(err)
 	}
-	loaded := mustLoad(t, src)
-	out := tempPath(t, "out.json")
-	if err := cassette.SaveTestProxy(out, loaded, nil); err != nil {
+	loaded := cassettetest.MustLoad(t, src)
+	out := cassettetest.TempPath(t, "out.json")
+	if err := testproxyjson.Save(out, loaded, nil); err != nil {
 		t.Fatal(err)
 	}
-	got, vars, err := cassette.LoadTestProxy(out)
+	got, vars, err := testproxyjson.Load(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -740,7 +743,7 @@ func TestTestProxyErrorsNameFileAndLine(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := cassette.ParseTestProxy("rec.json", []byte(tc.data))
+			_, _, err := testproxyjson.Parse("rec.json", []byte(tc.data))
 			var ce *cassette.Error
 			if !errors.As(err, &ce) {
 				t.Fatalf("err = %v (%T), want *cassette.Error\ninput:\n%s", err, err, tc.data)
@@ -768,14 +771,14 @@ func TestLoadTestProxyFiles(t *testing.T) {
 		{"bad-syntax.json", 5, "want ',' or '}'"},
 		{"bad-statuscode.json", 8, "StatusCode must be an integer"},
 	} {
-		path := filepath.Join("testdata", "testproxy", tc.file)
-		_, _, err := cassette.LoadTestProxy(path)
+		path := filepath.Join("testdata", tc.file)
+		_, _, err := testproxyjson.Load(path)
 		var ce *cassette.Error
 		if !errors.As(err, &ce) || ce.File != path || ce.Line != tc.line || !strings.Contains(ce.Msg, tc.msg) {
 			t.Errorf("LoadTestProxy(%s) = %v, want %s:%d: ...%s", path, err, path, tc.line, tc.msg)
 		}
 	}
-	if _, _, err := cassette.LoadTestProxy(filepath.Join(t.TempDir(), "missing.json")); !errors.Is(err, os.ErrNotExist) {
+	if _, _, err := testproxyjson.Load(filepath.Join(t.TempDir(), "missing.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }
@@ -783,17 +786,17 @@ func TestLoadTestProxyFiles(t *testing.T) {
 func TestSaveTestProxyIsAtomic(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "r.json")
-	c, vars, err := cassette.LoadTestProxy(filepath.Join("testdata", "testproxy", "forms.json"))
+	c, vars, err := testproxyjson.Load(filepath.Join("testdata", "forms.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := cassette.SaveTestProxy(path, c, vars); err != nil {
+	if err := testproxyjson.Save(path, c, vars); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := cassette.LoadTestProxy(path); err != nil {
+	if _, _, err := testproxyjson.Load(path); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -804,34 +807,34 @@ func TestSaveTestProxyIsAtomic(t *testing.T) {
 		t.Errorf("mode %v", fi.Mode().Perm())
 	}
 	bad := &cassette.Cassette{Interactions: []*cassette.Interaction{{Response: cassette.Response{Headers: http.Header{"Content-Type": {"text/plain"}}, Body: "\xff"}}}}
-	if err := cassette.SaveTestProxy(path, bad, nil); err == nil || !strings.Contains(err.Error(), path) {
+	if err := testproxyjson.Save(path, bad, nil); err == nil || !strings.Contains(err.Error(), path) {
 		t.Errorf("SaveTestProxy of an unwritable body: %v", err)
 	}
-	if _, _, err := cassette.LoadTestProxy(path); err != nil {
+	if _, _, err := testproxyjson.Load(path); err != nil {
 		t.Errorf("a failed save damaged the file: %v", err)
 	}
-	if err := cassette.SaveTestProxy(filepath.Join(dir, "no", "such", "r.json"), c, vars); err == nil {
+	if err := testproxyjson.Save(filepath.Join(dir, "no", "such", "r.json"), c, vars); err == nil {
 		t.Error("save into a missing directory succeeded")
 	}
 }
 
 func TestYAMLVariables(t *testing.T) {
-	path := tempPath(t, "vars.yaml")
-	items := withIDs(sampleInteractions(t))
+	path := cassettetest.TempPath(t, "vars.yaml")
+	items := cassettetest.WithIDs(cassettetest.SampleInteractions(t))
 	vars := map[string]string{"randSeed": "1682565193", "name": "acct", "empty": ""}
 	if err := cassette.Save(path, &cassette.Cassette{Variables: vars, Interactions: items}); err != nil {
 		t.Fatal(err)
 	}
-	text := mustRead(t, path)
+	text := cassettetest.MustRead(t, path)
 	wantHead := "version: 2\nvariables:\n  empty: \"\"\n  name: acct\n  randSeed: \"1682565193\"\ninteractions:\n- id: 0\n"
 	if !strings.HasPrefix(text, wantHead) {
 		t.Errorf("file starts\n%s\nwant\n%s", text[:min(len(text), 200)], wantHead)
 	}
-	c := mustLoad(t, path)
+	c := cassettetest.MustLoad(t, path)
 	if !reflect.DeepEqual(c.Variables, vars) {
 		t.Errorf("variables %v, want %v", c.Variables, vars)
 	}
-	sameInteractions(t, c.Interactions, withIDs(sampleInteractions(t)))
+	cassettetest.SameInteractions(t, c.Interactions, cassettetest.WithIDs(cassettetest.SampleInteractions(t)))
 
 	// The journal appends after the variables, and reopening keeps them.
 	j, c2, err := cassette.OpenAppend(path)
@@ -841,12 +844,12 @@ func TestYAMLVariables(t *testing.T) {
 	if !reflect.DeepEqual(c2.Variables, vars) {
 		t.Errorf("OpenAppend variables %v", c2.Variables)
 	}
-	extra := clone(items[0])
+	extra := cassettetest.Clone(items[0])
 	if err := j.Add(extra); err != nil {
 		t.Fatal(err)
 	}
 	j.Close()
-	c3 := mustLoad(t, path)
+	c3 := cassettetest.MustLoad(t, path)
 	if len(c3.Interactions) != len(items)+1 || c3.Interactions[len(items)].ID != len(items) || !reflect.DeepEqual(c3.Variables, vars) {
 		t.Errorf("after append: %d interactions, variables %v", len(c3.Interactions), c3.Variables)
 	}
@@ -864,13 +867,13 @@ func TestYAMLVariables(t *testing.T) {
 	if err := cassette.Save(path, &cassette.Cassette{Variables: map[string]string{}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustRead(t, path); got != "version: 2\ninteractions:\n" {
+	if got := cassettetest.MustRead(t, path); got != "version: 2\ninteractions:\n" {
 		t.Errorf("empty variables written: %q", got)
 	}
 }
 
 func TestTestProxyBase64IsStandard(t *testing.T) {
-	raw := randomBinary(t, 300, 3)
+	raw := cassettetest.RandomBinary(t, 300, 3)
 	got, _ := writtenBody(t, []string{"application/octet-stream"}, raw)
 	if got != base64.StdEncoding.EncodeToString([]byte(raw)) {
 		t.Errorf("base64 differs from Convert.ToBase64String's (standard, padded)")

@@ -1,4 +1,4 @@
-package cassette_test
+package redact_test
 
 import (
 	"net/http"
@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/cassettetest"
+	"github.com/azvcr/azvcr/redact"
 )
 
 func TestDefaultRulesHeaders(t *testing.T) {
@@ -25,10 +27,10 @@ func TestDefaultRulesHeaders(t *testing.T) {
 				"Content-Type":        {"application/json"},
 			},
 			want: http.Header{ // the kind of credential stays visible, its secret part does not
-				"Authorization":       {"type=master&ver=1.0&sig=" + cassette.Redacted},
-				"Proxy-Authorization": {"Basic " + cassette.Redacted},
-				"X-Ms-Date":           {cassette.FixedDate},
-				"Date":                {cassette.FixedDate},
+				"Authorization":       {"type=master&ver=1.0&sig=" + redact.Redacted},
+				"Proxy-Authorization": {"Basic " + redact.Redacted},
+				"X-Ms-Date":           {redact.FixedDate},
+				"Date":                {redact.FixedDate},
 				"Content-Type":        {"application/json"},
 			},
 		},
@@ -42,10 +44,10 @@ func TestDefaultRulesHeaders(t *testing.T) {
 				"x-ms-version":        {"2020-07-15"},
 			},
 			want: http.Header{
-				"authorization":       {cassette.Redacted},
-				"proxy-authorization": {cassette.Redacted},
-				"x-ms-date":           {cassette.FixedDate},
-				"date":                {cassette.FixedDate},
+				"authorization":       {redact.Redacted},
+				"proxy-authorization": {redact.Redacted},
+				"x-ms-date":           {redact.FixedDate},
+				"date":                {redact.FixedDate},
 				"x-ms-version":        {"2020-07-15"},
 			},
 		},
@@ -57,9 +59,9 @@ func TestDefaultRulesHeaders(t *testing.T) {
 				"X-MS-DATE":     {"x", "y"},
 			},
 			want: http.Header{
-				"AUTHORIZATION": {cassette.Redacted, cassette.Redacted, cassette.Redacted},
-				"aUtHoRiZaTiOn": {cassette.Redacted},
-				"X-MS-DATE":     {cassette.FixedDate, cassette.FixedDate},
+				"AUTHORIZATION": {redact.Redacted, redact.Redacted, redact.Redacted},
+				"aUtHoRiZaTiOn": {redact.Redacted},
+				"X-MS-DATE":     {redact.FixedDate, redact.FixedDate},
 			},
 		},
 		{
@@ -93,7 +95,7 @@ func TestDefaultRulesHeaders(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := cassette.DefaultRules()
+			r := redact.DefaultRules()
 
 			req := cassette.Request{Method: "GET", URL: "https://h/", Headers: tc.in.Clone(), Body: "Authorization: secret"}
 			r.Request(&req)
@@ -127,21 +129,21 @@ func TestDefaultRulesHeaders(t *testing.T) {
 
 func TestDefaultRulesNames(t *testing.T) {
 	var names []string
-	for _, r := range cassette.DefaultRules() {
+	for _, r := range redact.DefaultRules() {
 		names = append(names, r.Name())
 	}
-	if !reflect.DeepEqual(names, cassette.DefaultRuleNames) || len(names) != 12 {
+	if !reflect.DeepEqual(names, redact.DefaultRuleNames) || len(names) != 12 {
 		t.Errorf("rule names = %v", names)
 	}
 }
 
 func TestRedactedCassetteOnDisk(t *testing.T) {
-	path := tempPath(t, "r.yaml")
-	it := sampleInteractions(t)[0]
+	path := cassettetest.TempPath(t, "r.yaml")
+	it := cassettetest.SampleInteractions(t)[0]
 	it.Request.Headers.Set("Authorization", "type=master&ver=1.0&sig=TOPSECRET")
 	it.Request.Headers["x-ms-date"] = []string{"Wed, 05 Mar 2025 11:00:00 GMT"}
 	it.Response.Headers.Set("Date", "Wed, 05 Mar 2025 11:00:01 GMT")
-	cassette.DefaultRules().Interaction(it)
+	redact.DefaultRules().Interaction(it)
 	j, err := cassette.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -152,22 +154,22 @@ func TestRedactedCassetteOnDisk(t *testing.T) {
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
-	c := mustLoad(t, path)
+	c := cassettetest.MustLoad(t, path)
 	got := c.Interactions[0]
-	if v := got.Request.Headers.Get("Authorization"); v != "type=master&ver=1.0&sig="+cassette.Redacted {
+	if v := got.Request.Headers.Get("Authorization"); v != "type=master&ver=1.0&sig="+redact.Redacted {
 		t.Errorf("Authorization on disk = %q", v)
 	}
-	if v := got.Request.Headers["x-ms-date"]; !reflect.DeepEqual(v, []string{cassette.FixedDate}) {
+	if v := got.Request.Headers["x-ms-date"]; !reflect.DeepEqual(v, []string{redact.FixedDate}) {
 		t.Errorf("x-ms-date on disk = %q", v)
 	}
-	if v := got.Response.Headers.Get("Date"); v != cassette.FixedDate {
+	if v := got.Response.Headers.Get("Date"); v != redact.FixedDate {
 		t.Errorf("response Date on disk = %q", v)
 	}
 	if v := got.Request.Headers.Get("X-Ms-Documentdb-Partitionkey"); v != `["pk1"]` {
 		t.Errorf("unrelated header changed: %q", v)
 	}
 	for _, secret := range []string{"TOPSECRET", "2025 11:00"} {
-		if text := mustRead(t, path); strings.Contains(text, secret) {
+		if text := cassettetest.MustRead(t, path); strings.Contains(text, secret) {
 			t.Errorf("file still contains %q", secret)
 		}
 	}

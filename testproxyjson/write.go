@@ -1,4 +1,4 @@
-package cassette
+package testproxyjson
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/azvcr/azvcr/cassette"
 )
 
 // ---- writing ----
@@ -91,7 +93,7 @@ func (w *tpWriter) inline(doc string) {
 	w.b = append(w.b, b.Bytes()...)
 }
 
-func (w *tpWriter) entry(it *Interaction) error {
+func (w *tpWriter) entry(it *cassette.Interaction) error {
 	if err := checkUTF8(it); err != nil {
 		return err
 	}
@@ -120,7 +122,7 @@ func (w *tpWriter) entry(it *Interaction) error {
 
 // checkUTF8: JSON strings hold text, so the URL, method and headers must be UTF-8 to be written
 // unchanged.
-func checkUTF8(it *Interaction) error {
+func checkUTF8(it *cassette.Interaction) error {
 	if !utf8.ValidString(it.Request.URL) {
 		return fmt.Errorf("request URL is not UTF-8")
 	}

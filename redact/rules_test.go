@@ -1,4 +1,4 @@
-package cassette_test
+package redact_test
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/redact"
 )
 
 const (
@@ -64,7 +65,7 @@ func TestDefaultRules(t *testing.T) {
 				Body: "client_id=app&client_secret=s3cr%2Bt&grant_type=client_credentials&client_assertion=eyJx.eyJy.z&scope=https%3A%2F%2Fmanagement.azure.com%2F.default"},
 			want: map[string]string{
 				"req.body": "client_id=app&client_secret=REDACTED&grant_type=client_credentials&client_assertion=REDACTED&scope=https%3A%2F%2Fmanagement.azure.com%2F.default",
-				"req.url":  "https://login.microsoftonline.com/" + cassette.ZeroGUID + "/oauth2/v2.0/token",
+				"req.url":  "https://login.microsoftonline.com/" + redact.ZeroGUID + "/oauth2/v2.0/token",
 			},
 		},
 		{
@@ -86,9 +87,9 @@ func TestDefaultRules(t *testing.T) {
 				Body:    `{"id":"/subscriptions/` + subID + `/resourceGroups/rg","properties":{"subscriptionId":"` + subID + `","docId":"` + docGUID + `"}}`,
 			},
 			want: map[string]string{
-				"req.url":                          "https://management.azure.com/subscriptions/" + cassette.ZeroGUID + "/resourceGroups/rg?api-version=1",
-				"resp.header.Azure-Asyncoperation": "https://management.azure.com/subscriptions/" + cassette.ZeroGUID + "/providers/Microsoft.DocumentDB/locations/westus/operationsStatus/" + docGUID,
-				"resp.body":                        `{"id":"/subscriptions/` + cassette.ZeroGUID + `/resourceGroups/rg","properties":{"subscriptionId":"` + cassette.ZeroGUID + `","docId":"` + docGUID + `"}}`,
+				"req.url":                          "https://management.azure.com/subscriptions/" + redact.ZeroGUID + "/resourceGroups/rg?api-version=1",
+				"resp.header.Azure-Asyncoperation": "https://management.azure.com/subscriptions/" + redact.ZeroGUID + "/providers/Microsoft.DocumentDB/locations/westus/operationsStatus/" + docGUID,
+				"resp.body":                        `{"id":"/subscriptions/` + redact.ZeroGUID + `/resourceGroups/rg","properties":{"subscriptionId":"` + redact.ZeroGUID + `","docId":"` + docGUID + `"}}`,
 			},
 		},
 		{
@@ -96,10 +97,10 @@ func TestDefaultRules(t *testing.T) {
 			req:  cassette.Request{URL: "https://a/", Headers: http.Header{"X-Ms-Date": {"Sun, 22 Nov 2026 18:00:00 GMT"}}},
 			resp: cassette.Response{Headers: http.Header{"Date": {"x"}, "X-Ms-Last-State-Change-Utc": {"y"}, "X-Ms-Routing-Request-Id": {"WESTUS2:20261122T181000Z:" + docGUID}}},
 			want: map[string]string{
-				"req.header.X-Ms-Date":                   cassette.FixedDate,
-				"resp.header.Date":                       cassette.FixedDate,
-				"resp.header.X-Ms-Last-State-Change-Utc": cassette.FixedDate,
-				"resp.header.X-Ms-Routing-Request-Id":    "WESTUS2:20000101T000000Z:" + cassette.ZeroGUID,
+				"req.header.X-Ms-Date":                   redact.FixedDate,
+				"resp.header.Date":                       redact.FixedDate,
+				"resp.header.X-Ms-Last-State-Change-Utc": redact.FixedDate,
+				"resp.header.X-Ms-Routing-Request-Id":    "WESTUS2:20000101T000000Z:" + redact.ZeroGUID,
 			},
 		},
 		{
@@ -107,10 +108,10 @@ func TestDefaultRules(t *testing.T) {
 			req:  cassette.Request{URL: "https://a/", Headers: http.Header{"X-Ms-Activity-Id": {docGUID}, "X-Ms-Client-Request-Id": {"abc"}}},
 			resp: cassette.Response{Duration: "12.5ms", Headers: http.Header{"X-Ms-Request-Id": {"r"}, "X-Ms-Correlation-Request-Id": {"c"}}},
 			want: map[string]string{
-				"req.header.X-Ms-Activity-Id":             cassette.ZeroGUID,
-				"req.header.X-Ms-Client-Request-Id":       cassette.ZeroGUID,
-				"resp.header.X-Ms-Request-Id":             cassette.ZeroGUID,
-				"resp.header.X-Ms-Correlation-Request-Id": cassette.ZeroGUID,
+				"req.header.X-Ms-Activity-Id":             redact.ZeroGUID,
+				"req.header.X-Ms-Client-Request-Id":       redact.ZeroGUID,
+				"resp.header.X-Ms-Request-Id":             redact.ZeroGUID,
+				"resp.header.X-Ms-Correlation-Request-Id": redact.ZeroGUID,
 				"resp.duration":                           "0s",
 			},
 		},
@@ -133,7 +134,7 @@ func TestDefaultRules(t *testing.T) {
 			if it.Response.Headers == nil {
 				it.Response.Headers = http.Header{}
 			}
-			cassette.DefaultRules().Interaction(it)
+			redact.DefaultRules().Interaction(it)
 			for where, want := range tt.want {
 				var got string
 				switch {
@@ -161,7 +162,7 @@ func TestDefaultRules(t *testing.T) {
 // The tenant learned from a token request is replaced in later interactions of the session too,
 // and the same rules on a live request (replay) give the recorded form.
 func TestAzureIDsConsistentAcrossInteractions(t *testing.T) {
-	r := cassette.DefaultRules()
+	r := redact.DefaultRules()
 	login := &cassette.Interaction{Request: cassette.Request{URL: "https://login.microsoftonline.com/" + tenantID + "/oauth2/v2.0/token", Headers: http.Header{}}}
 	r.Interaction(login)
 	later := &cassette.Interaction{Response: cassette.Response{Body: `{"tenantRef":"` + tenantID + `"}`, Headers: http.Header{}}, Request: cassette.Request{Headers: http.Header{}}}
@@ -170,8 +171,8 @@ func TestAzureIDsConsistentAcrossInteractions(t *testing.T) {
 		t.Errorf("tenant id survived in a later interaction: %s", later.Response.Body)
 	}
 	live := cassette.Request{URL: "https://management.azure.com/subscriptions/" + subID + "/providers?api-version=1", Headers: http.Header{}}
-	cassette.DefaultRules().Request(&live) // a fresh session, as in replay
-	if live.URL != "https://management.azure.com/subscriptions/"+cassette.ZeroGUID+"/providers?api-version=1" {
+	redact.DefaultRules().Request(&live) // a fresh session, as in replay
+	if live.URL != "https://management.azure.com/subscriptions/"+redact.ZeroGUID+"/providers?api-version=1" {
 		t.Errorf("live request URL %s", live.URL)
 	}
 }
@@ -188,7 +189,7 @@ func TestJSONValueReplacement(t *testing.T) {
 	}
 	for _, tt := range tests {
 		resp := cassette.Response{Body: tt.in, Headers: http.Header{}}
-		cassette.DefaultRules().Response(&resp)
+		redact.DefaultRules().Response(&resp)
 		if resp.Body != tt.want {
 			t.Errorf("%s\n got %s\nwant %s", tt.in, resp.Body, tt.want)
 		}
@@ -196,7 +197,7 @@ func TestJSONValueReplacement(t *testing.T) {
 }
 
 func TestConfigRules(t *testing.T) {
-	cfg, err := cassette.ParseConfig("c.yaml", []byte(`redact:
+	cfg, err := redact.ParseConfig("c.yaml", []byte(`redact:
   disable: [durations]
   keep_headers: [x-ms-request-id]
   rules:
@@ -263,7 +264,7 @@ func TestConfigErrorsNameFileAndLine(t *testing.T) {
 		{"redact:\n  disable: [no-such-rule]\n", 0, `no redaction rule named "no-such-rule"`},
 	}
 	for _, tt := range tests {
-		_, err := cassette.ParseConfig("c.yaml", []byte(tt.yaml))
+		_, err := redact.ParseConfig("c.yaml", []byte(tt.yaml))
 		var ce *cassette.Error
 		if !errors.As(err, &ce) || ce.Line != tt.line || ce.File != "c.yaml" || !strings.Contains(ce.Msg, tt.msg) {
 			t.Errorf("%q: error %v, want c.yaml line %d mentioning %q", tt.yaml, err, tt.line, tt.msg)
@@ -274,8 +275,8 @@ func TestConfigErrorsNameFileAndLine(t *testing.T) {
 // MSAL's first request names the tenant only inside a URL-encoded query value.
 func TestTenantLearnedFromEncodedURL(t *testing.T) {
 	req := cassette.Request{Headers: http.Header{}, URL: "https://login.microsoftonline.com/common/discovery/instance?api-version=1.1&authorization_endpoint=https%3A%2F%2Flogin.microsoftonline.com%2F" + tenantID + "%2Foauth2%2Fv2.0%2Fauthorize"}
-	cassette.DefaultRules().Request(&req)
-	if strings.Contains(req.URL, tenantID) || !strings.Contains(req.URL, cassette.ZeroGUID) {
+	redact.DefaultRules().Request(&req)
+	if strings.Contains(req.URL, tenantID) || !strings.Contains(req.URL, redact.ZeroGUID) {
 		t.Errorf("tenant kept: %s", req.URL)
 	}
 }
@@ -284,7 +285,7 @@ func TestTenantLearnedFromEncodedURL(t *testing.T) {
 func TestLengthsFollowRedaction(t *testing.T) {
 	body := `{"access_token":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl"}`
 	resp := cassette.Response{Body: body, ContentLength: int64(len(body)), Headers: http.Header{"Content-Length": {strconv.Itoa(len(body))}}}
-	cassette.DefaultRules().Response(&resp)
+	redact.DefaultRules().Response(&resp)
 	if n := len(resp.Body); resp.ContentLength != int64(n) || resp.Headers.Get("Content-Length") != strconv.Itoa(n) {
 		t.Errorf("body %d bytes, content_length %d, header %s", n, resp.ContentLength, resp.Headers.Get("Content-Length"))
 	}

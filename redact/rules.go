@@ -1,19 +1,21 @@
-package cassette
+package redact
 
 import (
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/azvcr/azvcr/cassette"
 )
 
 // authorizationRule blanks every Authorization value but keeps its kind, so a cassette still
 // shows how a request was signed: Cosmos "type=master&ver=1.0&sig=REDACTED", "Bearer REDACTED".
 type authorizationRule struct{}
 
-func (authorizationRule) Name() string               { return "authorization" }
-func (authorizationRule) RedactRequest(r *Request)   { redactAuthHeaders(r.Headers) }
-func (authorizationRule) RedactResponse(r *Response) { redactAuthHeaders(r.Headers) }
+func (authorizationRule) Name() string                        { return "authorization" }
+func (authorizationRule) RedactRequest(r *cassette.Request)   { redactAuthHeaders(r.Headers) }
+func (authorizationRule) RedactResponse(r *cassette.Response) { redactAuthHeaders(r.Headers) }
 
 func redactAuthHeaders(h map[string][]string) {
 	for key, vals := range h {
@@ -57,9 +59,9 @@ type jsonFieldRule struct {
 	fields []string
 }
 
-func (j jsonFieldRule) Name() string               { return j.name }
-func (j jsonFieldRule) RedactRequest(r *Request)   { r.Body = j.apply(r.Body) }
-func (j jsonFieldRule) RedactResponse(r *Response) { r.Body = j.apply(r.Body) }
+func (j jsonFieldRule) Name() string                        { return j.name }
+func (j jsonFieldRule) RedactRequest(r *cassette.Request)   { r.Body = j.apply(r.Body) }
+func (j jsonFieldRule) RedactResponse(r *cassette.Response) { r.Body = j.apply(r.Body) }
 
 func (j jsonFieldRule) apply(body string) string {
 	if !looksJSON(body) || !containsAny(body, j.fields) {
@@ -77,9 +79,9 @@ type formFieldRule struct {
 	fields []string
 }
 
-func (f formFieldRule) Name() string             { return f.name }
-func (f formFieldRule) RedactResponse(*Response) {}
-func (f formFieldRule) RedactRequest(r *Request) {
+func (f formFieldRule) Name() string                      { return f.name }
+func (f formFieldRule) RedactResponse(*cassette.Response) {}
+func (f formFieldRule) RedactRequest(r *cassette.Request) {
 	if !strings.Contains(strings.ToLower(strings.Join(headerGet(r.Headers, "Content-Type"), ",")), "x-www-form-urlencoded") {
 		return
 	}
@@ -119,7 +121,7 @@ type regexRule struct {
 }
 
 func (g regexRule) Name() string { return g.name }
-func (g regexRule) RedactRequest(r *Request) {
+func (g regexRule) RedactRequest(r *cassette.Request) {
 	if g.where&inURL != 0 {
 		r.URL = g.re.ReplaceAllString(r.URL, g.replace)
 		r.Host = g.re.ReplaceAllString(r.Host, g.replace)
@@ -130,7 +132,7 @@ func (g regexRule) RedactRequest(r *Request) {
 	}
 }
 
-func (g regexRule) RedactResponse(r *Response) {
+func (g regexRule) RedactResponse(r *cassette.Response) {
 	g.headers(r.Headers)
 	if g.where&inBodies != 0 {
 		r.Body = g.re.ReplaceAllString(r.Body, g.replace)
@@ -168,8 +170,8 @@ func newAzureIDRule() *azureIDRule { return &azureIDRule{ids: map[string]bool{}}
 
 func (*azureIDRule) Name() string { return "azure-ids" }
 
-func (a *azureIDRule) RedactRequest(r *Request)   { a.redact(r.Headers, &r.URL, &r.Body) }
-func (a *azureIDRule) RedactResponse(r *Response) { a.redact(r.Headers, &r.Body) }
+func (a *azureIDRule) RedactRequest(r *cassette.Request)   { a.redact(r.Headers, &r.URL, &r.Body) }
+func (a *azureIDRule) RedactResponse(r *cassette.Response) { a.redact(r.Headers, &r.Body) }
 
 // redact learns ids from the texts and header values, then replaces every id learned so far.
 func (a *azureIDRule) redact(h map[string][]string, texts ...*string) {
@@ -235,9 +237,9 @@ var (
 	routingIDRe = regexp.MustCompile(`^([^:]*):\d{8}T\d{6}Z:` + guid + `$`)
 )
 
-func (datesRule) Name() string               { return "dates" }
-func (datesRule) RedactRequest(r *Request)   { fixDates(r.Headers) }
-func (datesRule) RedactResponse(r *Response) { fixDates(r.Headers) }
+func (datesRule) Name() string                        { return "dates" }
+func (datesRule) RedactRequest(r *cassette.Request)   { fixDates(r.Headers) }
+func (datesRule) RedactResponse(r *cassette.Response) { fixDates(r.Headers) }
 
 func fixDates(h map[string][]string) {
 	HeaderRule{Headers: dateHeaders, Value: FixedDate}.apply(h)
@@ -260,9 +262,9 @@ var requestIDHeaders = []string{
 // durationRule drops recorded timings: they differ on every run and replay never waits on them.
 type durationRule struct{}
 
-func (durationRule) Name() string               { return "durations" }
-func (durationRule) RedactRequest(*Request)     {}
-func (durationRule) RedactResponse(r *Response) { r.Duration = "0s" }
+func (durationRule) Name() string                        { return "durations" }
+func (durationRule) RedactRequest(*cassette.Request)     {}
+func (durationRule) RedactResponse(r *cassette.Response) { r.Duration = "0s" }
 
 func containsString(list []string, s string) bool {
 	for _, x := range list {

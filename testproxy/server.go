@@ -15,6 +15,7 @@ import (
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/matcher"
+	"github.com/azvcr/azvcr/redact"
 )
 
 // Headers of the Azure SDK test-proxy protocol.
@@ -47,7 +48,7 @@ type testProxy struct {
 
 type namedRule struct {
 	id   string
-	rule cassette.Rule
+	rule redact.Rule
 }
 
 type tpTransform struct {
@@ -240,7 +241,7 @@ func (tp *testProxy) recordStop(w http.ResponseWriter, r *http.Request) {
 		c.Variables = vars
 		err = cassette.Save(sess.file, c)
 	} else {
-		err = cassette.SaveTestProxy(sess.file, c, vars)
+		err = testproxyjson.Save(sess.file, c, vars)
 	}
 	if err != nil {
 		tpError(w, http.StatusInternalServerError, "Record/Stop: saving %s: %v", sess.file, err)
@@ -275,7 +276,7 @@ func (tp *testProxy) playbackStart(w http.ResponseWriter, r *http.Request) {
 				vars = c.Variables
 			}
 		} else {
-			c, vars, err = cassette.LoadTestProxy(file)
+			c, vars, err = testproxyjson.Load(file)
 		}
 		if os.IsNotExist(err) {
 			tpError(w, http.StatusNotFound, "Recording file path %s does not exist.", file)
@@ -340,10 +341,10 @@ func (tp *testProxy) playbackStop(w http.ResponseWriter, r *http.Request) {
 }
 
 // redactor is azvcr's rules, then the server-wide sanitizers, then the session's.
-func (tp *testProxy) redactor(sess *tpSession) cassette.Redactor {
+func (tp *testProxy) redactor(sess *tpSession) redact.Redactor {
 	tp.mu.Lock()
 	defer tp.mu.Unlock()
-	r := append(cassette.Redactor{}, tp.srv.redactor...)
+	r := append(redact.Redactor{}, tp.srv.redactor...)
 	for _, n := range tp.sanitizer {
 		r = append(r, n.rule)
 	}

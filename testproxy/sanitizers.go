@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/redact"
 )
 
 // sanitizerArgs are the JSON arguments test-proxy sanitizers take (each uses some of them).
@@ -24,7 +25,7 @@ type sanitizerArgs struct {
 }
 
 // sanitizerRule maps a test-proxy sanitizer onto an azvcr redaction rule.
-func sanitizerRule(kind string, body []byte) (cassette.Rule, error) {
+func sanitizerRule(kind string, body []byte) (redact.Rule, error) {
 	var a sanitizerArgs
 	if len(strings.TrimSpace(string(body))) > 0 {
 		if err := json.Unmarshal(body, &a); err != nil {
@@ -34,7 +35,7 @@ func sanitizerRule(kind string, body []byte) (cassette.Rule, error) {
 	if a.Value == "" {
 		a.Value = "Sanitized" // test-proxy's default replacement
 	}
-	s := cassette.Sanitizer{Name: kind, Value: a.Value, Regex: a.Regex, Group: a.GroupForReplace}
+	s := redact.Sanitizer{Name: kind, Value: a.Value, Regex: a.Regex, Group: a.GroupForReplace}
 	if a.Condition != nil {
 		s.IfURI = a.Condition.URIRegex
 	}
@@ -56,7 +57,7 @@ func sanitizerRule(kind string, body []byte) (cassette.Rule, error) {
 		s.Regex, s.Header = regexp.QuoteMeta(a.Target), a.Key
 	case "UriSubscriptionIdSanitizer":
 		if a.Value == "Sanitized" {
-			a.Value = cassette.ZeroGUID
+			a.Value = redact.ZeroGUID
 		}
 		s.Where, s.Value, s.Regex, s.Group = "uri", a.Value, `(?i)/subscriptions/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})`, "1"
 	case "OAuthResponseSanitizer", "ContinuationSanitizer":
@@ -66,7 +67,7 @@ func sanitizerRule(kind string, body []byte) (cassette.Rule, error) {
 	default:
 		return nil, fmt.Errorf("unknown sanitizer %q", kind)
 	}
-	return cassette.NewSanitizerRule(s)
+	return redact.NewSanitizerRule(s)
 }
 
 type noopRule string

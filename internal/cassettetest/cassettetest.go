@@ -1,4 +1,6 @@
-package cassette_test
+// Package cassettetest holds test helpers shared by the format packages' tests: sample
+// interactions covering every body kind, and load/read helpers that fail the test.
+package cassettetest
 
 import (
 	"math/rand"
@@ -12,19 +14,19 @@ import (
 	"github.com/azvcr/azvcr/cassette"
 )
 
-// jsonBody is compact JSON with nested objects and (BMP) unicode and no apostrophe, so the YAML
+// JSONBody is compact JSON with nested objects and (BMP) unicode and no apostrophe, so the YAML
 // encoder can keep it verbatim on one line.
-const jsonBody = `{"id":"doc1","nested":{"name":"Zoë 日本語","list":[1,2,{"deep":true,"q":null}],"o":{"p":{"r":"ünïcödé"}}},"_etag":"\"0000-1\""}`
+const JSONBody = `{"id":"doc1","nested":{"name":"Zoë 日本語","list":[1,2,{"deep":true,"q":null}],"o":{"p":{"r":"ünïcödé"}}},"_etag":"\"0000-1\""}`
 
-// emojiJSONBody holds a character outside the Basic Multilingual Plane.
-const emojiJSONBody = `{"greeting":"hi 🚀","n":{"m":[{"k":"v"}]}}`
+// EmojiJSONBody holds a character outside the Basic Multilingual Plane.
+const EmojiJSONBody = `{"greeting":"hi 🚀","n":{"m":[{"k":"v"}]}}`
 
-const textBody = "line one\nline two\n\n  indented line\nlast line with trailing newline\n"
+const TextBody = "line one\nline two\n\n  indented line\nlast line with trailing newline\n"
 
-var shortBinary = string([]byte{0xff, 0x00, 0x80, 'a'})
+var ShortBinary = string([]byte{0xff, 0x00, 0x80, 'a'})
 
-// randomBinary returns n deterministic pseudo-random bytes that are not valid UTF-8.
-func randomBinary(t testing.TB, n int, seed int64) string {
+// RandomBinary returns n deterministic pseudo-random bytes that are not valid UTF-8.
+func RandomBinary(t testing.TB, n int, seed int64) string {
 	t.Helper()
 	b := make([]byte, n)
 	rand.New(rand.NewSource(seed)).Read(b)
@@ -34,9 +36,9 @@ func randomBinary(t testing.TB, n int, seed int64) string {
 	return string(b)
 }
 
-// sampleInteractions covers the body kinds the format must carry byte for byte. Every field is
+// SampleInteractions covers the body kinds the format must carry byte for byte. Every field is
 // set (headers non-nil, duration non-empty) so a round trip can be compared with reflect.DeepEqual.
-func sampleInteractions(t testing.TB) []*cassette.Interaction {
+func SampleInteractions(t testing.TB) []*cassette.Interaction {
 	t.Helper()
 	mk := func(method, url, reqBody string, reqHdr http.Header, code int, status, respBody string, respHdr http.Header) *cassette.Interaction {
 		return &cassette.Interaction{
@@ -62,41 +64,43 @@ func sampleInteractions(t testing.TB) []*cassette.Interaction {
 	}
 	base := "https://acct.documents.azure.com:443/dbs/db1/colls/c1"
 	return []*cassette.Interaction{
-		mk("POST", base+"/docs", jsonBody,
+		mk("POST", base+"/docs", JSONBody,
 			http.Header{"Content-Type": {"application/json"}, "X-Ms-Documentdb-Partitionkey": {`["pk1"]`}, "X-Unicode": {"café ☕"}},
-			201, "201 Created", jsonBody,
+			201, "201 Created", JSONBody,
 			http.Header{"Content-Type": {"application/json"}, "Etag": {`"0000-1"`}, "X-Ms-Request-Charge": {"6.29"}}),
 		mk("GET", base+"/docs/text?x=1&y=%20z", "",
 			http.Header{"Accept": {"text/plain", "*/*"}, "X-Empty": {""}},
-			200, "200 OK", textBody,
+			200, "200 OK", TextBody,
 			http.Header{"Content-Type": {"text/plain; charset=utf-8"}, "Set-Cookie": {"a=1", "b=2"}}),
-		mk("PUT", base+"/docs/bin", shortBinary,
+		mk("PUT", base+"/docs/bin", ShortBinary,
 			http.Header{"Content-Type": {"application/octet-stream"}},
-			200, "200 OK", randomBinary(t, 256, 42),
+			200, "200 OK", RandomBinary(t, 256, 42),
 			http.Header{"Content-Type": {"application/octet-stream"}}),
-		mk("POST", base+"/docs/emoji", emojiJSONBody,
+		mk("POST", base+"/docs/emoji", EmojiJSONBody,
 			http.Header{"Content-Type": {"application/json"}},
-			404, "404 Not Found", emojiJSONBody,
+			404, "404 Not Found", EmojiJSONBody,
 			http.Header{"Content-Type": {"application/json"}, "X-Ms-Substatus": {"0"}}),
 	}
 }
 
-// withIDs sets ids 0..n-1 in place and returns items.
-func withIDs(items []*cassette.Interaction) []*cassette.Interaction {
+// WithIDs sets ids 0..n-1 in place and returns items.
+func WithIDs(items []*cassette.Interaction) []*cassette.Interaction {
 	for i, it := range items {
 		it.ID = i
 	}
 	return items
 }
 
-func clone(it *cassette.Interaction) *cassette.Interaction {
+// Clone copies an interaction with its own header maps.
+func Clone(it *cassette.Interaction) *cassette.Interaction {
 	c := *it
 	c.Request.Headers = it.Request.Headers.Clone()
 	c.Response.Headers = it.Response.Headers.Clone()
 	return &c
 }
 
-func mustLoad(t testing.TB, path string) *cassette.Cassette {
+// MustLoad loads a cassette or fails the test, printing the file.
+func MustLoad(t testing.TB, path string) *cassette.Cassette {
 	t.Helper()
 	c, err := cassette.Load(path)
 	if err != nil {
@@ -106,7 +110,8 @@ func mustLoad(t testing.TB, path string) *cassette.Cassette {
 	return c
 }
 
-func mustRead(t testing.TB, path string) string {
+// MustRead reads a file or fails the test.
+func MustRead(t testing.TB, path string) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -115,9 +120,9 @@ func mustRead(t testing.TB, path string) string {
 	return string(data)
 }
 
-// sameInteractions fails unless got equals want field for field, byte for byte. The one
+// SameInteractions fails unless got equals want field for field, byte for byte. The one
 // normalisation: an empty form is the same as none (the field is omitempty on disk).
-func sameInteractions(t testing.TB, got, want []*cassette.Interaction) {
+func SameInteractions(t testing.TB, got, want []*cassette.Interaction) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("got %d interactions, want %d", len(got), len(want))
@@ -133,6 +138,7 @@ func sameInteractions(t testing.TB, got, want []*cassette.Interaction) {
 	}
 }
 
-func tempPath(t testing.TB, name string) string {
+// TempPath is a path named name in a fresh temporary directory.
+func TempPath(t testing.TB, name string) string {
 	return filepath.Join(t.TempDir(), name)
 }

@@ -1,4 +1,4 @@
-package cassette
+package redact
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/azvcr/azvcr/cassette"
 )
 
 // ConfigFile is the file azvcr reads from the working directory when no --config is given.
@@ -71,23 +73,21 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		e := yamlError(name, err)
-		e.Line = syntaxErrorLine(data)
-		return nil, e
+		return nil, cassette.YAMLSyntaxError(name, data, err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
-		return nil, yamlError(name, err)
+		return nil, cassette.YAMLDecodeError(name, err)
 	}
 	lines := ruleLines(&doc)
 	for i := range c.Redact.Rules {
 		if _, err := c.Redact.Rules[i].rule(); err != nil {
-			return nil, &Error{File: name, Line: lines[i], Msg: fmt.Sprintf("redact rule %d: %v", i+1, err)}
+			return nil, &cassette.Error{File: name, Line: lines[i], Msg: fmt.Sprintf("redact rule %d: %v", i+1, err)}
 		}
 	}
 	if _, err := c.Redact.Redactor(); err != nil {
-		return nil, &Error{File: name, Msg: err.Error()}
+		return nil, &cassette.Error{File: name, Msg: err.Error()}
 	}
 	return &c, nil
 }
@@ -185,9 +185,9 @@ type jsonPathRule struct {
 	with  string // JSON text
 }
 
-func (j jsonPathRule) Name() string               { return j.name }
-func (j jsonPathRule) RedactRequest(r *Request)   { r.Body = j.apply(r.Body) }
-func (j jsonPathRule) RedactResponse(r *Response) { r.Body = j.apply(r.Body) }
+func (j jsonPathRule) Name() string                        { return j.name }
+func (j jsonPathRule) RedactRequest(r *cassette.Request)   { r.Body = j.apply(r.Body) }
+func (j jsonPathRule) RedactResponse(r *cassette.Response) { r.Body = j.apply(r.Body) }
 func (j jsonPathRule) apply(body string) string {
 	if !looksJSON(body) {
 		return body
@@ -276,9 +276,9 @@ func newURLRule(name string, u UserRule) (Rule, error) {
 	return r, nil
 }
 
-func (r urlRule) Name() string             { return r.name }
-func (r urlRule) RedactResponse(*Response) {}
-func (r urlRule) RedactRequest(req *Request) {
+func (r urlRule) Name() string                      { return r.name }
+func (r urlRule) RedactResponse(*cassette.Response) {}
+func (r urlRule) RedactRequest(req *cassette.Request) {
 	u, err := url.Parse(req.URL)
 	if err != nil {
 		return

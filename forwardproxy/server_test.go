@@ -24,10 +24,11 @@ import (
 	"time"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/redact"
 )
 
 // redactedMasterAuth is how a Cosmos master-key Authorization header reaches the cassette.
-var redactedMasterAuth = url.QueryEscape("type=master&ver=1.0&sig=" + cassette.Redacted)
+var redactedMasterAuth = url.QueryEscape("type=master&ver=1.0&sig=" + redact.Redacted)
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -254,14 +255,14 @@ func TestRecord(t *testing.T) {
 		if it.Response.Headers.Get("Content-Encoding") != "" {
 			t.Errorf("#%d: stored Content-Encoding %q for a decoded body", i, it.Response.Headers.Get("Content-Encoding"))
 		}
-		if got := it.Response.Headers.Get("Date"); got != cassette.FixedDate {
+		if got := it.Response.Headers.Get("Date"); got != redact.FixedDate {
 			t.Errorf("#%d: response Date %q, want the fixed date", i, got)
 		}
 		if got := it.Response.Headers.Get("Content-Length"); got != fmt.Sprint(len(w.respBody)) {
 			t.Errorf("#%d: response Content-Length %q, want %d", i, got, len(w.respBody))
 		}
 	}
-	if got := c.Interactions[0].Request.Headers.Get("X-Ms-Date"); got != cassette.FixedDate {
+	if got := c.Interactions[0].Request.Headers.Get("X-Ms-Date"); got != redact.FixedDate {
 		t.Errorf("request X-Ms-Date %q, want the fixed date", got)
 	}
 	if got := c.Interactions[1].Request.Headers.Get("X-Ms-Documentdb-Partitionkey"); got != `["p1"]` {
@@ -453,7 +454,7 @@ func writeCassette(t *testing.T, n int) (path, base string) {
 			Request: cassette.Request{
 				Method:  "GET",
 				URL:     fmt.Sprintf("%s/items/%d", base, i),
-				Headers: http.Header{"Authorization": {cassette.Redacted}},
+				Headers: http.Header{"Authorization": {redact.Redacted}},
 			},
 			Response: cassette.Response{
 				Code:    200,
@@ -793,7 +794,7 @@ func TestNewErrors(t *testing.T) {
 func TestUpstreamInsecureAndCustomRedactor(t *testing.T) {
 	up := newUpstream(t)
 	path := filepath.Join(t.TempDir(), "custom.yaml")
-	rules := cassette.Redactor{cassette.HeaderRule{RuleName: "charge", Headers: []string{"X-Ms-Request-Charge"}, Value: "0"}}
+	rules := redact.Redactor{redact.HeaderRule{RuleName: "charge", Headers: []string{"X-Ms-Request-Charge"}, Value: "0"}}
 	s := startServer(t, Record, WithCassette(path), WithUpstreamInsecure(), WithRedactor(rules))
 	r := do(t, proxiedClient(t, s), "GET", up.URL+"/dbs", "", "Authorization", secretAuth)
 	expect(t, "insecure upstream", r, 200, dbsBody)

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/redact"
 )
 
 // ---- an ARM-like upstream ----
@@ -293,7 +294,7 @@ func (p *tpClient) writeRecording(file string, vars map[string]string, its ...*c
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		p.t.Fatal(err)
 	}
-	if err := cassette.SaveTestProxy(path, &cassette.Cassette{Version: cassette.Version, Interactions: its}, vars); err != nil {
+	if err := testproxyjson.Save(path, &cassette.Cassette{Version: cassette.Version, Interactions: its}, vars); err != nil {
 		p.t.Fatal(err)
 	}
 }
@@ -364,7 +365,7 @@ func TestTestProxyRecordThenPlayback(t *testing.T) {
 	// The session is gone.
 	expectKnownError(t, "second /Record/Stop", p.admin("/Record/Stop", "", "X-Recording-Id", id), http.StatusBadRequest)
 
-	c, vars, err := cassette.LoadTestProxy(file)
+	c, vars, err := testproxyjson.Load(file)
 	if err != nil {
 		t.Fatalf("LoadTestProxy(%s): %v", file, err)
 	}
@@ -388,7 +389,7 @@ func TestTestProxyRecordThenPlayback(t *testing.T) {
 	}
 	// azvcr's azure-ids rule puts the zero GUID in place of the subscription id.
 	redactedURI := func(target string) string {
-		return up.URL + strings.Replace(target, tpSub, cassette.ZeroGUID, 1)
+		return up.URL + strings.Replace(target, tpSub, redact.ZeroGUID, 1)
 	}
 	for i, w := range want {
 		it := c.Interactions[i]
@@ -401,8 +402,8 @@ func TestTestProxyRecordThenPlayback(t *testing.T) {
 		if it.Response.Body != w.answer {
 			t.Errorf("entry %d: response body %q, want %q", i, it.Response.Body, w.answer)
 		}
-		if got := it.Request.Headers.Get("Authorization"); got != "Bearer "+cassette.Redacted {
-			t.Errorf("entry %d: Authorization %q, want %q", i, got, "Bearer "+cassette.Redacted)
+		if got := it.Request.Headers.Get("Authorization"); got != "Bearer "+redact.Redacted {
+			t.Errorf("entry %d: Authorization %q, want %q", i, got, "Bearer "+redact.Redacted)
 		}
 		for k := range it.Request.Headers {
 			if strings.HasPrefix(strings.ToLower(k), "x-recording-") || strings.EqualFold(k, "Host") {
@@ -516,7 +517,7 @@ func TestTestProxyOverTLS(t *testing.T) {
 	}
 	// TU.StopRecording uses the plain-HTTP endpoint.
 	httpC.mustAdmin("/record/stop", `{"randSeed":"1"}`, "X-Recording-Id", id)
-	c, vars, err := cassette.LoadTestProxy(filepath.Join(storage, "tls", "TestOverTLS.json"))
+	c, vars, err := testproxyjson.Load(filepath.Join(storage, "tls", "TestOverTLS.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -606,7 +607,7 @@ func TestTestProxyServerSanitizersMatchSanitizedRecording(t *testing.T) {
 	const (
 		guidRe  = "[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"
 		opGUID  = "3f6c1a2b-9d8e-4f70-a1b2-c3d4e5f60718"
-		recPath = "/subscriptions/" + cassette.ZeroGUID + "/resourcegroups/go-sdk-test-rg/providers/Microsoft.DocumentDB/databaseAccounts/acct/operationResults/" + cassette.ZeroGUID + "?api-version=2023-04-15"
+		recPath = "/subscriptions/" + redact.ZeroGUID + "/resourcegroups/go-sdk-test-rg/providers/Microsoft.DocumentDB/databaseAccounts/acct/operationResults/" + redact.ZeroGUID + "?api-version=2023-04-15"
 		live    = "/subscriptions/" + tpSub + "/resourcegroups/go-sdk-test-4711/providers/Microsoft.DocumentDB/databaseAccounts/acct/operationResults/" + opGUID + "?api-version=2023-04-15"
 	)
 	// The harness marshals with json.MarshalIndent(v, "", ""): newlines, no indentation.
@@ -614,7 +615,7 @@ func TestTestProxyServerSanitizersMatchSanitizedRecording(t *testing.T) {
 		data, _ := json.MarshalIndent(v, "", "")
 		return string(data)
 	}
-	guid := body(map[string]string{"value": cassette.ZeroGUID, "regex": guidRe})
+	guid := body(map[string]string{"value": redact.ZeroGUID, "regex": guidRe})
 	cases := []struct {
 		name  string
 		kinds []string
@@ -811,7 +812,7 @@ func TestTestProxyRecordSanitizers(t *testing.T) {
 	}
 	p.mustAdmin("/Record/Stop", "", "X-Recording-Id", id)
 
-	c, _, err := cassette.LoadTestProxy(filepath.Join(p.storage, "san", "Rec.json"))
+	c, _, err := testproxyjson.Load(filepath.Join(p.storage, "san", "Rec.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -827,7 +828,7 @@ func TestTestProxyRecordSanitizers(t *testing.T) {
 		{"HeaderRegexSanitizer", tpHeader(it.Response.Headers, "X-Custom-Secret"), []string{"REPLACED"}},
 		{"RemoveHeaderSanitizer, response", append(tpHeader(it.Response.Headers, "X-Remove-Me"), tpHeader(it.Response.Headers, "X-Also-Remove")...), nil},
 		{"RemoveHeaderSanitizer, request", tpHeader(it.Request.Headers, "X-Remove-Me"), nil},
-		{"default Authorization rule", tpHeader(it.Request.Headers, "Authorization"), []string{"Bearer " + cassette.Redacted}},
+		{"default Authorization rule", tpHeader(it.Request.Headers, "Authorization"), []string{"Bearer " + redact.Redacted}},
 	}
 	for _, c := range checks {
 		if !slices.Equal(c.got, c.want) {
@@ -904,8 +905,8 @@ func TestTestProxySetMatcher(t *testing.T) {
 func TestTestProxyResetClearsServerWideSettings(t *testing.T) {
 	p := newTPServer(t)
 	p.writeRecording("R.json", nil,
-		tpInteraction("POST", tpARM+"/ops/"+cassette.ZeroGUID, `{"a":1}`, 200, `{"n":1}`),
-		tpInteraction("POST", tpARM+"/ops/"+cassette.ZeroGUID, `{"a":1}`, 200, `{"n":2}`))
+		tpInteraction("POST", tpARM+"/ops/"+redact.ZeroGUID, `{"a":1}`, 200, `{"n":1}`),
+		tpInteraction("POST", tpARM+"/ops/"+redact.ZeroGUID, `{"a":1}`, 200, `{"n":2}`))
 	const live = "/ops/6a1f0c3e-2b4d-4e5f-8a9b-0c1d2e3f4a5b"
 	p.mustAdmin("/Admin/AddSanitizer", `{"value":"00000000-0000-0000-0000-000000000000","regex":"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"}`,
 		"X-Abstraction-Identifier", "GeneralRegexSanitizer")
@@ -917,8 +918,8 @@ func TestTestProxyResetClearsServerWideSettings(t *testing.T) {
 	p.mustAdmin("/Admin/Reset", "")
 	id, _ = p.startPlayback("R.json")
 	expectMismatch(t, "sanitizer after reset", p.send(id, "playback", tpARM, "POST", live, `{"a":1}`, "Content-Type", "application/json"), live)
-	expectMismatch(t, "matcher after reset", p.send(id, "playback", tpARM, "POST", "/ops/"+cassette.ZeroGUID, `{"a":9}`, "Content-Type", "application/json"), "POST")
-	expect(t, "exact request after reset", p.send(id, "playback", tpARM, "POST", "/ops/"+cassette.ZeroGUID, `{"a":1}`, "Content-Type", "application/json"), 200, `{"n":1}`)
+	expectMismatch(t, "matcher after reset", p.send(id, "playback", tpARM, "POST", "/ops/"+redact.ZeroGUID, `{"a":9}`, "Content-Type", "application/json"), "POST")
+	expect(t, "exact request after reset", p.send(id, "playback", tpARM, "POST", "/ops/"+redact.ZeroGUID, `{"a":1}`, "Content-Type", "application/json"), 200, `{"n":1}`)
 	p.mustAdmin("/Playback/Stop", "", "X-Recording-Id", id)
 }
 
@@ -1028,7 +1029,7 @@ func TestTestProxyPlaybackStartFiles(t *testing.T) {
 	})
 	t.Run("absolute path, no variables", func(t *testing.T) {
 		abs := filepath.Join(t.TempDir(), "Abs.json")
-		if err := cassette.SaveTestProxy(abs, &cassette.Cassette{Interactions: []*cassette.Interaction{tpInteraction("GET", tpARM+"/abs", "", 204, "")}}, nil); err != nil {
+		if err := testproxyjson.Save(abs, &cassette.Cassette{Interactions: []*cassette.Interaction{tpInteraction("GET", tpARM+"/abs", "", 204, "")}}, nil); err != nil {
 			t.Fatal(err)
 		}
 		r := p.mustAdmin("/Playback/Start", startBodyJSON(abs))
@@ -1096,7 +1097,7 @@ func TestTestProxyConcurrentRecordSessions(t *testing.T) {
 	}
 	for i, s := range sessions {
 		p.mustAdmin("/Record/Stop", "", "X-Recording-Id", ids[i])
-		c, _, err := cassette.LoadTestProxy(filepath.Join(p.storage, filepath.FromSlash(s.file)))
+		c, _, err := testproxyjson.Load(filepath.Join(p.storage, filepath.FromSlash(s.file)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1125,7 +1126,7 @@ func TestTestProxyRecordToYAML(t *testing.T) {
 		t.Fatalf("cassette: %d interactions, variables %v", len(c.Interactions), c.Variables)
 	}
 	for i, it := range c.Interactions {
-		if it.ID != i || it.Request.Headers.Get("Authorization") != "Bearer "+cassette.Redacted {
+		if it.ID != i || it.Request.Headers.Get("Authorization") != "Bearer "+redact.Redacted {
 			t.Errorf("interaction %d: id %d, Authorization %q", i, it.ID, it.Request.Headers.Get("Authorization"))
 		}
 	}

@@ -1,4 +1,4 @@
-package cassette
+package testproxyjson
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/azvcr/azvcr/cassette"
 )
 
 // ---- reading ----
@@ -54,8 +56,8 @@ type tpSyntaxError struct {
 	msg string
 }
 
-func (e *tpSyntaxError) at(name string, data []byte) *Error {
-	return &Error{File: name, Line: lineAt(data, e.off), Msg: "invalid JSON: " + e.msg}
+func (e *tpSyntaxError) at(name string, data []byte) *cassette.Error {
+	return &cassette.Error{File: name, Line: lineAt(data, e.off), Msg: "invalid JSON: " + e.msg}
 }
 
 func lineAt(data []byte, off int) int {
@@ -344,15 +346,15 @@ type tpDecoder struct {
 	data []byte
 }
 
-func (d *tpDecoder) errAt(n *tpNode, format string, args ...any) *Error {
-	return &Error{File: d.name, Line: lineAt(d.data, n.start), Msg: fmt.Sprintf(format, args...)}
+func (d *tpDecoder) errAt(n *tpNode, format string, args ...any) *cassette.Error {
+	return &cassette.Error{File: d.name, Line: lineAt(d.data, n.start), Msg: fmt.Sprintf(format, args...)}
 }
 
-func (d *tpDecoder) session(root *tpNode) (*Cassette, map[string]string, *Error) {
+func (d *tpDecoder) session(root *tpNode) (*cassette.Cassette, map[string]string, *cassette.Error) {
 	if root.kind != tpObject {
 		return nil, nil, d.errAt(root, `not a test-proxy recording: the top level must be an object with "Entries", got %s`, root.kind)
 	}
-	c := &Cassette{Version: Version, Interactions: []*Interaction{}}
+	c := &cassette.Cassette{Version: cassette.Version, Interactions: []*cassette.Interaction{}}
 	if entries := root.field("Entries"); entries != nil {
 		if entries.kind != tpArray {
 			return nil, nil, d.errAt(entries, "Entries must be an array, got %s", entries.kind)
@@ -394,11 +396,11 @@ func (d *tpDecoder) session(root *tpNode) (*Cassette, map[string]string, *Error)
 	return c, vars, nil
 }
 
-func (d *tpDecoder) entry(i int, e *tpNode) (*Interaction, *Error) {
+func (d *tpDecoder) entry(i int, e *tpNode) (*cassette.Interaction, *cassette.Error) {
 	if e.kind != tpObject {
 		return nil, d.errAt(e, "entry %d must be an object, got %s", i, e.kind)
 	}
-	str := func(key string) (string, *tpNode, *Error) {
+	str := func(key string) (string, *tpNode, *cassette.Error) {
 		v := e.field(key)
 		if v == nil {
 			return "", e, d.errAt(e, "entry %d has no %s", i, key)
@@ -453,9 +455,9 @@ func (d *tpDecoder) entry(i int, e *tpNode) (*Interaction, *Error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Interaction{
+	return &cassette.Interaction{
 		ID: i,
-		Request: Request{
+		Request: cassette.Request{
 			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 			ContentLength: int64(len(reqBody)),
 			Host:          u.Host,
@@ -464,7 +466,7 @@ func (d *tpDecoder) entry(i int, e *tpNode) (*Interaction, *Error) {
 			URL:           uri,
 			Method:        method,
 		},
-		Response: Response{
+		Response: cassette.Response{
 			Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 			ContentLength: int64(len(respBody)),
 			Body:          respBody,
@@ -478,7 +480,7 @@ func (d *tpDecoder) entry(i int, e *tpNode) (*Interaction, *Error) {
 
 // headers reads a header object (DeserializeHeaders). Names that are equal ignoring case are one
 // header: the later value replaces the earlier, the first spelling stays.
-func (d *tpDecoder) headers(i int, e *tpNode, key string) (http.Header, *Error) {
+func (d *tpDecoder) headers(i int, e *tpNode, key string) (http.Header, *cassette.Error) {
 	h := http.Header{}
 	n := e.field(key)
 	if n == nil {
@@ -523,7 +525,7 @@ func (d *tpDecoder) headers(i int, e *tpNode, key string) (http.Header, *Error) 
 
 // body decodes a RequestBody or ResponseBody (DeserializeBody, NormalizeJsonBody,
 // DeserializeMultipartBody). It may update a Content-Length header in h.
-func (d *tpDecoder) body(i int, e *tpNode, key string, h http.Header) (string, *Error) {
+func (d *tpDecoder) body(i int, e *tpNode, key string, h http.Header) (string, *cassette.Error) {
 	n := e.field(key)
 	if n == nil || n.kind == tpNull {
 		return "", nil
@@ -579,7 +581,7 @@ func (d *tpDecoder) body(i int, e *tpNode, key string, h http.Header) (string, *
 
 // multipart joins the parts form: "b64:" segments are base64, others ASCII (each non-ASCII UTF-16
 // unit becomes '?', as Encoding.ASCII does), nested arrays mark empty parts.
-func (d *tpDecoder) multipart(i int, key string, n *tpNode) (string, *Error) {
+func (d *tpDecoder) multipart(i int, key string, n *tpNode) (string, *cassette.Error) {
 	var b strings.Builder
 	for _, el := range n.elems {
 		switch el.kind {

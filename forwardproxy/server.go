@@ -21,6 +21,7 @@ import (
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/matcher"
+	"github.com/azvcr/azvcr/redact"
 )
 
 // Mode selects what the proxy does with a request.
@@ -60,7 +61,7 @@ type config struct {
 	upstreamCAs  []string
 	insecure     bool
 	logger       *slog.Logger
-	redactor     cassette.Redactor
+	redactor     redact.Redactor
 	upstreamTrip http.RoundTripper
 	repeat       matcher.Repeat
 	resolve      map[string]string // host[:port] -> address to dial instead
@@ -96,7 +97,7 @@ func WithUpstreamInsecure() Option { return func(c *config) error { c.insecure =
 func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
 
 // WithRedactor replaces the default redaction rules.
-func WithRedactor(r cassette.Redactor) Option {
+func WithRedactor(r redact.Redactor) Option {
 	return func(c *config) error { c.redactor = r; return nil }
 }
 
@@ -149,7 +150,7 @@ type Server struct {
 	ca       *CA
 	certs    *leafCache
 	allow    *allowList
-	redactor cassette.Redactor
+	redactor redact.Redactor
 	upstream http.RoundTripper
 	log      *slog.Logger
 	index    *matcher.Index    // replay and auto
@@ -171,7 +172,7 @@ type Server struct {
 // New builds a server for mode. The cassette is loaded (replay, auto) or created (record) here,
 // so a bad file fails before anything listens.
 func New(mode Mode, opts ...Option) (*Server, error) {
-	cfg := &config{redactor: cassette.DefaultRules()}
+	cfg := &config{redactor: redact.DefaultRules()}
 	for _, o := range opts {
 		if err := o(cfg); err != nil {
 			return nil, err

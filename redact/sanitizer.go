@@ -1,4 +1,4 @@
-package cassette
+package redact
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/azvcr/azvcr/cassette"
 )
 
 // Sanitizer describes a rule in the terms of the Azure SDK test-proxy's sanitizers, so that
@@ -73,11 +75,11 @@ type sanitizerRule struct {
 func (r *sanitizerRule) Name() string { return r.spec.Name }
 
 // appliesTo implements conditional: a URI condition is checked against the request's URL.
-func (r *sanitizerRule) appliesTo(req *Request) bool {
+func (r *sanitizerRule) appliesTo(req *cassette.Request) bool {
 	return r.cond == nil || r.cond.MatchString(req.URL)
 }
 
-func (r *sanitizerRule) RedactRequest(req *Request) {
+func (r *sanitizerRule) RedactRequest(req *cassette.Request) {
 	if !r.appliesTo(req) {
 		return
 	}
@@ -88,7 +90,7 @@ func (r *sanitizerRule) RedactRequest(req *Request) {
 	req.Body = r.body(req.Body)
 }
 
-func (r *sanitizerRule) RedactResponse(resp *Response) {
+func (r *sanitizerRule) RedactResponse(resp *cassette.Response) {
 	r.headers(resp.Headers)
 	resp.Body = r.body(resp.Body)
 }

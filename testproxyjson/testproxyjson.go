@@ -1,4 +1,4 @@
-package cassette
+package testproxyjson
 
 // Microsoft's Azure SDK test-proxy (github.com/Azure/azure-sdk-tools, tools/test-proxy) stores a
 // recording as JSON: {"Entries": [...], "Variables": {...}}. This file reads and writes that format.
@@ -30,18 +30,20 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/azvcr/azvcr/cassette"
 )
 
-// LoadTestProxy reads a test-proxy recording file. See ParseTestProxy.
-func LoadTestProxy(path string) (*Cassette, map[string]string, error) {
+// Load reads a test-proxy recording file. See Parse.
+func Load(path string) (*cassette.Cassette, map[string]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	return ParseTestProxy(path, data)
+	return Parse(path, data)
 }
 
-// ParseTestProxy decodes a test-proxy recording; name is used in error messages only. Entry i
+// Parse decodes a test-proxy recording; name is used in error messages only. Entry i
 // becomes the interaction with ID i. Bodies are decoded to the bytes the test-proxy itself would
 // serve in playback:
 //
@@ -65,10 +67,10 @@ func LoadTestProxy(path string) (*Cassette, map[string]string, error) {
 // decompressed, as cassettes do. Variables may hold any JSON scalar; numbers and booleans are kept
 // as their JSON text, null as "". The variables are also set on the returned cassette.
 //
-// Errors are *Error values naming the file and the line of the offending JSON value.
-func ParseTestProxy(name string, data []byte) (*Cassette, map[string]string, error) {
+// Errors are *cassette.Error values naming the file and the line of the offending JSON value.
+func Parse(name string, data []byte) (*cassette.Cassette, map[string]string, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, nil, &Error{File: name, Msg: `empty file, not a test-proxy recording (want a JSON object with "Entries")`}
+		return nil, nil, &cassette.Error{File: name, Msg: `empty file, not a test-proxy recording (want a JSON object with "Entries")`}
 	}
 	p := &tpParser{data: data}
 	root, err := p.parse()
@@ -83,12 +85,12 @@ func ParseTestProxy(name string, data []byte) (*Cassette, map[string]string, err
 	return c, vars, nil
 }
 
-// MarshalTestProxy writes c as a test-proxy recording, in the layout the proxy writes (two-space
+// Marshal writes c as a test-proxy recording, in the layout the proxy writes (two-space
 // indentation, entries in order, then Variables sorted ignoring case, a final newline). vars are
 // the variables to write; when nil, c.Variables are written. For each body:
 //
 //   - An empty body is null (the proxy stores an empty response body as null).
-//   - A body whose single Content-Type marks text (see ParseTestProxy) must be UTF-8; it is written
+//   - A body whose single Content-Type marks text (see Parse) must be UTF-8; it is written
 //     as inline JSON when the Content-Type contains "json" and the body is a JSON object, number
 //     or boolean (the proxy compacts such bodies when it loads them anyway); otherwise as a string,
 //     or as an array of lines when it contains line breaks (each line keeps its "\r", "\n", "\r\n",
@@ -98,7 +100,7 @@ func ParseTestProxy(name string, data []byte) (*Cassette, map[string]string, err
 // Header values with one value are strings, others arrays of strings; headers are sorted ignoring
 // case. A text-typed body that is not UTF-8 cannot be represented (the proxy itself would store it
 // with U+FFFD replacements): that is an *InteractionError.
-func MarshalTestProxy(c *Cassette, vars map[string]string) ([]byte, error) {
+func Marshal(c *cassette.Cassette, vars map[string]string) ([]byte, error) {
 	if vars == nil {
 		vars = c.Variables
 	}
@@ -136,16 +138,16 @@ func MarshalTestProxy(c *Cassette, vars map[string]string) ([]byte, error) {
 	return append(w.b, '\n'), nil
 }
 
-// SaveTestProxy writes c as a test-proxy recording to path, atomically.
-func SaveTestProxy(path string, c *Cassette, vars map[string]string) error {
-	data, err := MarshalTestProxy(c, vars)
+// Save writes c as a test-proxy recording to path, atomically.
+func Save(path string, c *cassette.Cassette, vars map[string]string) error {
+	data, err := Marshal(c, vars)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return writeAtomic(path, data)
+	return cassette.WriteAtomic(path, data)
 }
 
-// InteractionError is an interaction MarshalTestProxy cannot write. Index is its position in the
+// InteractionError is an interaction Marshal cannot write. Index is its position in the
 // cassette.
 type InteractionError struct {
 	Index int
