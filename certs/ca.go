@@ -1,4 +1,4 @@
-package proxy
+package certs
 
 import (
 	"crypto/ecdsa"
@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/azvcr/azvcr/internal/hostport"
 )
 
 // CA file names inside the CA directory.
@@ -168,7 +170,7 @@ func (ca *CA) mintLeaf(host string, key *ecdsa.PrivateKey) (*tls.Certificate, er
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	if ip := parseIP(host); ip != nil {
+	if ip := hostport.ParseIP(host); ip != nil {
 		tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
 		if ip.IsLoopback() {
 			// Some proxy agents (Node's https-proxy-agent) verify a tunnel to a loopback IP against

@@ -1,4 +1,4 @@
-package proxy
+package certs
 
 import (
 	"bytes"
@@ -191,11 +191,11 @@ func TestLoadCAErrors(t *testing.T) {
 	})
 	t.Run("not a CA", func(t *testing.T) {
 		ca := newTestCA(t)
-		lc, err := newLeafCache(ca)
+		lc, err := NewLeaves(ca)
 		if err != nil {
 			t.Fatal(err)
 		}
-		leaf, err := lc.get("leaf.example")
+		leaf, err := lc.Certificate("leaf.example")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,22 +227,5 @@ func TestDefaultCADir(t *testing.T) {
 	got, err = DefaultCADir()
 	if err != nil || got != filepath.Join(base, "azvcr") {
 		t.Errorf("DefaultCADir() without %s = %q, %v; want %q", CADirEnv, got, err, filepath.Join(base, "azvcr"))
-	}
-}
-
-// New without WithCA uses (and creates) the CA in the default directory.
-func TestNewUsesDefaultCADir(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "ca")
-	t.Setenv(CADirEnv, dir)
-	s, err := New(Passthrough, WithLogger(discardLogger()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if s.CA().Dir != dir {
-		t.Errorf("CA dir = %q, want %q", s.CA().Dir, dir)
-	}
-	if _, err := os.Stat(filepath.Join(dir, CAKeyFile)); err != nil {
-		t.Errorf("CA not created in %s: %v", dir, err)
 	}
 }

@@ -1,19 +1,20 @@
-package proxy
+package certs
 
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/azvcr/azvcr/internal/hostport"
 )
 
-// leafCache mints one certificate per host, once: concurrent first requests for a host wait for
+// Leaves mints one certificate per host, once: concurrent first requests for a host wait for
 // the same signing. All leaves share one key generated per process; only the signatures differ.
-type leafCache struct {
+type Leaves struct {
 	ca     *CA
 	key    *ecdsa.PrivateKey
 	mu     sync.Mutex
@@ -27,15 +28,17 @@ type leafEntry struct {
 	err  error
 }
 
-func newLeafCache(ca *CA) (*leafCache, error) {
+// NewLeaves starts an empty cache of leaves signed by ca.
+func NewLeaves(ca *CA) (*Leaves, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
-	return &leafCache{ca: ca, key: key, byHost: map[string]*leafEntry{}}, nil
+	return &Leaves{ca: ca, key: key, byHost: map[string]*leafEntry{}}, nil
 }
 
-func (c *leafCache) get(host string) (*tls.Certificate, error) {
+// Certificate returns the leaf for host, minting it on first use.
+func (c *Leaves) Certificate(host string) (*tls.Certificate, error) {
 	host = strings.ToLower(host)
 	c.mu.Lock()
 	e := c.byHost[host]
@@ -51,10 +54,10 @@ func (c *leafCache) get(host string) (*tls.Certificate, error) {
 	return e.cert, e.err
 }
 
-// tlsConfig is what the client's TLS handshake with azvcr uses for host (from the CONNECT line).
+// TLSConfig is what the client's TLS handshake with azvcr uses for host (from the CONNECT line).
 // The SNI name, when the client sends one, wins: it is the name the client will verify.
-func (c *leafCache) tlsConfig(connectHost string) *tls.Config {
-	fallback := stripPort(connectHost)
+func (c *Leaves) TLSConfig(connectHost string) *tls.Config {
+	fallback := hostport.StripPort(connectHost)
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
 		NextProtos: []string{"http/1.1"},
@@ -63,16 +66,10 @@ func (c *leafCache) tlsConfig(connectHost string) *tls.Config {
 			if name == "" {
 				name = fallback
 			}
-			return c.get(name)
+			return c.Certificate(name)
 		},
 	}
 }
 
-func stripPort(hostport string) string {
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		return h
-	}
-	return strings.Trim(hostport, "[]")
-}
-
-func parseIP(host string) net.IP { return net.ParseIP(strings.Trim(host, "[]")) }
+// Minted counts the certificates signed so far.
+func (c *Leaves) Minted() int64 { return c.minted.Load() }

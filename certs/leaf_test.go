@@ -1,4 +1,4 @@
-package proxy
+package certs
 
 import (
 	"crypto/tls"
@@ -11,7 +11,7 @@ import (
 )
 
 func TestLeafCacheMintsOncePerHost(t *testing.T) {
-	c, err := newLeafCache(newTestCA(t))
+	c, err := NewLeaves(newTestCA(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestLeafCacheMintsOncePerHost(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			certs[i], errs[i] = c.get(host)
+			certs[i], errs[i] = c.Certificate(host)
 		}()
 	}
 	close(start)
@@ -39,27 +39,27 @@ func TestLeafCacheMintsOncePerHost(t *testing.T) {
 			t.Fatalf("get #%d returned %p, want the shared %p", i, certs[i], certs[0])
 		}
 	}
-	if got := c.minted.Load(); got != 1 {
+	if got := c.Minted(); got != 1 {
 		t.Errorf("minted = %d, want 1", got)
 	}
 
 	// Host names are case-insensitive: no second certificate.
-	if upper, err := c.get("EXAMPLE.Documents.Azure.com"); err != nil || upper != certs[0] {
+	if upper, err := c.Certificate("EXAMPLE.Documents.Azure.com"); err != nil || upper != certs[0] {
 		t.Errorf("upper-case get = %p, %v; want the cached %p", upper, err, certs[0])
 	}
-	if got := c.minted.Load(); got != 1 {
+	if got := c.Minted(); got != 1 {
 		t.Errorf("minted after upper-case get = %d, want 1", got)
 	}
 
 	// Another host gets its own certificate, signed with the same per-process key.
-	other, err := c.get("other.documents.azure.com")
+	other, err := c.Certificate("other.documents.azure.com")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if other == certs[0] {
 		t.Error("two hosts share one certificate")
 	}
-	if got := c.minted.Load(); got != 2 {
+	if got := c.Minted(); got != 2 {
 		t.Errorf("minted = %d, want 2", got)
 	}
 	if other.PrivateKey != certs[0].PrivateKey {
@@ -69,7 +69,7 @@ func TestLeafCacheMintsOncePerHost(t *testing.T) {
 
 func TestLeafVerifies(t *testing.T) {
 	ca := newTestCA(t)
-	c, err := newLeafCache(ca)
+	c, err := NewLeaves(ca)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestLeafVerifies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.host, func(t *testing.T) {
-			cert, err := c.get(tc.host)
+			cert, err := c.Certificate(tc.host)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,11 +132,11 @@ func TestLeafVerifies(t *testing.T) {
 }
 
 func TestLeafTLSConfig(t *testing.T) {
-	c, err := newLeafCache(newTestCA(t))
+	c, err := NewLeaves(newTestCA(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := c.tlsConfig("127.0.0.1:8081")
+	cfg := c.TLSConfig("127.0.0.1:8081")
 	if cfg.MinVersion != tls.VersionTLS12 {
 		t.Errorf("MinVersion = %x", cfg.MinVersion)
 	}
@@ -157,7 +157,7 @@ func TestLeafTLSConfig(t *testing.T) {
 			t.Errorf("SNI %q: certificate for %q, want %q", tc.sni, cert.Leaf.Subject.CommonName, tc.want)
 		}
 	}
-	v6, err := c.tlsConfig("[::1]:443").GetCertificate(&tls.ClientHelloInfo{})
+	v6, err := c.TLSConfig("[::1]:443").GetCertificate(&tls.ClientHelloInfo{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestLeafTLSConfig(t *testing.T) {
 // A real handshake with a client that trusts only the CA.
 func TestLeafHandshake(t *testing.T) {
 	ca := newTestCA(t)
-	c, err := newLeafCache(ca)
+	c, err := NewLeaves(ca)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestLeafHandshake(t *testing.T) {
 				return
 			}
 			defer conn.Close()
-			done <- tls.Server(conn, c.tlsConfig("127.0.0.1:443")).Handshake()
+			done <- tls.Server(conn, c.TLSConfig("127.0.0.1:443")).Handshake()
 		}()
 		raw, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
@@ -206,11 +206,11 @@ func TestLeafHandshake(t *testing.T) {
 
 // Node's https-proxy-agent checks a tunnel to a loopback IP against "localhost".
 func TestLoopbackLeafAlsoNamesLocalhost(t *testing.T) {
-	c, err := newLeafCache(newTestCA(t))
+	c, err := NewLeaves(newTestCA(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, err := c.get("127.0.0.1")
+	cert, err := c.Certificate("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,85 +1,185 @@
-package proxy
+// Package engine decides, for one request, whether it is answered from the recording or sent
+// upstream, and records what was sent. It redacts the live request for matching, looks it up in
+// the index, forwards through the http.RoundTripper it was given, redacts and hands what it
+// recorded to a Sink, and counts. It knows nothing of how the request arrived: CONNECT and TLS
+// interception, the test-proxy admin API and testing.T belong to the faces above it.
+package engine
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
-
-	"github.com/elazarl/goproxy"
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/matcher"
+	"github.com/azvcr/azvcr/redact"
+	"github.com/azvcr/azvcr/upstream"
 )
 
-// MissStatus is the status of a replayed request that has no recording. It is outside the codes
-// Azure services use, so a test never mistakes a miss for a real 404 and no SDK retries it.
-const MissStatus = 490
-
-// MissHeader carries the one-line explanation of a miss.
-const MissHeader = "X-Azvcr-Miss"
-
-// ErrorHeader marks answers that azvcr made itself (upstream unreachable, host not allowed).
-const ErrorHeader = "X-Azvcr-Error"
-
-// handle answers every proxied request: replay, record, or both. goproxy never forwards on its
-// own; returning a response here keeps errors as HTTP answers instead of dropped connections.
-func (s *Server) handle(r *http.Request, _ *goproxy.ProxyCtx) (*http.Request, *http.Response) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return r, errorResponse(r, http.StatusBadRequest, "reading the request body: "+err.Error())
-	}
-	live := requestFromHTTP(r, body)
-
-	if s.sigs != nil {
-		if deny := s.sigs.check(r); deny != nil {
-			s.log.Warn("signature does not match the playback key", "method", r.Method, "url", live.URL)
-			return r, deny
-		}
-	}
-	if s.mode.replays() {
-		probe := cloneRequest(live)
-		s.redactor.Request(&probe)
-		it, miss := s.index.Next(&probe)
-		if it != nil {
-			s.log.Debug("replayed", "method", r.Method, "url", live.URL, "id", it.ID)
-			return r, shapeReplayed(r, responseFromCassette(r, &it.Response))
-		}
-		if s.mode == Replay {
-			s.log.Warn("no recording", "miss", miss.String())
-			return r, missResponse(r, miss)
-		}
-	}
-	return r, s.forward(r, live, body)
+// Sink receives each recorded interaction, redacted. *cassette.Journal is one; a test-proxy
+// session keeps them in memory until it is stopped.
+type Sink interface {
+	Add(*cassette.Interaction) error
 }
 
-// forward sends the request upstream, records it when the mode records, and returns the real
-// response to the client.
-func (s *Server) forward(r *http.Request, live cassette.Request, body []byte) *http.Response {
-	resp, rec := s.roundTrip(r, live, body)
-	if rec != nil && s.mode.records() {
-		s.record(live, *rec)
+// Engine answers requests for one recording session. It is safe for concurrent use.
+type Engine struct {
+	mode     Mode
+	redactor atomic.Pointer[redact.Redactor]
+	index    atomic.Pointer[matcher.Index]
+	sink     Sink
+	upstream http.RoundTripper
+	sigs     *signatureChecker
+	log      *slog.Logger
+	onMiss   func(*http.Request, *matcher.Miss) *http.Response
+	keep     func(*http.Request, *cassette.Interaction) bool
+
+	forwarded atomic.Int64
+	recorded  atomic.Int64
+}
+
+// Option configures an Engine.
+type Option func(*Engine) error
+
+// WithIndex sets the recorded interactions replay answers from (Replay and Auto need one).
+func WithIndex(x *matcher.Index) Option {
+	return func(e *Engine) error { e.index.Store(x); return nil }
+}
+
+// WithSink sets where recorded interactions go (Record and Auto need one).
+func WithSink(s Sink) Option { return func(e *Engine) error { e.sink = s; return nil } }
+
+// WithUpstream sets the transport forwarded requests take (every mode but Replay needs one). Wrap
+// it in an upstream.Guard: a *upstream.Refusal it returns is answered with its status and
+// nothing is recorded.
+func WithUpstream(rt http.RoundTripper) Option {
+	return func(e *Engine) error { e.upstream = rt; return nil }
+}
+
+// WithRedactor sets the redaction rules; the default is redact.DefaultRules().
+func WithRedactor(r redact.Redactor) Option {
+	return func(e *Engine) error { e.redactor.Store(&r); return nil }
+}
+
+// WithLogger sets the logger; the default discards.
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) error { e.log = l; return nil } }
+
+// WithSignatureCheck makes replay verify Cosmos DB master-key signatures against keyBase64 (for
+// example EmulatorKey) and answer 401, as Cosmos DB does, when one does not match.
+func WithSignatureCheck(keyBase64 string) Option {
+	return func(e *Engine) error {
+		c, err := newSignatureChecker(keyBase64)
+		e.sigs = c
+		return err
+	}
+}
+
+// WithMissResponse replaces the answer to a request with no recording (default MissResponse).
+func WithMissResponse(f func(*http.Request, *matcher.Miss) *http.Response) Option {
+	return func(e *Engine) error { e.onMiss = f; return nil }
+}
+
+// WithRecordFilter is called with each forwarded exchange before it is redacted and recorded; it
+// may edit the interaction, or return false to leave it out of the recording.
+func WithRecordFilter(f func(*http.Request, *cassette.Interaction) bool) Option {
+	return func(e *Engine) error { e.keep = f; return nil }
+}
+
+// New builds an engine for mode.
+func New(mode Mode, opts ...Option) (*Engine, error) {
+	if _, err := ParseMode(string(mode)); err != nil {
+		return nil, err
+	}
+	e := &Engine{mode: mode, onMiss: MissResponse}
+	for _, o := range opts {
+		if err := o(e); err != nil {
+			return nil, err
+		}
+	}
+	if e.redactor.Load() == nil {
+		r := redact.DefaultRules()
+		e.redactor.Store(&r)
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	switch {
+	case mode.Replays() && e.index.Load() == nil:
+		return nil, fmt.Errorf("engine: %s mode needs an index of recorded interactions", mode)
+	case mode.Records() && e.sink == nil:
+		return nil, fmt.Errorf("engine: %s mode needs somewhere to record", mode)
+	case mode.Forwards() && e.upstream == nil:
+		return nil, fmt.Errorf("engine: %s mode needs an upstream transport", mode)
+	}
+	if !mode.Replays() {
+		e.sigs = nil // signatures are checked against the playback key only
+	}
+	return e, nil
+}
+
+// Mode reports the engine's mode.
+func (e *Engine) Mode() Mode { return e.mode }
+
+// Redactor is the rules in force.
+func (e *Engine) Redactor() redact.Redactor { return *e.redactor.Load() }
+
+// SetRedactor replaces the rules for requests that arrive from now on.
+func (e *Engine) SetRedactor(r redact.Redactor) { e.redactor.Store(&r) }
+
+// SetIndex replaces what replay answers from (a harness changed the matcher mid-session).
+func (e *Engine) SetIndex(x *matcher.Index) { e.index.Store(x) }
+
+// Handle answers one request. r.URL must be absolute: the upstream it is addressed to. The
+// answer is always an HTTP response: a miss, a refused host or an unreachable upstream are
+// answers too, never an error.
+func (e *Engine) Handle(r *http.Request) *http.Response {
+	var body []byte
+	if r.Body != nil {
+		var err error
+		body, err = io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return ErrorResponse(r, http.StatusBadRequest, "reading the request body: "+err.Error())
+		}
+	}
+	live := requestFromHTTP(r, body)
+	if e.sigs != nil {
+		if deny := e.sigs.check(r); deny != nil {
+			e.log.Warn("signature does not match the playback key", "method", r.Method, "url", live.URL)
+			return deny
+		}
+	}
+	if e.mode.Replays() {
+		probe := cloneRequest(live)
+		e.Redactor().Request(&probe)
+		it, miss := e.index.Load().Next(&probe)
+		if it != nil {
+			e.log.Debug("replayed", "method", r.Method, "url", live.URL, "id", it.ID)
+			return shapeReplayed(r, responseFromCassette(r, &it.Response))
+		}
+		if e.mode == Replay {
+			e.log.Warn("no recording", "miss", miss.String())
+			return e.onMiss(r, miss)
+		}
+	}
+	resp, rec := e.roundTrip(r, live, body)
+	if rec != nil && e.mode.Records() {
+		e.record(r, live, *rec)
 	}
 	return resp
 }
 
 // roundTrip sends r upstream. It returns the response for the client, and the response as
-// recorded (body decoded), or nil when azvcr answered itself (not allowed, unreachable).
-func (s *Server) roundTrip(r *http.Request, live cassette.Request, body []byte) (*http.Response, *cassette.Response) {
-	if !s.allow.allows(r.URL.Host) {
-		return errorResponse(r, http.StatusForbidden, notAllowedMessage(r.URL.Host)), nil
-	}
-	if s.isSelf(r.URL.Host) {
-		return errorResponse(r, http.StatusLoopDetected, "azvcr: refusing to forward a request to itself"), nil
-	}
+// recorded (body decoded), or nil when azvcr answered itself (refused, unreachable).
+func (e *Engine) roundTrip(r *http.Request, live cassette.Request, body []byte) (*http.Response, *cassette.Response) {
 	out, err := http.NewRequestWithContext(r.Context(), r.Method, r.URL.String(), bytes.NewReader(body))
 	if err != nil {
-		return errorResponse(r, http.StatusBadRequest, err.Error()), nil
+		return ErrorResponse(r, http.StatusBadRequest, err.Error()), nil
 	}
 	out.Header = cleanHeader(r.Header)
 	out.Host = r.Host
@@ -88,134 +188,39 @@ func (s *Server) roundTrip(r *http.Request, live cassette.Request, body []byte) 
 		out.Body = http.NoBody
 	}
 	start := time.Now()
-	resp, err := s.upstream.RoundTrip(out)
+	resp, err := e.upstream.RoundTrip(out)
 	if err != nil {
-		s.log.Warn("upstream failed", "method", r.Method, "url", live.URL, "err", err)
-		return errorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: upstream %s failed: %v", r.URL.Host, err)), nil
+		var refused *upstream.Refusal
+		if errors.As(err, &refused) {
+			return ErrorResponse(r, refused.Status, refused.Message), nil
+		}
+		e.log.Warn("upstream failed", "method", r.Method, "url", live.URL, "err", err)
+		return ErrorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: upstream %s failed: %v", r.URL.Host, err)), nil
 	}
 	rec, err := readResponse(resp, time.Since(start))
 	if err != nil {
-		s.log.Warn("upstream response unreadable", "url", live.URL, "err", err)
-		return errorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: reading the response from %s: %v", r.URL.Host, err)), nil
+		e.log.Warn("upstream response unreadable", "url", live.URL, "err", err)
+		return ErrorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: reading the response from %s: %v", r.URL.Host, err)), nil
 	}
-	s.forwarded.Add(1)
+	e.forwarded.Add(1)
 	return responseFromCassette(r, &rec), &rec // built before redaction: the client gets real values
 }
 
-func (s *Server) record(live cassette.Request, rec cassette.Response) {
+func (e *Engine) record(r *http.Request, live cassette.Request, rec cassette.Response) {
 	it := &cassette.Interaction{Request: cloneRequest(live), Response: cloneResponse(rec)}
-	s.redactor.Interaction(it)
-	if err := s.journal.Add(it); err != nil {
-		s.log.Error("could not write interaction", "url", live.URL, "err", err)
+	if e.keep != nil && !e.keep(r, it) {
 		return
 	}
-	if s.index != nil {
-		if err := s.index.AddUsed(it); err != nil {
-			s.log.Warn("recorded interaction not indexed", "id", it.ID, "err", err)
-		}
-	}
-	s.log.Debug("recorded", "method", live.Method, "url", live.URL, "id", it.ID, "status", rec.Code)
-}
-
-// missBody is the JSON a miss answers with. code and message follow the Cosmos DB error shape so
-// SDK error messages show them.
-type missBody struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	*matcher.Miss
-}
-
-func missResponse(r *http.Request, m *matcher.Miss) *http.Response {
-	data, _ := json.MarshalIndent(missBody{Code: "AzvcrNoRecording", Message: "azvcr: " + m.String(), Miss: m}, "", "  ")
-	resp := bodyResponse(r, MissStatus, "application/json", data)
-	resp.Status = fmt.Sprintf("%d No Recording", MissStatus)
-	resp.Header.Set(MissHeader, headerSafe(m.String()))
-	resp.Header.Set("X-Ms-Error-Code", "AzvcrNoRecording")
-	return resp
-}
-
-func errorResponse(r *http.Request, code int, msg string) *http.Response {
-	resp := textResponse(r, code, msg)
-	resp.Header.Set(ErrorHeader, headerSafe(msg))
-	return resp
-}
-
-func textResponse(r *http.Request, code int, msg string) *http.Response {
-	return bodyResponse(r, code, "text/plain; charset=utf-8", []byte(msg))
-}
-
-func bodyResponse(r *http.Request, code int, contentType string, body []byte) *http.Response {
-	return &http.Response{
-		StatusCode:    code,
-		Status:        fmt.Sprintf("%d %s", code, http.StatusText(code)),
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        http.Header{"Content-Type": {contentType}, "Content-Length": {fmt.Sprint(len(body))}},
-		Body:          io.NopCloser(bytes.NewReader(body)),
-		ContentLength: int64(len(body)),
-		Request:       r,
-	}
-}
-
-// headerSafe keeps a message on one header line.
-func headerSafe(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c < 0x20 || c == 0x7f {
-			b[i] = ' '
-		}
-	}
-	if len(b) > 2000 {
-		b = append(b[:1997], "..."...)
-	}
-	return string(b)
-}
-
-// serveDirect answers requests addressed to azvcr itself rather than proxied through it.
-func (s *Server) serveDirect(w http.ResponseWriter, r *http.Request) {
-	if s.tp.serve(w, r) {
+	e.Redactor().Interaction(it)
+	if err := e.sink.Add(it); err != nil {
+		e.log.Error("could not record interaction", "url", live.URL, "err", err)
 		return
 	}
-	if r.URL.Path == "/azvcr/status" {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(s.Summary())
-		return
-	}
-	http.Error(w, fmt.Sprintf("azvcr is a proxy: send requests through it (HTTPS_PROXY=%s) and trust its CA (%s); GET /azvcr/status reports counts",
-		s.URL(), s.ca.CertPath), http.StatusBadRequest)
-}
-
-func (s *Server) isSelf(hostport string) bool {
-	for _, a := range s.Addrs() {
-		if sameAddr(hostport, a) {
-			return true
+	e.recorded.Add(1)
+	if x := e.index.Load(); x != nil && e.mode.Replays() {
+		if err := x.AddUsed(it); err != nil {
+			e.log.Warn("recorded interaction not indexed", "id", it.ID, "err", err)
 		}
 	}
-	return false
-}
-
-func sameAddr(hostport, self string) bool {
-	h, p, err := net.SplitHostPort(hostport)
-	if err != nil {
-		return false
-	}
-	sh, sp, _ := net.SplitHostPort(self)
-	if p != sp {
-		return false
-	}
-	if h == sh {
-		return true
-	}
-	ip, sip := parseIP(h), parseIP(sh)
-	if h == "localhost" {
-		ip = net.IPv4(127, 0, 0, 1)
-	}
-	return ip != nil && sip != nil && (ip.Equal(sip) || (sip.IsUnspecified() && ip.IsLoopback()))
-}
-
-// refuseDial backs goproxy's own transport, which azvcr never uses: if anything ever tried, it
-// would fail loudly rather than connect.
-func refuseDial(context.Context, string, string) (net.Conn, error) {
-	return nil, errors.New("azvcr: goproxy transport is not used")
+	e.log.Debug("recorded", "method", live.Method, "url", live.URL, "id", it.ID, "status", rec.Code)
 }

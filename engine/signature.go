@@ -1,4 +1,4 @@
-package proxy
+package engine
 
 import (
 	"crypto/hmac"
@@ -96,7 +96,7 @@ func (c *signatureChecker) check(r *http.Request) *http.Response {
 		"message": "The input authorization token can't serve the request. The wrong key is being used or the expected payload is not built as per the protocol. " +
 			"azvcr checked the signature against its playback key (--playback-key). Server used the following payload to sign: '" + payload + "'",
 	})
-	resp := bodyResponse(r, http.StatusUnauthorized, "application/json", body)
+	resp := BodyResponse(r, http.StatusUnauthorized, "application/json", body)
 	resp.Header.Set(ErrorHeader, "master-key signature does not match the playback key")
 	return resp
 }

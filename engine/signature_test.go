@@ -1,10 +1,12 @@
-package proxy
+package engine
 
 import (
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/azvcr/azvcr/matcher"
 )
 
 // The worked example from the Cosmos DB REST documentation ("Access control on Cosmos DB resources").
@@ -67,7 +69,16 @@ func TestAuthFieldsKeepPlus(t *testing.T) {
 	if f["type"] != "master" || f["sig"] != "a+b/c=" {
 		t.Errorf("fields %v", f)
 	}
-	if _, err := New(Replay, WithSignatureCheck("not base64!"), WithCassette("x")); err == nil {
+	if _, err := New(Replay, WithSignatureCheck("not base64!"), WithIndex(emptyIndex(t))); err == nil {
 		t.Error("a bad playback key was accepted")
 	}
+}
+
+func emptyIndex(t *testing.T) *matcher.Index {
+	t.Helper()
+	x, err := matcher.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
 }

@@ -1,10 +1,7 @@
-package proxy
+package forwardproxy
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"encoding/pem"
 	"fmt"
@@ -16,7 +13,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/certs"
+	"github.com/azvcr/azvcr/engine"
+	"github.com/azvcr/azvcr/internal/httpcheck"
 )
 
 // HEAD answers keep the length a GET would get, recorded and replayed.
@@ -29,7 +28,7 @@ func TestHeadKeepsContentLength(t *testing.T) {
 	}))
 	defer up.Close()
 	cas := filepath.Join(t.TempDir(), "head.yaml")
-	rec := startServer(t, Record, WithCassette(cas), WithUpstreamInsecure())
+	rec := startServer(t, engine.Record, WithCassette(cas), WithUpstreamInsecure())
 	check := func(s *Server, what string) {
 		resp, err := proxiedClient(t, s).Head(up.URL + "/blob")
 		if err != nil {
@@ -45,29 +44,29 @@ func TestHeadKeepsContentLength(t *testing.T) {
 	if got := loadCassette(t, cas).Interactions[0].Response.Headers.Get("Content-Length"); got != "1234" {
 		t.Errorf("recorded HEAD Content-Length %q", got)
 	}
-	check(startServer(t, Replay, WithCassette(cas)), "replay")
+	check(startServer(t, engine.Replay, WithCassette(cas)), "replay")
 }
 
 // An empty significant header is the same as none, and never takes the proxy down.
 func TestEmptySignificantHeaderReplays(t *testing.T) {
 	path, base := writeCassette(t, 1)
-	s := startServer(t, Replay, WithCassette(path))
+	s := startServer(t, engine.Replay, WithCassette(path))
 	c := proxiedClient(t, s)
-	r := do(t, c, "GET", base+"/items/0", "", "X-Ms-Continuation", "")
-	if r.code != http.StatusOK {
-		t.Fatalf("empty continuation header: %d %s", r.code, r.body)
+	r := httpcheck.Do(t, c, "GET", base+"/items/0", "", "X-Ms-Continuation", "")
+	if r.Code != http.StatusOK {
+		t.Fatalf("empty continuation header: %d %s", r.Code, r.Body)
 	}
-	r = do(t, c, "GET", base+"/items/0", "", "X-Ms-Continuation", "")
-	if r.code != MissStatus || !strings.Contains(r.body, "already used") {
-		t.Fatalf("second request: %d %s", r.code, r.body)
+	r = httpcheck.Do(t, c, "GET", base+"/items/0", "", "X-Ms-Continuation", "")
+	if r.Code != engine.MissStatus || !strings.Contains(r.Body, "already used") {
+		t.Fatalf("second request: %d %s", r.Code, r.Body)
 	}
-	if r = do(t, c, "GET", base+"/items/0", ""); r.code != MissStatus {
-		t.Fatalf("proxy no longer answering after an empty header: %d", r.code)
+	if r = httpcheck.Do(t, c, "GET", base+"/items/0", ""); r.Code != engine.MissStatus {
+		t.Fatalf("proxy no longer answering after an empty header: %d", r.Code)
 	}
 }
 
 func TestRefusedConnectCarriesErrorHeader(t *testing.T) {
-	s := startServer(t, Record, WithCassette(filepath.Join(t.TempDir(), "c.yaml")))
+	s := startServer(t, engine.Record, WithCassette(filepath.Join(t.TempDir(), "c.yaml")))
 	conn, err := net.Dial("tcp", s.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -78,15 +77,19 @@ func TestRefusedConnectCarriesErrorHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Header.Get(ErrorHeader), "example.com is not an allowed upstream") {
-		t.Errorf("CONNECT refusal %d, %s header %q", resp.StatusCode, ErrorHeader, resp.Header.Get(ErrorHeader))
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Header.Get(engine.ErrorHeader), "example.com is not an allowed upstream") {
+		t.Errorf("CONNECT refusal %d, %s header %q", resp.StatusCode, engine.ErrorHeader, resp.Header.Get(engine.ErrorHeader))
 	}
 }
 
 // --resolve: a production host name is forwarded to a local server, TLS verified for the name.
 func TestResolveForwardsHostToAddress(t *testing.T) {
-	ca := newTestCA(t) // the test server's certificate is for management.azure.com, from this CA
-	leaf, err := ca.mintLeaf("management.azure.com", mustKey(t))
+	ca := testCA(t) // the test server's certificate is for management.azure.com, from this CA
+	leaves, err := certs.NewLeaves(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := leaves.Certificate("management.azure.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,19 +102,11 @@ func TestResolveForwardsHostToAddress(t *testing.T) {
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Certificate().Raw}), 0o644)
 
-	s := startServer(t, Passthrough, WithUpstreamCA(caFile), WithResolve("management.azure.com", up.Listener.Addr().String()))
-	r := do(t, proxiedClient(t, s), "GET", "https://management.azure.com/subscriptions", "")
-	if r.code != 200 || r.body != "arm management.azure.com /subscriptions" {
-		t.Errorf("resolved request: %d %q", r.code, r.body)
+	s := startServer(t, engine.Passthrough, WithUpstreamCA(caFile), WithResolve("management.azure.com", up.Listener.Addr().String()))
+	r := httpcheck.Do(t, proxiedClient(t, s), "GET", "https://management.azure.com/subscriptions", "")
+	if r.Code != 200 || r.Body != "arm management.azure.com /subscriptions" {
+		t.Errorf("resolved request: %d %q", r.Code, r.Body)
 	}
-}
-
-func mustKey(t *testing.T) *ecdsa.PrivateKey {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 // Redaction runs on live requests in replay too: a real subscription id in a test's URL matches
@@ -125,30 +120,76 @@ func TestRedactedRecordingMatchesLiveValues(t *testing.T) {
 	defer up.Close()
 	cas := filepath.Join(t.TempDir(), "ids.yaml")
 	url := up.URL + "/subscriptions/" + sub + "/resourceGroups/rg"
-	rec := startServer(t, Record, WithCassette(cas), WithUpstreamInsecure())
-	recorded := do(t, proxiedClient(t, rec), "GET", url, "", "Authorization", "Bearer live-token")
+	rec := startServer(t, engine.Record, WithCassette(cas), WithUpstreamInsecure())
+	recorded := httpcheck.Do(t, proxiedClient(t, rec), "GET", url, "", "Authorization", "Bearer live-token")
 	rec.Close()
 	raw, _ := os.ReadFile(cas)
 	if strings.Contains(string(raw), sub) || strings.Contains(string(raw), "live-token") {
 		t.Fatalf("the cassette holds the subscription id or token:\n%s", raw)
 	}
-	play := startServer(t, Replay, WithCassette(cas))
-	got := do(t, proxiedClient(t, play), "GET", url, "", "Authorization", "Bearer another-token")
-	if got.code != 200 {
-		t.Fatalf("replay with the live subscription id: %d %s", got.code, got.body)
+	play := startServer(t, engine.Replay, WithCassette(cas))
+	got := httpcheck.Do(t, proxiedClient(t, play), "GET", url, "", "Authorization", "Bearer another-token")
+	if got.Code != 200 {
+		t.Fatalf("replay with the live subscription id: %d %s", got.Code, got.Body)
 	}
-	if !strings.Contains(got.body, "00000000-0000-0000-0000-000000000000") || recorded.code != 200 {
-		t.Errorf("replayed body %s", got.body)
+	if !strings.Contains(got.Body, "00000000-0000-0000-0000-000000000000") || recorded.Code != 200 {
+		t.Errorf("replayed body %s", got.Body)
 	}
 }
 
-// Recordings from other SDKs spell header names in lower case; replay still drops the stored
-// body's content-encoding and sends one, true, length.
-func TestLowerCaseRecordedHeaders(t *testing.T) {
-	rec := &cassette.Response{Code: 200, Body: "plain", Headers: http.Header{"content-encoding": {"gzip"}, "content-length": {"999"}, "x-other": {"a"}}}
-	r, _ := http.NewRequest("GET", "https://a/", nil)
-	resp := responseFromCassette(r, rec)
-	if resp.Header.Get("Content-Encoding") != "" || len(resp.Header.Values("Content-Length")) != 1 || resp.Header.Get("Content-Length") != "5" || resp.Header.Get("X-Other") != "a" {
-		t.Errorf("headers %v", resp.Header)
+func TestWithAllowedHosts(t *testing.T) {
+	ca := testCA(t)
+	s, err := New(engine.Passthrough, WithCA(ca), WithLogger(httpcheck.DiscardLogger()), WithAllowedHosts("example.com", "*.example.org"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for host, want := range map[string]bool{"example.com:443": true, "a.example.org": true, "example.org": false, "acct.documents.azure.com": true, "evil.com": false} {
+		if got := s.allow.Allows(host); got != want {
+			t.Errorf("allows(%q) = %v, want %v", host, got, want)
+		}
+	}
+	if _, err := New(engine.Passthrough, WithCA(ca), WithLogger(httpcheck.DiscardLogger()), WithAllowedHosts("http://example.com")); err == nil || !strings.Contains(err.Error(), "http://example.com") {
+		t.Errorf("New with an invalid allowed host: err = %v", err)
+	}
+}
+
+// New without WithCA uses (and creates) the CA in the default directory.
+func TestNewUsesDefaultCADir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ca")
+	t.Setenv(certs.CADirEnv, dir)
+	s, err := New(engine.Passthrough, WithLogger(httpcheck.DiscardLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.CA().Dir != dir {
+		t.Errorf("CA dir = %q, want %q", s.CA().Dir, dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, certs.CAKeyFile)); err != nil {
+		t.Errorf("CA not created in %s: %v", dir, err)
+	}
+}
+
+func TestSameAddr(t *testing.T) {
+	tests := []struct {
+		hostport, self string
+		want           bool
+	}{
+		{"127.0.0.1:8080", "127.0.0.1:8080", true},
+		{"localhost:8080", "127.0.0.1:8080", true},
+		{"127.0.0.1:8081", "127.0.0.1:8080", false},
+		{"127.0.0.2:8080", "0.0.0.0:8080", true},
+		{"[::1]:8080", "[::]:8080", true},
+		{"[::1]:8080", "[::1]:8080", true},
+		{"127.0.0.1:8080", "[::1]:8080", false},
+		{"10.1.2.3:8080", "127.0.0.1:8080", false},
+		{"acct.documents.azure.com:8080", "127.0.0.1:8080", false},
+		{"127.0.0.1", "127.0.0.1:80", false}, // no port: not comparable
+	}
+	for _, tc := range tests {
+		if got := sameAddr(tc.hostport, tc.self); got != tc.want {
+			t.Errorf("sameAddr(%q, %q) = %v, want %v", tc.hostport, tc.self, got, tc.want)
+		}
 	}
 }

@@ -1,11 +1,11 @@
-// Package proxy is azvcr's server: an intercepting HTTP(S) proxy that records traffic to a cassette,
-// replays it, or does both, behind an allow-list so that it never becomes an open proxy.
-package proxy
+// Package forwardproxy is azvcr's intercepting HTTP(S) forward proxy: clients set HTTPS_PROXY and
+// trust azvcr's CA, every CONNECT is intercepted with a leaf certificate minted for the host, and
+// each request is handed to the engine, which replays, records or forwards it. An allow-list and
+// a self-loop check keep it from becoming an open proxy.
+package forwardproxy
 
 import (
-	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,53 +20,25 @@ import (
 	"github.com/elazarl/goproxy"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/certs"
+	"github.com/azvcr/azvcr/engine"
+	"github.com/azvcr/azvcr/internal/hostport"
 	"github.com/azvcr/azvcr/matcher"
 	"github.com/azvcr/azvcr/redact"
+	"github.com/azvcr/azvcr/upstream"
 )
-
-// Mode selects what the proxy does with a request.
-type Mode string
-
-const (
-	// Record forwards every request upstream and appends each interaction to a new cassette.
-	Record Mode = "record"
-	// Replay answers every request from the cassette and opens no network connection.
-	Replay Mode = "replay"
-	// Auto replays what the cassette holds and records (and appends) what it does not.
-	Auto Mode = "auto"
-	// Passthrough forwards without recording: the allow-list and interception, nothing written.
-	Passthrough Mode = "passthrough"
-	// TestProxy serves the Azure SDK test-proxy protocol: recording and playback sessions started
-	// through its admin API, each with its own recording file. Forward-proxy traffic passes through.
-	TestProxy Mode = "test-proxy"
-)
-
-// ParseMode accepts a mode name.
-func ParseMode(s string) (Mode, error) {
-	switch m := Mode(s); m {
-	case Record, Replay, Auto, Passthrough, TestProxy:
-		return m, nil
-	}
-	return "", fmt.Errorf("unknown mode %q (want record, replay, auto or passthrough)", s)
-}
-
-func (m Mode) forwards() bool { return m != Replay }
-func (m Mode) replays() bool  { return m == Replay || m == Auto }
-func (m Mode) records() bool  { return m == Record || m == Auto }
 
 type config struct {
 	cassette     string
-	ca           *CA
+	ca           *certs.CA
 	allowed      []string
-	upstreamCAs  []string
-	insecure     bool
+	upstream     upstream.Options
 	logger       *slog.Logger
 	redactor     redact.Redactor
 	upstreamTrip http.RoundTripper
 	repeat       matcher.Repeat
-	resolve      map[string]string // host[:port] -> address to dial instead
-	storage      string            // test-proxy recordings root
-	verifyKey    string            // base64 master key; "" when signatures are not checked
+	verifyKey    string // base64 master key; "" when signatures are not checked
+	direct       http.Handler
 }
 
 // Option configures a Server.
@@ -77,7 +49,7 @@ func WithCassette(path string) Option { return func(c *config) error { c.cassett
 
 // WithCA sets the CA that signs intercepted hosts' certificates. Without it the default CA
 // directory is used, and a CA is created there on first use.
-func WithCA(ca *CA) Option { return func(c *config) error { c.ca = ca; return nil } }
+func WithCA(ca *certs.CA) Option { return func(c *config) error { c.ca = ca; return nil } }
 
 // WithAllowedHosts adds upstream hosts (exact names, *.suffix, or "loopback") to the defaults.
 func WithAllowedHosts(hosts ...string) Option {
@@ -87,11 +59,13 @@ func WithAllowedHosts(hosts ...string) Option {
 // WithUpstreamCA trusts the PEM certificates in file, in addition to the system roots, when
 // connecting upstream.
 func WithUpstreamCA(file string) Option {
-	return func(c *config) error { c.upstreamCAs = append(c.upstreamCAs, file); return nil }
+	return func(c *config) error { c.upstream.CAFiles = append(c.upstream.CAFiles, file); return nil }
 }
 
 // WithUpstreamInsecure skips verification of upstream certificates (local emulators only).
-func WithUpstreamInsecure() Option { return func(c *config) error { c.insecure = true; return nil } }
+func WithUpstreamInsecure() Option {
+	return func(c *config) error { c.upstream.Insecure = true; return nil }
+}
 
 // WithLogger sets the logger; the default writes text to stderr.
 func WithLogger(l *slog.Logger) Option { return func(c *config) error { c.logger = l; return nil } }
@@ -109,69 +83,58 @@ func WithResolve(host, addr string) Option {
 		if host == "" || addr == "" {
 			return fmt.Errorf("resolve: want HOST=ADDR, got %q=%q", host, addr)
 		}
-		if c.resolve == nil {
-			c.resolve = map[string]string{}
+		if c.upstream.Resolve == nil {
+			c.upstream.Resolve = map[string]string{}
 		}
-		c.resolve[strings.ToLower(host)] = addr
+		c.upstream.Resolve[strings.ToLower(host)] = addr
 		return nil
 	}
 }
-
-// WithStorage sets the directory test-proxy recording paths are relative to (test-proxy's
-// --storage-location); the default is the working directory.
-func WithStorage(dir string) Option { return func(c *config) error { c.storage = dir; return nil } }
 
 // WithRepeat sets which requests may get their last recorded answer again once all are used
 // (default matcher.RepeatMetadata).
 func WithRepeat(r matcher.Repeat) Option { return func(c *config) error { c.repeat = r; return nil } }
 
 // WithSignatureCheck makes replay verify Cosmos DB master-key signatures against keyBase64 (for
-// example EmulatorKey) and answer 401, as Cosmos DB does, when one does not match.
+// example engine.EmulatorKey) and answer 401, as Cosmos DB does, when one does not match.
 func WithSignatureCheck(keyBase64 string) Option {
-	return func(c *config) error {
-		if _, err := newSignatureChecker(keyBase64); err != nil {
-			return err
-		}
-		c.verifyKey = keyBase64
-		return nil
-	}
+	return func(c *config) error { c.verifyKey = keyBase64; return nil }
 }
 
 // WithUpstreamTransport replaces the transport used to reach upstreams (tests count dials with it).
+// The allow-list and the self-loop check still apply in front of it.
 func WithUpstreamTransport(rt http.RoundTripper) Option {
 	return func(c *config) error { c.upstreamTrip = rt; return nil }
 }
 
-// Server is one azvcr proxy.
+// WithDirectHandler serves requests addressed to azvcr itself rather than proxied through it (the
+// test-proxy protocol, when both run on one listener). /azvcr/status is answered first.
+func WithDirectHandler(h http.Handler) Option {
+	return func(c *config) error { c.direct = h; return nil }
+}
+
+// Server is one azvcr forward proxy.
 type Server struct {
-	mode     Mode
 	cfg      *config
-	cassette string
-	ca       *CA
-	certs    *leafCache
-	allow    *allowList
-	redactor redact.Redactor
-	upstream http.RoundTripper
+	engine   *engine.Engine
+	ca       *certs.CA
+	leaves   *certs.Leaves
+	allow    *upstream.AllowList
+	upstream *upstream.Guard
 	log      *slog.Logger
-	index    *matcher.Index    // replay and auto
-	sigs     *signatureChecker // nil unless signatures are checked
-	tp       *testProxy        // the test-proxy protocol, served on direct requests
-	journal  *cassette.Journal // record and auto
 	gp       *goproxy.ProxyHttpServer
 	http     *http.Server
 	lns      []net.Listener
 	conns    connTracker
 
-	forwarded atomic.Int64
 	closing   atomic.Bool
-	started   time.Time
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// New builds a server for mode. The cassette is loaded (replay, auto) or created (record) here,
+// New builds a proxy for mode. The cassette is loaded (replay, auto) or created (record) here,
 // so a bad file fails before anything listens.
-func New(mode Mode, opts ...Option) (*Server, error) {
+func New(mode engine.Mode, opts ...Option) (*Server, error) {
 	cfg := &config{redactor: redact.DefaultRules()}
 	for _, o := range opts {
 		if err := o(cfg); err != nil {
@@ -181,115 +144,50 @@ func New(mode Mode, opts ...Option) (*Server, error) {
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	if mode != Passthrough && mode != TestProxy && cfg.cassette == "" {
+	if mode != engine.Passthrough && cfg.cassette == "" {
 		return nil, fmt.Errorf("%s mode needs a cassette file", mode)
 	}
-	s := &Server{mode: mode, cassette: cfg.cassette, redactor: cfg.redactor, log: cfg.logger, started: time.Now(), cfg: cfg}
+	s := &Server{log: cfg.logger, cfg: cfg}
 	var err error
-	if s.allow, err = newAllowList(append(append([]string{}, DefaultAllowedHosts...), cfg.allowed...)); err != nil {
+	if s.allow, err = upstream.NewAllowList(append(append([]string{}, upstream.DefaultAllowedHosts...), cfg.allowed...)); err != nil {
 		return nil, err
 	}
 	if s.ca = cfg.ca; s.ca == nil {
-		dir, err := DefaultCADir()
+		dir, err := certs.DefaultCADir()
 		if err != nil {
 			return nil, err
 		}
-		if s.ca, _, err = InitCA(dir, false); err != nil {
+		if s.ca, _, err = certs.InitCA(dir, false); err != nil {
 			return nil, err
 		}
 	}
-	if s.certs, err = newLeafCache(s.ca); err != nil {
+	if s.leaves, err = certs.NewLeaves(s.ca); err != nil {
 		return nil, err
 	}
-	if mode.forwards() {
-		if s.upstream = cfg.upstreamTrip; s.upstream == nil {
-			if s.upstream, err = upstreamTransport(cfg.upstreamCAs, cfg.insecure, cfg.resolve); err != nil {
-				return nil, err
-			}
+	next := cfg.upstreamTrip
+	if next == nil {
+		if next, err = upstream.NewTransport(cfg.upstream); err != nil {
+			return nil, err
 		}
 	}
-	if cfg.verifyKey != "" && mode.replays() {
-		s.sigs, _ = newSignatureChecker(cfg.verifyKey) // validated by the option
+	s.upstream = &upstream.Guard{Next: next, Allow: s.allow, IsSelf: s.isSelf}
+	eopts := []engine.Option{engine.WithRedactor(cfg.redactor), engine.WithLogger(s.log)}
+	if mode.Forwards() {
+		eopts = append(eopts, engine.WithUpstream(s.upstream))
 	}
-	if err := s.openCassette(); err != nil {
-		return nil, err
+	if cfg.verifyKey != "" {
+		eopts = append(eopts, engine.WithSignatureCheck(cfg.verifyKey))
 	}
-	s.tp = newTestProxy(s, cfg.storage)
-	s.gp = s.newGoproxy()
-	return s, nil
-}
-
-func (s *Server) openCassette() error {
-	var existing *cassette.Cassette
-	var err error
-	switch s.mode {
-	case Replay:
-		existing, err = cassette.Load(s.cassette)
-	case Record:
-		s.journal, err = cassette.Create(s.cassette)
-	case Auto:
-		s.journal, existing, err = cassette.OpenAppend(s.cassette)
+	if mode == engine.Passthrough {
+		s.engine, err = engine.New(mode, eopts...)
+	} else {
+		s.engine, err = engine.Open(mode, cfg.cassette, cfg.repeat, eopts...)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if s.mode.replays() {
-		if s.index, err = matcher.New(existing.Interactions, matcher.WithRepeat(s.cfg.repeat)); err != nil {
-			return fmt.Errorf("%s: %w", s.cassette, err)
-		}
-	}
-	return nil
-}
-
-// upstreamTransport verifies upstream TLS against the system roots plus extra CA files. It never
-// uses a proxy from the environment: HTTPS_PROXY may point at azvcr itself.
-func upstreamTransport(caFiles []string, insecure bool, resolve map[string]string) (*http.Transport, error) {
-	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if len(caFiles) > 0 {
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		for _, f := range caFiles {
-			pem, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("upstream CA: %w", err)
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("upstream CA %s: no PEM certificate found", f)
-			}
-		}
-		tlsCfg.RootCAs = pool
-	}
-	tlsCfg.InsecureSkipVerify = insecure
-	return &http.Transport{
-		Proxy:                 nil,
-		TLSClientConfig:       tlsCfg,
-		DialContext:           resolvingDialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}, resolve),
-		ForceAttemptHTTP2:     true,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   15 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}, nil
-}
-
-// resolvingDialer dials the address --resolve gives for a host, else the host itself.
-func resolvingDialer(d *net.Dialer, resolve map[string]string) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, port, _ := net.SplitHostPort(addr)
-		to, ok := resolve[strings.ToLower(addr)]
-		if !ok {
-			to, ok = resolve[strings.ToLower(host)]
-		}
-		if ok {
-			if _, _, err := net.SplitHostPort(to); err != nil {
-				to = net.JoinHostPort(to, port)
-			}
-			addr = to
-		}
-		return d.DialContext(ctx, network, addr)
-	}
+	s.gp = s.newGoproxy()
+	return s, nil
 }
 
 func (s *Server) newGoproxy() *goproxy.ProxyHttpServer {
@@ -306,27 +204,28 @@ func (s *Server) newGoproxy() *goproxy.ProxyHttpServer {
 	return gp
 }
 
+// handle answers every proxied request through the engine. goproxy never forwards on its own;
+// returning a response here keeps errors as HTTP answers instead of dropped connections.
+func (s *Server) handle(r *http.Request, _ *goproxy.ProxyCtx) (*http.Request, *http.Response) {
+	return r, s.engine.Handle(r)
+}
+
 // handleConnect intercepts every allowed CONNECT; replay allows any host, since it connects nowhere.
 func (s *Server) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
-	if s.mode.forwards() && !s.allow.allows(host) {
-		ctx.Resp = errorResponse(ctx.Req, http.StatusForbidden, notAllowedMessage(host))
+	if s.engine.Mode().Forwards() && !s.allow.Allows(host) {
+		ctx.Resp = engine.ErrorResponse(ctx.Req, http.StatusForbidden, upstream.NotAllowedMessage(host))
 		s.log.Warn("refused CONNECT to a host not on the allow-list", "host", host)
 		return &goproxy.ConnectAction{Action: goproxy.ConnectReject}, host
 	}
 	return &goproxy.ConnectAction{
 		Action: goproxy.ConnectMitm,
 		TLSConfig: func(h string, _ *goproxy.ProxyCtx) (*tls.Config, error) {
-			return s.certs.tlsConfig(h), nil
+			return s.leaves.TLSConfig(h), nil
 		},
 	}, host
 }
 
-func notAllowedMessage(host string) string {
-	return fmt.Sprintf("azvcr: %s is not an allowed upstream; azvcr forwards only to %s and hosts given with --allow-host\n",
-		stripPort(host), strings.Join(DefaultAllowedHosts, ", "))
-}
-
-// Listen binds addr (host:port; port 0 picks a free one). It may be called more than once, and
+// Listen binds addr (host:port; port 0 picks a free port). It may be called more than once, and
 // with ListenTLS, to serve several addresses at once.
 func (s *Server) Listen(addr string) error {
 	ln, err := net.Listen("tcp", addr)
@@ -345,10 +244,10 @@ func (s *Server) ListenTLS(addr string) error {
 		return err
 	}
 	host, _, _ := net.SplitHostPort(addr)
-	if host == "" || parseIP(host) != nil && parseIP(host).IsUnspecified() {
+	if ip := hostport.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "localhost"
 	}
-	s.addListener(tls.NewListener(ln, s.certs.tlsConfig(host)))
+	s.addListener(tls.NewListener(ln, s.leaves.TLSConfig(host)))
 	return nil
 }
 
@@ -388,7 +287,7 @@ func (s *Server) Start(addr string) error {
 	return nil
 }
 
-// Addr is the listening address (host:port).
+// Addr is the first listening address (host:port).
 func (s *Server) Addr() string { return s.lns[0].Addr().String() }
 
 // Addrs lists every listening address.
@@ -404,10 +303,18 @@ func (s *Server) Addrs() []string {
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
 // CA is the authority clients must trust.
-func (s *Server) CA() *CA { return s.ca }
+func (s *Server) CA() *certs.CA { return s.ca }
 
-// Mode reports the server's mode.
-func (s *Server) Mode() Mode { return s.mode }
+// Leaves are the certificates minted for intercepted hosts (and the TLS listeners).
+func (s *Server) Leaves() *certs.Leaves { return s.leaves }
+
+// Mode reports the proxy's mode.
+func (s *Server) Mode() engine.Mode { return s.engine.Mode() }
+
+// Upstream is the guarded transport the proxy forwards through: the allow-list and the
+// self-loop check in front of the real transport. Another face on the same process (the
+// test-proxy protocol) forwards through it too.
+func (s *Server) Upstream() http.RoundTripper { return s.upstream }
 
 // Close stops listening, drops open connections and closes the cassette. Every interaction that
 // completed is already on disk.
@@ -418,62 +325,15 @@ func (s *Server) Close() error {
 			s.closeErr = s.http.Close()
 		}
 		s.conns.closeAll() // intercepted (hijacked) connections are not the http.Server's to close
-		if s.journal != nil {
-			if err := s.journal.Close(); err != nil && s.closeErr == nil {
-				s.closeErr = err
-			}
+		if err := s.engine.Close(); err != nil && s.closeErr == nil {
+			s.closeErr = err
 		}
 	})
 	return s.closeErr
 }
 
-// Summary counts what the session did.
-type Summary struct {
-	Mode      Mode
-	Replayed  int // recorded interactions answered
-	Unused    int // recorded interactions never asked for
-	Misses    int // requests with no recording (replay) — recorded instead in auto mode
-	Repeated  int // answers given again under the repeat policy
-	Recorded  int // interactions appended to the cassette
-	Forwarded int // requests sent upstream
-}
-
 // Summary reports the counts so far.
-func (s *Server) Summary() Summary {
-	sum := Summary{Mode: s.mode, Forwarded: int(s.forwarded.Load())}
-	if s.index != nil {
-		st := s.index.Stats()
-		sum.Replayed, sum.Unused, sum.Misses, sum.Repeated = st.Replayed, st.Unused, st.Misses, st.Repeated
-		if s.mode == Auto {
-			sum.Replayed -= s.journal.Added() // recorded ones are indexed as used
-		}
-	}
-	if s.journal != nil {
-		sum.Recorded = s.journal.Added()
-	}
-	return sum
-}
-
-func (s Summary) String() string {
-	switch s.Mode {
-	case Record:
-		return fmt.Sprintf("%d recorded", s.Recorded)
-	case Passthrough:
-		return fmt.Sprintf("%d forwarded", s.Forwarded)
-	case Auto:
-		return fmt.Sprintf("%d replayed, %d recorded, %d unused", s.Replayed, s.Recorded, s.Unused)
-	}
-	out := fmt.Sprintf("%d replayed, %d unused, %d misses", s.Replayed, s.Unused, s.Misses)
-	if s.Repeated > 0 {
-		out += fmt.Sprintf(" (%d metadata answers repeated)", s.Repeated)
-	}
-	return out
-}
+func (s *Server) Summary() engine.Summary { return s.engine.Summary() }
 
 // Unused lists recorded interactions that were never replayed (replay and auto modes).
-func (s *Server) Unused() []*cassette.Interaction {
-	if s.index == nil {
-		return nil
-	}
-	return s.index.Unused()
-}
+func (s *Server) Unused() []*cassette.Interaction { return s.engine.Unused() }

@@ -1,4 +1,4 @@
-package proxy
+package forwardproxy
 
 import (
 	"bufio"
@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,13 +23,16 @@ import (
 	"time"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/certs"
+	"github.com/azvcr/azvcr/engine"
+	"github.com/azvcr/azvcr/internal/cassettetest"
+	"github.com/azvcr/azvcr/internal/hostport"
+	"github.com/azvcr/azvcr/internal/httpcheck"
 	"github.com/azvcr/azvcr/redact"
 )
 
 // redactedMasterAuth is how a Cosmos master-key Authorization header reaches the cassette.
 var redactedMasterAuth = url.QueryEscape("type=master&ver=1.0&sig=" + redact.Redacted)
-
-func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 const (
 	secretAuth  = "type%3Dmaster%26ver%3D1.0%26sig%3Dtop-secret"
@@ -42,7 +44,7 @@ const (
 )
 
 // upstream is a real TLS server standing in for Cosmos DB.
-type upstream struct {
+type testUpstream struct {
 	*httptest.Server
 	caFile string
 	hits   atomic.Int64
@@ -50,9 +52,9 @@ type upstream struct {
 	auth   []string // Authorization headers as received
 }
 
-func newUpstream(t *testing.T) *upstream {
+func newUpstream(t *testing.T) *testUpstream {
 	t.Helper()
-	u := &upstream{}
+	u := &testUpstream{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /dbs", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -72,7 +74,7 @@ func newUpstream(t *testing.T) *upstream {
 	mux.HandleFunc("GET /gz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Encoding", "gzip") // sent whatever the client accepts
-		w.Write(gzipped(t, gzBody))
+		w.Write(cassettetest.Gzip(t, gzBody))
 	})
 	mux.HandleFunc("GET /count", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hit %d", u.hits.Load())
@@ -98,9 +100,9 @@ func newUpstream(t *testing.T) *upstream {
 	return u
 }
 
-func startServer(t *testing.T, mode Mode, opts ...Option) *Server {
+func startServer(t *testing.T, mode engine.Mode, opts ...Option) *Server {
 	t.Helper()
-	s, err := New(mode, append([]Option{WithCA(newTestCA(t)), WithLogger(discardLogger())}, opts...)...)
+	s, err := New(mode, append([]Option{WithCA(testCA(t)), WithLogger(httpcheck.DiscardLogger())}, opts...)...)
 	if err != nil {
 		t.Fatalf("New(%s): %v", mode, err)
 	}
@@ -123,46 +125,6 @@ func proxiedClient(t *testing.T, s *Server) *http.Client {
 	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
 }
 
-type result struct {
-	code   int
-	header http.Header
-	body   string
-	resp   *http.Response
-}
-
-// do sends one request; headers are name, value pairs.
-func do(t *testing.T, c *http.Client, method, url, body string, headers ...string) result {
-	t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, url, err)
-	}
-	return result{code: resp.StatusCode, header: resp.Header, body: string(data), resp: resp}
-}
-
-func expect(t *testing.T, what string, r result, code int, body string) {
-	t.Helper()
-	if r.code != code || r.body != body {
-		t.Errorf("%s: got %d %q, want %d %q", what, r.code, r.body, code, body)
-	}
-}
-
 func loadCassette(t *testing.T, path string) *cassette.Cassette {
 	t.Helper()
 	c, err := cassette.Load(path)
@@ -173,30 +135,30 @@ func loadCassette(t *testing.T, path string) *cassette.Cassette {
 }
 
 // recordThree records a GET, a JSON POST and a gzip-encoded GET against up and returns the cassette.
-func recordThree(t *testing.T, up *upstream) string {
+func recordThree(t *testing.T, up *testUpstream) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "three.yaml")
-	s := startServer(t, Record, WithCassette(path), WithUpstreamCA(up.caFile))
-	if s.Mode() != Record {
+	s := startServer(t, engine.Record, WithCassette(path), WithUpstreamCA(up.caFile))
+	if s.Mode() != engine.Record {
 		t.Fatalf("Mode() = %s", s.Mode())
 	}
 	c := proxiedClient(t, s)
 
-	r := do(t, c, "GET", up.URL+"/dbs", "", "Authorization", secretAuth, "X-Ms-Date", "Wed, 01 Jan 2025 10:00:00 GMT")
-	expect(t, "record GET", r, 200, dbsBody)
-	if r.header.Get("X-Ms-Request-Charge") != "1.25" {
-		t.Errorf("record GET: upstream header lost: %v", r.header)
+	r := httpcheck.Do(t, c, "GET", up.URL+"/dbs", "", "Authorization", secretAuth, "X-Ms-Date", "Wed, 01 Jan 2025 10:00:00 GMT")
+	httpcheck.Expect(t, "record GET", r, 200, dbsBody)
+	if r.Header.Get("X-Ms-Request-Charge") != "1.25" {
+		t.Errorf("record GET: upstream header lost: %v", r.Header)
 	}
-	r = do(t, c, "POST", up.URL+docsPath, docJSON,
+	r = httpcheck.Do(t, c, "POST", up.URL+docsPath, docJSON,
 		"Authorization", secretAuth, "Content-Type", "application/json", "X-Ms-Documentdb-Partitionkey", `["p1"]`)
-	expect(t, "record POST", r, 201, createdBody)
-	r = do(t, c, "GET", up.URL+"/gz", "", "Authorization", secretAuth)
-	expect(t, "record gzip GET", r, 200, gzBody)
-	if r.resp.Uncompressed || r.header.Get("Content-Encoding") != "" {
-		t.Errorf("record gzip GET: the proxy passed the encoding on (Uncompressed=%v, Content-Encoding=%q)", r.resp.Uncompressed, r.header.Get("Content-Encoding"))
+	httpcheck.Expect(t, "record POST", r, 201, createdBody)
+	r = httpcheck.Do(t, c, "GET", up.URL+"/gz", "", "Authorization", secretAuth)
+	httpcheck.Expect(t, "record gzip GET", r, 200, gzBody)
+	if r.Resp.Uncompressed || r.Header.Get("Content-Encoding") != "" {
+		t.Errorf("record gzip GET: the proxy passed the encoding on (Uncompressed=%v, Content-Encoding=%q)", r.Resp.Uncompressed, r.Header.Get("Content-Encoding"))
 	}
 
-	if sum := s.Summary(); sum.Recorded != 3 || sum.Forwarded != 3 || sum.Mode != Record || sum.String() != "3 recorded" {
+	if sum := s.Summary(); sum.Recorded != 3 || sum.Forwarded != 3 || sum.Mode != engine.Record || sum.String() != "3 recorded" {
 		t.Errorf("summary = %+v (%s)", sum, sum)
 	}
 	if err := s.Close(); err != nil {
@@ -289,33 +251,33 @@ type missJSON struct {
 
 // decodeMiss checks a 490 answer; differences is absent only when the request itself was
 // recorded and its answers are used up.
-func decodeMiss(t *testing.T, r result) missJSON {
+func decodeMiss(t *testing.T, r httpcheck.Result) missJSON {
 	t.Helper()
 	return decodeMissFields(t, r, "code", "message", "reason", "closest", "differences")
 }
 
-func decodeMissFields(t *testing.T, r result, required ...string) missJSON {
+func decodeMissFields(t *testing.T, r httpcheck.Result, required ...string) missJSON {
 	t.Helper()
-	if r.code != MissStatus {
-		t.Fatalf("status %d (%q), want %d", r.code, r.body, MissStatus)
+	if r.Code != engine.MissStatus {
+		t.Fatalf("status %d (%q), want %d", r.Code, r.Body, engine.MissStatus)
 	}
-	if r.header.Get(MissHeader) == "" {
-		t.Errorf("no %s header", MissHeader)
+	if r.Header.Get(engine.MissHeader) == "" {
+		t.Errorf("no %s header", engine.MissHeader)
 	}
-	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q", ct)
 	}
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(r.body), &fields); err != nil {
-		t.Fatalf("miss body is not JSON: %v\n%s", err, r.body)
+	if err := json.Unmarshal([]byte(r.Body), &fields); err != nil {
+		t.Fatalf("miss body is not JSON: %v\n%s", err, r.Body)
 	}
 	for _, f := range required {
 		if _, ok := fields[f]; !ok {
-			t.Errorf("miss body has no %q field: %s", f, r.body)
+			t.Errorf("miss body has no %q field: %s", f, r.Body)
 		}
 	}
 	var m missJSON
-	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
+	if err := json.Unmarshal([]byte(r.Body), &m); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -327,45 +289,45 @@ func TestReplay(t *testing.T) {
 	hits := up.hits.Load()
 	up.Close() // replay must not need it
 
-	s := startServer(t, Replay, WithCassette(path))
+	s := startServer(t, engine.Replay, WithCassette(path))
 	c := proxiedClient(t, s)
 
 	// Volatile headers differ, the JSON body is spelled differently: still the same requests.
-	r := do(t, c, "GET", up.URL+"/dbs", "", "Authorization", "type%3Dmaster%26sig%3Dother", "X-Ms-Date", "Thu, 02 Jan 2025 11:00:00 GMT")
-	expect(t, "replay GET", r, 200, dbsBody)
-	if r.header.Get("X-Ms-Request-Charge") != "1.25" || r.header.Get("Content-Length") != fmt.Sprint(len(dbsBody)) {
-		t.Errorf("replay GET headers = %v", r.header)
+	r := httpcheck.Do(t, c, "GET", up.URL+"/dbs", "", "Authorization", "type%3Dmaster%26sig%3Dother", "X-Ms-Date", "Thu, 02 Jan 2025 11:00:00 GMT")
+	httpcheck.Expect(t, "replay GET", r, 200, dbsBody)
+	if r.Header.Get("X-Ms-Request-Charge") != "1.25" || r.Header.Get("Content-Length") != fmt.Sprint(len(dbsBody)) {
+		t.Errorf("replay GET headers = %v", r.Header)
 	}
-	r = do(t, c, "POST", up.URL+docsPath, "{ \"n\": 1.0, \"pk\": \"p1\",\n \"id\": \"item1\" }",
+	r = httpcheck.Do(t, c, "POST", up.URL+docsPath, "{ \"n\": 1.0, \"pk\": \"p1\",\n \"id\": \"item1\" }",
 		"Authorization", "other", "Content-Type", "application/json", "X-Ms-Documentdb-Partitionkey", `["p1"]`)
-	expect(t, "replay POST", r, 201, createdBody)
-	r = do(t, c, "GET", up.URL+"/gz", "")
-	expect(t, "replay gzip GET", r, 200, gzBody)
-	if r.resp.Uncompressed || r.header.Get("Content-Encoding") != "" {
-		t.Errorf("replay gzip GET: encoding leaked: %v", r.header)
+	httpcheck.Expect(t, "replay POST", r, 201, createdBody)
+	r = httpcheck.Do(t, c, "GET", up.URL+"/gz", "")
+	httpcheck.Expect(t, "replay gzip GET", r, 200, gzBody)
+	if r.Resp.Uncompressed || r.Header.Get("Content-Encoding") != "" {
+		t.Errorf("replay gzip GET: encoding leaked: %v", r.Header)
 	}
 
 	// An unknown request.
-	r = do(t, c, "GET", up.URL+"/dbs/db1/colls/c1/docs/item2", "", "X-Ms-Documentdb-Partitionkey", `["p1"]`)
+	r = httpcheck.Do(t, c, "GET", up.URL+"/dbs/db1/colls/c1/docs/item2", "", "X-Ms-Documentdb-Partitionkey", `["p1"]`)
 	m := decodeMiss(t, r)
 	if m.Code != "AzvcrNoRecording" || !strings.HasPrefix(m.Message, "azvcr: GET ") || m.Reason != "no recorded interaction matches this request" {
 		t.Errorf("miss = %+v", m)
 	}
 	if m.Closest == nil || len(m.Differences) == 0 {
-		t.Errorf("miss without closest or differences: %s", r.body)
+		t.Errorf("miss without closest or differences: %s", r.Body)
 	}
 	if m.URL != up.URL+"/dbs/db1/colls/c1/docs/item2" || m.Method != "GET" {
 		t.Errorf("miss names %s %s", m.Method, m.URL)
 	}
-	if h := r.header.Get(MissHeader); !strings.Contains(h, "/dbs/db1/colls/c1/docs/item2") || !strings.Contains(h, "no recorded interaction") {
-		t.Errorf("%s = %q", MissHeader, h)
+	if h := r.Header.Get(engine.MissHeader); !strings.Contains(h, "/dbs/db1/colls/c1/docs/item2") || !strings.Contains(h, "no recorded interaction") {
+		t.Errorf("%s = %q", engine.MissHeader, h)
 	}
-	if r.header.Get("X-Ms-Error-Code") != "AzvcrNoRecording" {
-		t.Errorf("X-Ms-Error-Code = %q", r.header.Get("X-Ms-Error-Code"))
+	if r.Header.Get("X-Ms-Error-Code") != "AzvcrNoRecording" {
+		t.Errorf("X-Ms-Error-Code = %q", r.Header.Get("X-Ms-Error-Code"))
 	}
 
 	// A create with another document names the JSON path that differs.
-	r = do(t, c, "POST", up.URL+docsPath, `{"id":"item2","pk":"p1","n":1}`, "X-Ms-Documentdb-Partitionkey", `["p1"]`)
+	r = httpcheck.Do(t, c, "POST", up.URL+docsPath, `{"id":"item2","pk":"p1","n":1}`, "X-Ms-Documentdb-Partitionkey", `["p1"]`)
 	m = decodeMiss(t, r)
 	if m.Closest == nil || m.Closest.ID != 1 {
 		t.Errorf("closest = %+v, want #1", m.Closest)
@@ -375,7 +337,7 @@ func TestReplay(t *testing.T) {
 	}
 
 	// The GET was recorded once: asking again is a miss that says so.
-	r = do(t, c, "GET", up.URL+"/dbs", "")
+	r = httpcheck.Do(t, c, "GET", up.URL+"/dbs", "")
 	m = decodeMissFields(t, r, "code", "message", "reason", "closest")
 	if len(m.Differences) != 0 {
 		t.Errorf("an exhausted request has no differences, got %q", m.Differences)
@@ -385,7 +347,7 @@ func TestReplay(t *testing.T) {
 	}
 
 	sum := s.Summary()
-	if sum.Mode != Replay || sum.Replayed != 3 || sum.Unused != 0 || sum.Misses != 3 || sum.Recorded != 0 || sum.Forwarded != 0 {
+	if sum.Mode != engine.Replay || sum.Replayed != 3 || sum.Unused != 0 || sum.Misses != 3 || sum.Recorded != 0 || sum.Forwarded != 0 {
 		t.Errorf("summary = %+v", sum)
 	}
 	if got := sum.String(); got != "3 replayed, 0 unused, 3 misses" {
@@ -396,14 +358,14 @@ func TestReplay(t *testing.T) {
 	}
 
 	// The status endpoint answers requests made to azvcr itself.
-	direct := do(t, &http.Client{Timeout: 5 * time.Second}, "GET", s.URL()+"/azvcr/status", "")
-	var status Summary
-	if err := json.Unmarshal([]byte(direct.body), &status); err != nil || status != sum {
-		t.Errorf("/azvcr/status = %q (%v), want %+v", direct.body, err, sum)
+	direct := httpcheck.Do(t, &http.Client{Timeout: 5 * time.Second}, "GET", s.URL()+"/azvcr/status", "")
+	var status engine.Summary
+	if err := json.Unmarshal([]byte(direct.Body), &status); err != nil || status != sum {
+		t.Errorf("/azvcr/status = %q (%v), want %+v", direct.Body, err, sum)
 	}
-	other := do(t, &http.Client{Timeout: 5 * time.Second}, "GET", s.URL()+"/", "")
-	if other.code != http.StatusBadRequest || !strings.Contains(other.body, "azvcr is a proxy") || !strings.Contains(other.body, s.CA().CertPath) {
-		t.Errorf("direct request: %d %q", other.code, other.body)
+	other := httpcheck.Do(t, &http.Client{Timeout: 5 * time.Second}, "GET", s.URL()+"/", "")
+	if other.Code != http.StatusBadRequest || !strings.Contains(other.Body, "azvcr is a proxy") || !strings.Contains(other.Body, s.CA().CertPath) {
+		t.Errorf("direct request: %d %q", other.Code, other.Body)
 	}
 
 	if err := s.Close(); err != nil {
@@ -422,9 +384,9 @@ func TestReplayUnused(t *testing.T) {
 	path := recordThree(t, up)
 	up.Close()
 
-	s := startServer(t, Replay, WithCassette(path))
+	s := startServer(t, engine.Replay, WithCassette(path))
 	c := proxiedClient(t, s)
-	expect(t, "replay POST", do(t, c, "POST", up.URL+docsPath, docJSON, "X-Ms-Documentdb-Partitionkey", `["p1"]`), 201, createdBody)
+	httpcheck.Expect(t, "replay POST", httpcheck.Do(t, c, "POST", up.URL+docsPath, docJSON, "X-Ms-Documentdb-Partitionkey", `["p1"]`), 201, createdBody)
 	sum := s.Summary()
 	if sum.Replayed != 1 || sum.Unused != 2 || sum.Misses != 0 {
 		t.Errorf("summary = %+v", sum)
@@ -481,7 +443,7 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestReplayKeepAliveAndNoDial(t *testing.T) {
 	path, base := writeCassette(t, 20)
 	rt := &countingTransport{}
-	s := startServer(t, Replay, WithCassette(path), WithUpstreamTransport(rt))
+	s := startServer(t, engine.Replay, WithCassette(path), WithUpstreamTransport(rt))
 	c := proxiedClient(t, s)
 
 	var newConns, reused atomic.Int64
@@ -519,7 +481,7 @@ func TestReplayKeepAliveAndNoDial(t *testing.T) {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			requests++
-			if resp.StatusCode != MissStatus {
+			if resp.StatusCode != engine.MissStatus {
 				t.Fatalf("miss %d: status %d", i, resp.StatusCode)
 			}
 		}
@@ -544,10 +506,10 @@ func TestReplayKeepAliveAndNoDial(t *testing.T) {
 // In replay every host is intercepted, allowed or not: nothing is contacted.
 func TestReplayAnyHost(t *testing.T) {
 	path, _ := writeCassette(t, 1)
-	s := startServer(t, Replay, WithCassette(path))
+	s := startServer(t, engine.Replay, WithCassette(path))
 	c := proxiedClient(t, s)
 	for _, u := range []string{"https://example.com/x", "https://acct.documents.azure.com/dbs", "http://example.com/plain"} {
-		r := do(t, c, "GET", u, "")
+		r := httpcheck.Do(t, c, "GET", u, "")
 		m := decodeMiss(t, r)
 		if m.URL != u {
 			t.Errorf("%s: miss names %q", u, m.URL)
@@ -577,11 +539,11 @@ func connectRaw(t *testing.T, s *Server, target string) (int, string) {
 func TestRecordRefusesHostsNotAllowed(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "refused.yaml")
 	rt := &countingTransport{}
-	s := startServer(t, Record, WithCassette(path), WithUpstreamTransport(rt))
+	s := startServer(t, engine.Record, WithCassette(path), WithUpstreamTransport(rt))
 
 	for _, target := range []string{"example.com:443", "documents.azure.com:443", "acct.documents.azure.com.evil.com:443", "10.0.0.1:443"} {
 		code, body := connectRaw(t, s, target)
-		host := stripPort(target)
+		host := hostport.StripPort(target)
 		if code != http.StatusForbidden || !strings.Contains(body, host+" is not an allowed upstream") {
 			t.Errorf("CONNECT %s: %d %q, want 403 naming %s", target, code, body, host)
 		}
@@ -592,19 +554,19 @@ func TestRecordRefusesHostsNotAllowed(t *testing.T) {
 		t.Error("HTTPS through a refused CONNECT succeeded")
 	}
 
-	r := do(t, c, "GET", "http://example.com/", "")
-	if r.code != http.StatusForbidden || !strings.Contains(r.body, "example.com is not an allowed upstream") {
-		t.Errorf("plain HTTP: %d %q", r.code, r.body)
+	r := httpcheck.Do(t, c, "GET", "http://example.com/", "")
+	if r.Code != http.StatusForbidden || !strings.Contains(r.Body, "example.com is not an allowed upstream") {
+		t.Errorf("plain HTTP: %d %q", r.Code, r.Body)
 	}
-	if h := r.header.Get(ErrorHeader); !strings.Contains(h, "example.com") {
-		t.Errorf("%s = %q", ErrorHeader, h)
+	if h := r.Header.Get(engine.ErrorHeader); !strings.Contains(h, "example.com") {
+		t.Errorf("%s = %q", engine.ErrorHeader, h)
 	}
 
 	// A request to azvcr itself would loop.
 	for _, u := range []string{"http://" + s.Addr() + "/x", "https://" + s.Addr() + "/x"} {
-		r = do(t, c, "GET", u, "")
-		if r.code != http.StatusLoopDetected || !strings.Contains(r.body, "to itself") {
-			t.Errorf("%s: %d %q, want 508", u, r.code, r.body)
+		r = httpcheck.Do(t, c, "GET", u, "")
+		if r.Code != http.StatusLoopDetected || !strings.Contains(r.Body, "to itself") {
+			t.Errorf("%s: %d %q, want 508", u, r.Code, r.Body)
 		}
 	}
 
@@ -623,10 +585,10 @@ func TestRecordRefusesHostsNotAllowed(t *testing.T) {
 func TestRecordUntrustedUpstream(t *testing.T) {
 	up := newUpstream(t)
 	path := filepath.Join(t.TempDir(), "untrusted.yaml")
-	s := startServer(t, Record, WithCassette(path)) // no WithUpstreamCA
-	r := do(t, proxiedClient(t, s), "GET", up.URL+"/dbs", "")
-	if r.code != http.StatusBadGateway || !strings.Contains(r.body, "certificate") || r.header.Get(ErrorHeader) == "" {
-		t.Errorf("untrusted upstream: %d %q %v", r.code, r.body, r.header)
+	s := startServer(t, engine.Record, WithCassette(path)) // no WithUpstreamCA
+	r := httpcheck.Do(t, proxiedClient(t, s), "GET", up.URL+"/dbs", "")
+	if r.Code != http.StatusBadGateway || !strings.Contains(r.Body, "certificate") || r.Header.Get(engine.ErrorHeader) == "" {
+		t.Errorf("untrusted upstream: %d %q %v", r.Code, r.Body, r.Header)
 	}
 	if up.hits.Load() != 0 {
 		t.Errorf("upstream answered %d requests over an unverified connection", up.hits.Load())
@@ -640,7 +602,7 @@ func TestRecordUntrustedUpstream(t *testing.T) {
 func TestRecordConcurrent(t *testing.T) {
 	up := newUpstream(t)
 	path := filepath.Join(t.TempDir(), "concurrent.yaml")
-	s := startServer(t, Record, WithCassette(path), WithUpstreamCA(up.caFile))
+	s := startServer(t, engine.Record, WithCassette(path), WithUpstreamCA(up.caFile))
 	c := proxiedClient(t, s)
 	const n = 16
 	var wg sync.WaitGroup
@@ -683,22 +645,22 @@ func TestAuto(t *testing.T) {
 	up := newUpstream(t)
 	path := filepath.Join(t.TempDir(), "auto.yaml")
 
-	rec := startServer(t, Record, WithCassette(path), WithUpstreamCA(up.caFile))
-	expect(t, "record", do(t, proxiedClient(t, rec), "GET", up.URL+"/count", "", "Authorization", secretAuth), 200, "hit 1")
+	rec := startServer(t, engine.Record, WithCassette(path), WithUpstreamCA(up.caFile))
+	httpcheck.Expect(t, "record", httpcheck.Do(t, proxiedClient(t, rec), "GET", up.URL+"/count", "", "Authorization", secretAuth), 200, "hit 1")
 	rec.Close()
 
-	s := startServer(t, Auto, WithCassette(path), WithUpstreamCA(up.caFile))
+	s := startServer(t, engine.Auto, WithCassette(path), WithUpstreamCA(up.caFile))
 	c := proxiedClient(t, s)
-	expect(t, "auto replay", do(t, c, "GET", up.URL+"/count", "", "Authorization", secretAuth), 200, "hit 1")
+	httpcheck.Expect(t, "auto replay", httpcheck.Do(t, c, "GET", up.URL+"/count", "", "Authorization", secretAuth), 200, "hit 1")
 	if got := up.hits.Load(); got != 1 {
 		t.Fatalf("the recorded request reached the upstream (hits %d)", got)
 	}
-	expect(t, "auto forward", do(t, c, "GET", up.URL+"/new", "", "Authorization", secretAuth), 200, "upstream GET /new")
+	httpcheck.Expect(t, "auto forward", httpcheck.Do(t, c, "GET", up.URL+"/new", "", "Authorization", secretAuth), 200, "upstream GET /new")
 	if got := up.hits.Load(); got != 2 {
 		t.Fatalf("upstream hits %d, want 2", got)
 	}
 	sum := s.Summary()
-	if sum.Mode != Auto || sum.Replayed != 1 || sum.Recorded != 1 || sum.Forwarded != 1 || sum.Unused != 0 {
+	if sum.Mode != engine.Auto || sum.Replayed != 1 || sum.Recorded != 1 || sum.Forwarded != 1 || sum.Unused != 0 {
 		t.Errorf("summary = %+v", sum)
 	}
 	if got := sum.String(); got != "1 replayed, 1 recorded, 0 unused" {
@@ -724,18 +686,18 @@ func TestAuto(t *testing.T) {
 
 	// Both now replay with the upstream gone.
 	up.Close()
-	rp := startServer(t, Replay, WithCassette(path))
+	rp := startServer(t, engine.Replay, WithCassette(path))
 	rc := proxiedClient(t, rp)
-	expect(t, "replay 1", do(t, rc, "GET", up.URL+"/count", ""), 200, "hit 1")
-	expect(t, "replay 2", do(t, rc, "GET", up.URL+"/new", ""), 200, "upstream GET /new")
+	httpcheck.Expect(t, "replay 1", httpcheck.Do(t, rc, "GET", up.URL+"/count", ""), 200, "hit 1")
+	httpcheck.Expect(t, "replay 2", httpcheck.Do(t, rc, "GET", up.URL+"/new", ""), 200, "upstream GET /new")
 }
 
 func TestPassthrough(t *testing.T) {
 	up := newUpstream(t)
-	s := startServer(t, Passthrough, WithUpstreamCA(up.caFile))
+	s := startServer(t, engine.Passthrough, WithUpstreamCA(up.caFile))
 	c := proxiedClient(t, s)
-	expect(t, "passthrough", do(t, c, "GET", up.URL+"/dbs", ""), 200, dbsBody)
-	expect(t, "passthrough again", do(t, c, "GET", up.URL+"/dbs", ""), 200, dbsBody)
+	httpcheck.Expect(t, "passthrough", httpcheck.Do(t, c, "GET", up.URL+"/dbs", ""), 200, dbsBody)
+	httpcheck.Expect(t, "passthrough again", httpcheck.Do(t, c, "GET", up.URL+"/dbs", ""), 200, dbsBody)
 	sum := s.Summary()
 	if sum.Forwarded != 2 || sum.Recorded != 0 || sum.Replayed != 0 || sum.String() != "2 forwarded" {
 		t.Errorf("summary = %+v", sum)
@@ -746,7 +708,7 @@ func TestPassthrough(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testCA(t)
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("version: 7\ninteractions: []\n"), 0o644)
@@ -754,21 +716,21 @@ func TestNewErrors(t *testing.T) {
 	os.WriteFile(badURL, []byte("version: 2\ninteractions:\n- id: 0\n  request: {method: GET, url: 'https://h/%zz'}\n  response: {code: 200}\n"), 0o644)
 	tests := []struct {
 		name string
-		mode Mode
+		mode engine.Mode
 		opts []Option
 		want string
 	}{
-		{"record without cassette", Record, nil, "record mode needs a cassette file"},
-		{"replay without cassette", Replay, nil, "replay mode needs a cassette file"},
-		{"replay of a missing file", Replay, []Option{WithCassette(filepath.Join(dir, "missing.yaml"))}, "missing.yaml"},
-		{"replay of an unsupported version", Replay, []Option{WithCassette(bad)}, "unsupported cassette version 7"},
-		{"replay of an unusable url", Replay, []Option{WithCassette(badURL)}, "badurl.yaml"},
-		{"missing upstream CA file", Record, []Option{WithCassette(filepath.Join(dir, "r.yaml")), WithUpstreamCA(filepath.Join(dir, "nope.pem"))}, "upstream CA"},
-		{"upstream CA without PEM", Record, []Option{WithCassette(filepath.Join(dir, "r.yaml")), WithUpstreamCA(bad)}, "no PEM certificate found"},
+		{"record without cassette", engine.Record, nil, "record mode needs a cassette file"},
+		{"replay without cassette", engine.Replay, nil, "replay mode needs a cassette file"},
+		{"replay of a missing file", engine.Replay, []Option{WithCassette(filepath.Join(dir, "missing.yaml"))}, "missing.yaml"},
+		{"replay of an unsupported version", engine.Replay, []Option{WithCassette(bad)}, "unsupported cassette version 7"},
+		{"replay of an unusable url", engine.Replay, []Option{WithCassette(badURL)}, "badurl.yaml"},
+		{"missing upstream CA file", engine.Record, []Option{WithCassette(filepath.Join(dir, "r.yaml")), WithUpstreamCA(filepath.Join(dir, "nope.pem"))}, "upstream CA"},
+		{"upstream CA without PEM", engine.Record, []Option{WithCassette(filepath.Join(dir, "r.yaml")), WithUpstreamCA(bad)}, "no PEM certificate found"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := New(tc.mode, append([]Option{WithCA(ca), WithLogger(discardLogger())}, tc.opts...)...)
+			s, err := New(tc.mode, append([]Option{WithCA(ca), WithLogger(httpcheck.DiscardLogger())}, tc.opts...)...)
 			if err == nil {
 				s.Close()
 				t.Fatal("New succeeded")
@@ -779,7 +741,7 @@ func TestNewErrors(t *testing.T) {
 		})
 	}
 
-	s, err := New(Passthrough, WithCA(ca), WithLogger(discardLogger()))
+	s, err := New(engine.Passthrough, WithCA(ca), WithLogger(httpcheck.DiscardLogger()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -795,11 +757,11 @@ func TestUpstreamInsecureAndCustomRedactor(t *testing.T) {
 	up := newUpstream(t)
 	path := filepath.Join(t.TempDir(), "custom.yaml")
 	rules := redact.Redactor{redact.HeaderRule{RuleName: "charge", Headers: []string{"X-Ms-Request-Charge"}, Value: "0"}}
-	s := startServer(t, Record, WithCassette(path), WithUpstreamInsecure(), WithRedactor(rules))
-	r := do(t, proxiedClient(t, s), "GET", up.URL+"/dbs", "", "Authorization", secretAuth)
-	expect(t, "insecure upstream", r, 200, dbsBody)
-	if r.header.Get("X-Ms-Request-Charge") != "1.25" {
-		t.Errorf("the client got a redacted header: %v", r.header)
+	s := startServer(t, engine.Record, WithCassette(path), WithUpstreamInsecure(), WithRedactor(rules))
+	r := httpcheck.Do(t, proxiedClient(t, s), "GET", up.URL+"/dbs", "", "Authorization", secretAuth)
+	httpcheck.Expect(t, "insecure upstream", r, 200, dbsBody)
+	if r.Header.Get("X-Ms-Request-Charge") != "1.25" {
+		t.Errorf("the client got a redacted header: %v", r.Header)
 	}
 	s.Close()
 	it := loadCassette(t, path).Interactions[0]
@@ -810,4 +772,13 @@ func TestUpstreamInsecureAndCustomRedactor(t *testing.T) {
 	if got := it.Response.Headers.Get("X-Ms-Request-Charge"); got != "0" {
 		t.Errorf("X-Ms-Request-Charge = %q, want 0", got)
 	}
+}
+
+func testCA(t testing.TB) *certs.CA {
+	t.Helper()
+	ca, _, err := certs.InitCA(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
 }

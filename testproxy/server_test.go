@@ -73,7 +73,7 @@ type armUpstream struct {
 func newARMUpstream(t *testing.T) *armUpstream {
 	t.Helper()
 	u := &armUpstream{}
-	gz := gzipped(t, tpGzAnswer)
+	gz := cassettetest.Gzip(t, tpGzAnswer)
 	jsonAnswer := func(w http.ResponseWriter, code int, body string) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(code)
@@ -158,15 +158,15 @@ func newTPServer(t *testing.T, opts ...Option) *tpClient {
 }
 
 // admin POSTs to an admin route; headers are name, value pairs.
-func (p *tpClient) admin(route, body string, headers ...string) result {
+func (p *tpClient) admin(route, body string, headers ...string) httpcheck.Result {
 	p.t.Helper()
 	if body != "" {
 		headers = append([]string{"Content-Type", "application/json"}, headers...)
 	}
-	return do(p.t, p.c, "POST", p.base+route, body, headers...)
+	return httpcheck.Do(p.t, p.c, "POST", p.base+route, body, headers...)
 }
 
-func (p *tpClient) mustAdmin(route, body string, headers ...string) result {
+func (p *tpClient) mustAdmin(route, body string, headers ...string) httpcheck.Result {
 	p.t.Helper()
 	r := p.admin(route, body, headers...)
 	if r.code != http.StatusOK {
@@ -201,7 +201,7 @@ func (p *tpClient) startPlayback(file string) (string, map[string]any) {
 	return p.playbackStarted(r)
 }
 
-func (p *tpClient) playbackStarted(r result) (string, map[string]any) {
+func (p *tpClient) playbackStarted(r httpcheck.Result) (string, map[string]any) {
 	p.t.Helper()
 	id := r.header.Get("X-Recording-Id")
 	if id == "" {
@@ -219,15 +219,15 @@ func (p *tpClient) playbackStarted(r result) (string, map[string]any) {
 
 // send is one proxied request of session id. mode is "record" or "playback"; upstream is the
 // x-recording-upstream-base-uri.
-func (p *tpClient) send(id, mode, upstream, method, target, body string, headers ...string) result {
+func (p *tpClient) send(id, mode, upstream, method, target, body string, headers ...string) httpcheck.Result {
 	p.t.Helper()
 	h := append([]string{"X-Recording-Id", id, "X-Recording-Mode", mode, "X-Recording-Upstream-Base-Uri", upstream}, headers...)
-	return do(p.t, p.c, method, p.base+target, body, h...)
+	return httpcheck.Do(p.t, p.c, method, p.base+target, body, h...)
 }
 
 // tpErrorMessage decodes an error answer: the base64 header and the JSON body's Message, which
 // must agree.
-func tpErrorMessage(t *testing.T, r result, header string) string {
+func tpErrorMessage(t *testing.T, r httpcheck.Result, header string) string {
 	t.Helper()
 	raw, err := base64.StdEncoding.DecodeString(r.header.Get(header))
 	if err != nil || len(raw) == 0 {
@@ -236,7 +236,7 @@ func tpErrorMessage(t *testing.T, r result, header string) string {
 	return string(raw)
 }
 
-func expectKnownError(t *testing.T, what string, r result, code int) string {
+func expectKnownError(t *testing.T, what string, r httpcheck.Result, code int) string {
 	t.Helper()
 	if r.code != code || r.header.Get("X-Request-Known-Exception") != "true" {
 		t.Errorf("%s: got %d (x-request-known-exception %q) %s, want %d with x-request-known-exception: true",
@@ -251,7 +251,7 @@ func expectKnownError(t *testing.T, what string, r result, code int) string {
 	return msg
 }
 
-func expectMismatch(t *testing.T, what string, r result, wants ...string) string {
+func expectMismatch(t *testing.T, what string, r httpcheck.Result, wants ...string) string {
 	t.Helper()
 	if r.code != http.StatusNotFound || r.header.Get("X-Request-Mismatch") != "true" {
 		t.Errorf("%s: got %d (x-request-mismatch %q) %s, want 404 with x-request-mismatch: true",
@@ -329,7 +329,7 @@ func TestTestProxyRecordThenPlayback(t *testing.T) {
 	}
 	for _, st := range steps {
 		r := p.send(id, "record", up.URL, st.method, st.target, st.body, append([]string{"Authorization", tpRealAuth}, st.headers...)...)
-		expect(t, "record "+st.name, r, st.code, st.answer) // gzip: whatever the encoding, the client reads the JSON
+		httpcheck.Expect(t, "record "+st.name, r, st.code, st.answer) // gzip: whatever the encoding, the client reads the JSON
 	}
 
 	// Upstream saw every request once, at the raw target, with the real credentials and none of
@@ -448,7 +448,7 @@ func TestTestProxyRecordThenPlayback(t *testing.T) {
 	}
 	for _, pl := range plays {
 		r := p.send(pid, "playback", up.URL, pl.method, pl.target, pl.body, append([]string{"Authorization", "Bearer FakeToken"}, pl.headers...)...)
-		expect(t, "playback "+pl.name, r, pl.code, pl.answer)
+		httpcheck.Expect(t, "playback "+pl.name, r, pl.code, pl.answer)
 		if got := r.header.Get("X-Ms-Client-Request-Id"); slices.Contains(pl.headers, newClientID) && got != newClientID {
 			t.Errorf("playback %s: x-ms-client-request-id %q, want the request's %s echoed", pl.name, got, newClientID)
 		}
@@ -478,7 +478,7 @@ func TestTestProxyRecordThenPlayback(t *testing.T) {
 func TestTestProxyOverTLS(t *testing.T) {
 	up := newARMUpstream(t)
 	storage := t.TempDir()
-	s, err := New(TestProxy, WithCA(newTestCA(t)), WithLogger(discardLogger()), WithStorage(storage), WithUpstreamCA(up.caFile))
+	s, err := New(TestProxy, WithCA(newTestCA(t)), WithLogger(httpcheck.DiscardLogger()), WithStorage(storage), WithUpstreamCA(up.caFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,7 +500,7 @@ func TestTestProxyOverTLS(t *testing.T) {
 	httpsC := &tpClient{t: t, s: s, base: "https://" + addrs[0], c: &http.Client{Transport: tr, Timeout: 10 * time.Second}, storage: storage}
 	httpC := &tpClient{t: t, s: s, base: "http://" + addrs[1], c: &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 10 * time.Second}, storage: storage}
 
-	r := do(t, httpsC.c, "GET", httpsC.base+"/Admin/IsAlive", "")
+	r := httpcheck.Do(t, httpsC.c, "GET", httpsC.base+"/Admin/IsAlive", "")
 	if r.code != 200 || r.resp.TLS == nil {
 		t.Fatalf("GET https /Admin/IsAlive: %d, TLS %v", r.code, r.resp.TLS != nil)
 	}
@@ -511,7 +511,7 @@ func TestTestProxyOverTLS(t *testing.T) {
 		t.Fatal("/record/start over TLS: no x-recording-id")
 	}
 	r = httpsC.send(id, "record", up.URL, "POST", tpCreateTarget, tpCreateBody, "Content-Type", "application/json", "Authorization", tpRealAuth)
-	expect(t, "record over TLS", r, 201, tpCreateAnswer)
+	httpcheck.Expect(t, "record over TLS", r, 201, tpCreateAnswer)
 	if r.resp.TLS == nil {
 		t.Error("the proxied request did not travel over TLS")
 	}
@@ -530,7 +530,7 @@ func TestTestProxyOverTLS(t *testing.T) {
 
 	pid, _ := httpsC.startPlayback("tls/TestOverTLS.json")
 	r = httpsC.send(pid, "playback", up.URL, "POST", tpCreateTarget, tpCreateBody, "Content-Type", "application/json", "Authorization", "Bearer FakeToken")
-	expect(t, "playback over TLS", r, 201, tpCreateAnswer)
+	httpcheck.Expect(t, "playback over TLS", r, 201, tpCreateAnswer)
 	httpC.mustAdmin("/playback/stop", `{"randSeed":"1","recordingRandomSeed":"0"}`, "X-Recording-Id", pid)
 }
 
@@ -549,7 +549,7 @@ func TestTestProxyRoutesIgnoreCase(t *testing.T) {
 			if !reflect.DeepEqual(vars, map[string]any{"v": "1"}) {
 				t.Errorf("POST %s: variables %v", route, vars)
 			}
-			expect(t, "proxied", p.send(id, "playback", tpARM, "GET", "/x", ""), 200, `{"ok":true}`)
+			httpcheck.Expect(t, "proxied", p.send(id, "playback", tpARM, "GET", "/x", ""), 200, `{"ok":true}`)
 			stop := strings.Replace(strings.Replace(route, "start", "stop", 1), "START", "STOP", 1)
 			stop = strings.Replace(stop, "Start", "Stop", 1)
 			p.mustAdmin(stop, "", "X-Recording-Id", id)
@@ -565,7 +565,7 @@ func TestTestProxyRoutesIgnoreCase(t *testing.T) {
 		})
 	}
 	for _, route := range []string{"/Admin/IsAlive", "/admin/isalive", "/ADMIN/ISALIVE"} {
-		if r := do(t, p.c, "GET", p.base+route, ""); r.code != 200 {
+		if r := httpcheck.Do(t, p.c, "GET", p.base+route, ""); r.code != 200 {
 			t.Errorf("GET %s: %d %s", route, r.code, r.body)
 		}
 	}
@@ -591,10 +591,10 @@ func TestTestProxyProxiedErrors(t *testing.T) {
 		{"upstream base not a URI", []string{"X-Recording-Id", id, "X-Recording-Mode", "playback", "X-Recording-Upstream-Base-Uri", "management.azure.com"}},
 	}
 	for _, tc := range cases {
-		expectKnownError(t, tc.name, do(t, p.c, "GET", p.base+"/x", "", tc.headers...), http.StatusBadRequest)
+		expectKnownError(t, tc.name, httpcheck.Do(t, p.c, "GET", p.base+"/x", "", tc.headers...), http.StatusBadRequest)
 	}
 	// A well-formed request on the same session still plays.
-	expect(t, "valid request", p.send(id, "playback", tpARM, "GET", "/x", ""), 200, `{}`)
+	httpcheck.Expect(t, "valid request", p.send(id, "playback", tpARM, "GET", "/x", ""), 200, `{}`)
 	// x-recording-mode decides: an admin path with it is proxied (and misses), not routed.
 	expectMismatch(t, "admin path proxied", p.send(id, "playback", tpARM, "GET", "/Admin/IsAlive", ""), "/Admin/IsAlive")
 }
@@ -652,7 +652,7 @@ func TestTestProxyServerSanitizersMatchSanitizedRecording(t *testing.T) {
 			}
 			id, _ = p.startPlayback("Ops.json")
 			r := p.send(id, "playback", tpARM, "GET", live, "", "Authorization", "Bearer FakeToken")
-			expect(t, "sanitized live request", r, 200, `{"status":"Succeeded"}`)
+			httpcheck.Expect(t, "sanitized live request", r, 200, `{"status":"Succeeded"}`)
 			p.mustAdmin("/Playback/Stop", "", "X-Recording-Id", id)
 		})
 	}
@@ -674,7 +674,7 @@ func TestTestProxyAddAndRemoveSanitizers(t *testing.T) {
 		t.Fatalf("AddSanitizers: %s, want {\"Sanitizers\": [two ids]}", r.body)
 	}
 	id, _ := p.startPlayback("AB.json")
-	expect(t, "both sanitizers", p.send(id, "playback", tpARM, "GET", "/items/alpha-1/beta-2", ""), 200, `{"n":1}`)
+	httpcheck.Expect(t, "both sanitizers", p.send(id, "playback", tpARM, "GET", "/items/alpha-1/beta-2", ""), 200, `{"n":1}`)
 
 	r = p.mustAdmin("/Admin/RemoveSanitizers", fmt.Sprintf(`{"Sanitizers": [%q, "no-such-id"]}`, added.Sanitizers[0]))
 	var removed struct{ Removed []string }
@@ -683,7 +683,7 @@ func TestTestProxyAddAndRemoveSanitizers(t *testing.T) {
 	}
 	// The URI sanitizer no longer applies; the general one still does (the miss shows beta-N).
 	expectMismatch(t, "after removal", p.send(id, "playback", tpARM, "GET", "/items/alpha-1/beta-2", ""), "alpha-1", "beta-N")
-	expect(t, "already sanitized URI", p.send(id, "playback", tpARM, "GET", "/items/alpha-N/beta-7", ""), 200, `{"n":2}`)
+	httpcheck.Expect(t, "already sanitized URI", p.send(id, "playback", tpARM, "GET", "/items/alpha-N/beta-7", ""), 200, `{"n":2}`)
 
 	r = p.mustAdmin("/Admin/RemoveSanitizers", fmt.Sprintf(`{"Sanitizers": [%q]}`, added.Sanitizers[0]))
 	if err := json.Unmarshal([]byte(r.body), &removed); err != nil || len(removed.Removed) != 0 {
@@ -780,7 +780,7 @@ func TestTestProxySessionSanitizersIsolated(t *testing.T) {
 		t.Errorf("RemoveSanitizers of a session sanitizer: %s", r.body)
 	}
 	expectMismatch(t, "A after removal", p.send(ids[0], "playback", tpARM, "GET", "/things/thing-1", ""), "thing-1")
-	expect(t, "B after A's removal", p.send(ids[1], "playback", tpARM, "GET", "/things/thing-1", ""), 200, fmt.Sprintf(`{"from":"B","i":%d}`, n))
+	httpcheck.Expect(t, "B after A's removal", p.send(ids[1], "playback", tpARM, "GET", "/things/thing-1", ""), 200, fmt.Sprintf(`{"from":"B","i":%d}`, n))
 	for _, id := range append(ids, cid) {
 		p.mustAdmin("/Playback/Stop", "", "X-Recording-Id", id)
 	}
@@ -890,7 +890,7 @@ func TestTestProxySetMatcher(t *testing.T) {
 			p.mustAdmin("/Admin/SetMatcher", tc.args, "X-Abstraction-Identifier", tc.matcher)
 			id, _ = p.startPlayback("M.json")
 			expectMismatch(t, "unrelated request", p.send(id, "playback", tpARM, tc.method, tc.stillMiss, tc.body, tc.headers...), tc.method)
-			expect(t, tc.matcher, p.send(id, "playback", tpARM, tc.method, tc.target, tc.body, tc.headers...), 200, `{"matched":true}`)
+			httpcheck.Expect(t, tc.matcher, p.send(id, "playback", tpARM, tc.method, tc.target, tc.body, tc.headers...), 200, `{"matched":true}`)
 			p.mustAdmin("/Playback/Stop", "", "X-Recording-Id", id)
 		})
 	}
@@ -912,14 +912,14 @@ func TestTestProxyResetClearsServerWideSettings(t *testing.T) {
 		"X-Abstraction-Identifier", "GeneralRegexSanitizer")
 	p.mustAdmin("/Admin/SetMatcher", "", "X-Abstraction-Identifier", "BodilessMatcher")
 	id, _ := p.startPlayback("R.json")
-	expect(t, "before reset", p.send(id, "playback", tpARM, "POST", live, `{"a":9}`, "Content-Type", "application/json"), 200, `{"n":1}`)
+	httpcheck.Expect(t, "before reset", p.send(id, "playback", tpARM, "POST", live, `{"a":9}`, "Content-Type", "application/json"), 200, `{"n":1}`)
 	p.mustAdmin("/Playback/Stop", "", "X-Recording-Id", id)
 
 	p.mustAdmin("/Admin/Reset", "")
 	id, _ = p.startPlayback("R.json")
 	expectMismatch(t, "sanitizer after reset", p.send(id, "playback", tpARM, "POST", live, `{"a":1}`, "Content-Type", "application/json"), live)
 	expectMismatch(t, "matcher after reset", p.send(id, "playback", tpARM, "POST", "/ops/"+redact.ZeroGUID, `{"a":9}`, "Content-Type", "application/json"), "POST")
-	expect(t, "exact request after reset", p.send(id, "playback", tpARM, "POST", "/ops/"+redact.ZeroGUID, `{"a":1}`, "Content-Type", "application/json"), 200, `{"n":1}`)
+	httpcheck.Expect(t, "exact request after reset", p.send(id, "playback", tpARM, "POST", "/ops/"+redact.ZeroGUID, `{"a":1}`, "Content-Type", "application/json"), 200, `{"n":1}`)
 	p.mustAdmin("/Playback/Stop", "", "X-Recording-Id", id)
 }
 
@@ -967,8 +967,8 @@ func TestTestProxyInMemoryRecording(t *testing.T) {
 	up := newARMUpstream(t)
 	p := newTPServer(t, WithUpstreamCA(up.caFile))
 	id := p.startRecord("") // no body: in memory
-	expect(t, "record", p.send(id, "record", up.URL, "GET", tpListTarget, ""), 200, tpListAnswer)
-	expect(t, "record poll", p.send(id, "record", up.URL, "GET", tpPollTarget, ""), 200, `{"status":"InProgress","poll":1}`)
+	httpcheck.Expect(t, "record", p.send(id, "record", up.URL, "GET", tpListTarget, ""), 200, tpListAnswer)
+	httpcheck.Expect(t, "record poll", p.send(id, "record", up.URL, "GET", tpPollTarget, ""), 200, `{"status":"InProgress","poll":1}`)
 	p.mustAdmin("/Record/Stop", `{"randSeed":"5"}`, "X-Recording-Id", id)
 	if entries, _ := os.ReadDir(p.storage); len(entries) != 0 {
 		t.Errorf("an in-memory recording wrote %d files to the storage root", len(entries))
@@ -983,8 +983,8 @@ func TestTestProxyInMemoryRecording(t *testing.T) {
 	if !reflect.DeepEqual(vars, map[string]any{"randSeed": "5"}) {
 		t.Errorf("variables %v, want randSeed 5", vars)
 	}
-	expect(t, "playback", p.send(pid, "playback", up.URL, "GET", tpListTarget, ""), 200, tpListAnswer)
-	expect(t, "playback poll", p.send(pid, "playback", up.URL, "GET", tpPollTarget, ""), 200, `{"status":"InProgress","poll":1}`)
+	httpcheck.Expect(t, "playback", p.send(pid, "playback", up.URL, "GET", tpListTarget, ""), 200, tpListAnswer)
+	httpcheck.Expect(t, "playback poll", p.send(pid, "playback", up.URL, "GET", tpPollTarget, ""), 200, `{"status":"InProgress","poll":1}`)
 	expectMismatch(t, "second poll", p.send(pid, "playback", up.URL, "GET", tpPollTarget, ""), "/operations/op1")
 	if n := len(up.requests()); n != hits {
 		t.Errorf("playback went upstream %d times", n-hits)
@@ -1024,7 +1024,7 @@ func TestTestProxyPlaybackStartFiles(t *testing.T) {
 		if !reflect.DeepEqual(vars, map[string]any{"k": "v"}) {
 			t.Errorf("variables %v, want k=v", vars)
 		}
-		expect(t, "YAML playback", p.send(id, "playback", tpARM, "GET", "/from/yaml?"+tpAPI, ""), 200, `{"format":"yaml"}`)
+		httpcheck.Expect(t, "YAML playback", p.send(id, "playback", tpARM, "GET", "/from/yaml?"+tpAPI, ""), 200, `{"format":"yaml"}`)
 		p.mustAdmin("/Playback/Stop", "", "X-Recording-Id", id)
 	})
 	t.Run("absolute path, no variables", func(t *testing.T) {
@@ -1037,7 +1037,7 @@ func TestTestProxyPlaybackStartFiles(t *testing.T) {
 		if len(vars) != 0 || strings.TrimSpace(r.body) != "{}" {
 			t.Errorf("body %q, want {}", r.body)
 		}
-		expect(t, "absolute-path playback", p.send(id, "playback", tpARM, "GET", "/abs", ""), 204, "")
+		httpcheck.Expect(t, "absolute-path playback", p.send(id, "playback", tpARM, "GET", "/abs", ""), 204, "")
 	})
 	t.Run("not a recording", func(t *testing.T) {
 		os.WriteFile(filepath.Join(p.storage, "Bad.json"), []byte(`{"Entries": [{"RequestUri": 5}]}`), 0o644)
@@ -1117,8 +1117,8 @@ func TestTestProxyRecordToYAML(t *testing.T) {
 	up := newARMUpstream(t)
 	p := newTPServer(t, WithUpstreamCA(up.caFile))
 	id := p.startRecord("y/Rec.yaml")
-	expect(t, "poll 1", p.send(id, "record", up.URL, "GET", tpPollTarget, "", "Authorization", tpRealAuth), 200, `{"status":"InProgress","poll":1}`)
-	expect(t, "poll 2", p.send(id, "record", up.URL, "GET", tpPollTarget, "", "Authorization", tpRealAuth), 200, `{"status":"Succeeded","poll":2}`)
+	httpcheck.Expect(t, "poll 1", p.send(id, "record", up.URL, "GET", tpPollTarget, "", "Authorization", tpRealAuth), 200, `{"status":"InProgress","poll":1}`)
+	httpcheck.Expect(t, "poll 2", p.send(id, "record", up.URL, "GET", tpPollTarget, "", "Authorization", tpRealAuth), 200, `{"status":"Succeeded","poll":2}`)
 	p.mustAdmin("/Record/Stop", `{"randSeed":"9"}`, "X-Recording-Id", id)
 
 	c := loadCassette(t, filepath.Join(p.storage, "y", "Rec.yaml"))
@@ -1134,8 +1134,8 @@ func TestTestProxyRecordToYAML(t *testing.T) {
 	if !reflect.DeepEqual(vars, map[string]any{"randSeed": "9"}) {
 		t.Errorf("variables %v", vars)
 	}
-	expect(t, "replayed poll 1", p.send(pid, "playback", up.URL, "GET", tpPollTarget, ""), 200, `{"status":"InProgress","poll":1}`)
-	expect(t, "replayed poll 2", p.send(pid, "playback", up.URL, "GET", tpPollTarget, ""), 200, `{"status":"Succeeded","poll":2}`)
+	httpcheck.Expect(t, "replayed poll 1", p.send(pid, "playback", up.URL, "GET", tpPollTarget, ""), 200, `{"status":"InProgress","poll":1}`)
+	httpcheck.Expect(t, "replayed poll 2", p.send(pid, "playback", up.URL, "GET", tpPollTarget, ""), 200, `{"status":"Succeeded","poll":2}`)
 }
 
 // /Record/Stop with x-recording-skip: request-response discards the session.
@@ -1143,7 +1143,7 @@ func TestTestProxyRecordStopSkip(t *testing.T) {
 	up := newARMUpstream(t)
 	p := newTPServer(t, WithUpstreamCA(up.caFile))
 	id := p.startRecord("skip/Discarded.json")
-	expect(t, "record", p.send(id, "record", up.URL, "GET", tpListTarget, ""), 200, tpListAnswer)
+	httpcheck.Expect(t, "record", p.send(id, "record", up.URL, "GET", tpListTarget, ""), 200, tpListAnswer)
 	p.mustAdmin("/Record/Stop", "", "X-Recording-Id", id, "X-Recording-Skip", "request-response")
 	if _, err := os.Stat(filepath.Join(p.storage, "skip", "Discarded.json")); !os.IsNotExist(err) {
 		t.Errorf("a discarded recording was written (stat: %v)", err)
@@ -1159,10 +1159,10 @@ func TestTestProxySessionMatcher(t *testing.T) {
 	id, _ := p.startPlayback("S.json")
 	other, _ := p.startPlayback("S.json")
 	p.mustAdmin("/Admin/SetMatcher", "", "X-Abstraction-Identifier", "BodilessMatcher", "X-Recording-Id", id)
-	send := func(sess string) result {
+	send := func(sess string) httpcheck.Result {
 		return p.send(sess, "playback", tpARM, "POST", "/widgets?"+tpAPI, `{"size":2}`, "Content-Type", "application/json")
 	}
-	expect(t, "session with BodilessMatcher", send(id), 200, `{"matched":true}`)
+	httpcheck.Expect(t, "session with BodilessMatcher", send(id), 200, `{"matched":true}`)
 	expectMismatch(t, "other session keeps the default matcher", send(other), "POST")
 	expectKnownError(t, "SetMatcher for an unknown session", p.admin("/Admin/SetMatcher", "", "X-Abstraction-Identifier", "BodilessMatcher", "X-Recording-Id", "nope"), http.StatusBadRequest)
 }

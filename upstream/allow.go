@@ -1,24 +1,27 @@
-package proxy
+package upstream
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/azvcr/azvcr/internal/hostport"
 )
 
 // DefaultAllowedHosts are the upstreams azvcr forwards to without being told: Cosmos DB accounts
 // (and their regional endpoints), Azure Resource Manager, Entra ID, and loopback emulators.
 var DefaultAllowedHosts = []string{"*.documents.azure.com", "management.azure.com", "login.microsoftonline.com", "localhost", "loopback"}
 
-// allowList decides which hosts azvcr may open connections to. It is what keeps azvcr from being an
+// AllowList decides which hosts azvcr may open connections to. It is what keeps azvcr from being an
 // open proxy: anything else is answered 403 without a connection.
-type allowList struct {
+type AllowList struct {
 	exact    map[string]bool
 	suffixes []string // ".documents.azure.com" for "*.documents.azure.com"
 	loopback bool
 }
 
-func newAllowList(patterns []string) (*allowList, error) {
-	a := &allowList{exact: map[string]bool{}}
+// NewAllowList reads patterns: exact host names (a port is ignored), *.suffix, or "loopback".
+func NewAllowList(patterns []string) (*AllowList, error) {
+	a := &AllowList{exact: map[string]bool{}}
 	for _, p := range patterns {
 		p = strings.ToLower(strings.TrimSpace(p))
 		if p == "" {
@@ -35,15 +38,15 @@ func newAllowList(patterns []string) (*allowList, error) {
 		if name != p {
 			a.suffixes = append(a.suffixes, "."+name)
 		} else {
-			a.exact[stripPort(p)] = true
+			a.exact[hostport.StripPort(p)] = true
 		}
 	}
 	return a, nil
 }
 
-// allows reports whether host (with or without a port) may be contacted.
-func (a *allowList) allows(hostport string) bool {
-	host := strings.ToLower(strings.TrimSuffix(stripPort(hostport), "."))
+// Allows reports whether host (with or without a port) may be contacted.
+func (a *AllowList) Allows(addr string) bool {
+	host := strings.ToLower(strings.TrimSuffix(hostport.StripPort(addr), "."))
 	if a.exact[host] {
 		return true
 	}
@@ -53,7 +56,7 @@ func (a *allowList) allows(hostport string) bool {
 		}
 	}
 	if a.loopback {
-		if ip := parseIP(host); ip != nil && ip.IsLoopback() {
+		if ip := hostport.ParseIP(host); ip != nil && ip.IsLoopback() {
 			return true
 		}
 	}

@@ -1,4 +1,4 @@
-package proxy
+package upstream
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestAllowListDefaults(t *testing.T) {
-	a, err := newAllowList(DefaultAllowedHosts)
+	a, err := NewAllowList(DefaultAllowedHosts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,14 +48,14 @@ func TestAllowListDefaults(t *testing.T) {
 		{"", false},
 	}
 	for _, tc := range tests {
-		if got := a.allows(tc.host); got != tc.want {
+		if got := a.Allows(tc.host); got != tc.want {
 			t.Errorf("allows(%q) = %v, want %v", tc.host, got, tc.want)
 		}
 	}
 }
 
 func TestAllowListExtraHosts(t *testing.T) {
-	a, err := newAllowList(append(append([]string{}, DefaultAllowedHosts...), " Example.com ", "*.Internal.Test", "emulator.local:8081", ""))
+	a, err := NewAllowList(append(append([]string{}, DefaultAllowedHosts...), " Example.com ", "*.Internal.Test", "emulator.local:8081", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,18 +76,18 @@ func TestAllowListExtraHosts(t *testing.T) {
 		{"evil.com", false},
 	}
 	for _, tc := range tests {
-		if got := a.allows(tc.host); got != tc.want {
+		if got := a.Allows(tc.host); got != tc.want {
 			t.Errorf("allows(%q) = %v, want %v", tc.host, got, tc.want)
 		}
 	}
 
 	// Without "loopback" no loopback address is allowed.
-	noLoop, err := newAllowList([]string{"*.documents.azure.com"})
+	noLoop, err := NewAllowList([]string{"*.documents.azure.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, h := range []string{"127.0.0.1", "[::1]:8081", "localhost"} {
-		if noLoop.allows(h) {
+		if noLoop.Allows(h) {
 			t.Errorf("allows(%q) without loopback", h)
 		}
 	}
@@ -95,7 +95,7 @@ func TestAllowListExtraHosts(t *testing.T) {
 
 func TestAllowListInvalidPatterns(t *testing.T) {
 	for _, p := range []string{"https://acct.documents.azure.com", "acct.documents.azure.com/path", "*", "a*.documents.azure.com", "foo bar", "**.x"} {
-		_, err := newAllowList([]string{p})
+		_, err := NewAllowList([]string{p})
 		if err == nil {
 			t.Errorf("pattern %q accepted", p)
 			continue
@@ -103,22 +103,5 @@ func TestAllowListInvalidPatterns(t *testing.T) {
 		if !strings.Contains(err.Error(), "want a host name, *.suffix or loopback") {
 			t.Errorf("pattern %q: error %q does not say what is expected", p, err)
 		}
-	}
-}
-
-func TestWithAllowedHosts(t *testing.T) {
-	ca := newTestCA(t)
-	s, err := New(Passthrough, WithCA(ca), WithLogger(discardLogger()), WithAllowedHosts("example.com", "*.example.org"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	for host, want := range map[string]bool{"example.com:443": true, "a.example.org": true, "example.org": false, "acct.documents.azure.com": true, "evil.com": false} {
-		if got := s.allow.allows(host); got != want {
-			t.Errorf("allows(%q) = %v, want %v", host, got, want)
-		}
-	}
-	if _, err := New(Passthrough, WithCA(ca), WithLogger(discardLogger()), WithAllowedHosts("http://example.com")); err == nil || !strings.Contains(err.Error(), "http://example.com") {
-		t.Errorf("New with an invalid allowed host: err = %v", err)
 	}
 }

@@ -3,6 +3,8 @@
 package cassettetest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"math/rand"
 	"net/http"
 	"os"
@@ -141,4 +143,18 @@ func SameInteractions(t testing.TB, got, want []*cassette.Interaction) {
 // TempPath is a path named name in a fresh temporary directory.
 func TempPath(t testing.TB, name string) string {
 	return filepath.Join(t.TempDir(), name)
+}
+
+// Gzip compresses s, as a server sending Content-Encoding: gzip would.
+func Gzip(t testing.TB, s string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
