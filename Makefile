@@ -27,7 +27,7 @@ vet:
 
 test: deps vet build
 	$(GO) test -race -count=1 ./...
-	$(BIN) lint $$(git ls-files -co --exclude-standard '*.yaml' '*.yml' | grep -v '^cassette/testdata/lint/' | xargs -r grep -l '^interactions:')
+	$(BIN) lint $$(git ls-files -co --exclude-standard '*.yaml' '*.yml' | grep -v '^secrets/testdata/' | xargs -r grep -l '^interactions:')
 	$(MAKE) --no-print-directory demo > /dev/null
 
 # Benchmarks with their baselines from the same run: replay cost over direct TLS, and matching

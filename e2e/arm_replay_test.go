@@ -18,9 +18,11 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/cosmos/armcosmos/v2"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/armflow"
 	"github.com/azvcr/azvcr/fixtures/fakearm"
-	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/forwardproxy"
+
 	"github.com/azvcr/azvcr/testproxyjson"
 )
 
@@ -98,7 +100,7 @@ func createAccountLRO(ctx context.Context, opts *arm.ClientOptions) (string, err
 // 30 s per poll, more than five minutes.
 func TestRecordedLROReplaysFast(t *testing.T) {
 	path := convertedCassette(t, "TestDatabaseAccountsTestSuite")
-	srv := startProxy(t, proxy.Replay, newCA(t), proxy.WithCassette(path))
+	srv := startProxy(t, engine.Replay, newCA(t), forwardproxy.WithCassette(path))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -175,7 +177,7 @@ func runHelper(t *testing.T, name string, env ...string) []byte {
 // the Entra ID token request.
 func TestARMClientsConfiguredOnlyByEnvironment(t *testing.T) {
 	ca := newCA(t)
-	lro := startProxy(t, proxy.Replay, ca, proxy.WithCassette(convertedCassette(t, "TestDatabaseAccountsTestSuite")))
+	lro := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(convertedCassette(t, "TestDatabaseAccountsTestSuite")))
 	var got struct {
 		State string `json:"state"`
 		Ms    int64  `json:"ms"`
@@ -197,8 +199,8 @@ func TestARMClientsConfiguredOnlyByEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	cas := filepath.Join(dir, "arm.yaml")
-	rec := startProxy(t, proxy.Record, ca, proxy.WithCassette(cas), proxy.WithUpstreamCA(fake.CAFile),
-		proxy.WithResolve(fakearm.ARMHost, fake.Addr), proxy.WithResolve(fakearm.LoginHost, fake.Addr))
+	rec := startProxy(t, engine.Record, ca, forwardproxy.WithCassette(cas), forwardproxy.WithUpstreamCA(fake.CAFile),
+		forwardproxy.WithResolve(fakearm.ARMHost, fake.Addr), forwardproxy.WithResolve(fakearm.LoginHost, fake.Addr))
 	recorded, _, err := runARMFlow(rec, sec.TenantID, sec.ClientID, sec.ClientSecret, sec.SubscriptionID)
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +208,7 @@ func TestARMClientsConfiguredOnlyByEnvironment(t *testing.T) {
 	rec.Close()
 	fake.Close()
 
-	play := startProxy(t, proxy.Replay, ca, proxy.WithCassette(cas))
+	play := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(cas))
 	out = runHelper(t, "arm-from-env", "HTTPS_PROXY="+play.URL(), "SSL_CERT_FILE="+ca.CertPath,
 		"ARM_TENANT="+sec.TenantID, "ARM_CLIENT="+sec.ClientID, "ARM_SUBSCRIPTION="+sec.SubscriptionID)
 	var replayed armflow.Result

@@ -20,9 +20,11 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/armflow"
 	"github.com/azvcr/azvcr/fixtures/fakearm"
-	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/forwardproxy"
+
 	"github.com/azvcr/azvcr/secrets"
 )
 
@@ -46,11 +48,11 @@ func TestARMRecordRedactsSecretsThenReplays(t *testing.T) {
 
 	ca := newCA(t)
 	cassettePath := filepath.Join(dir, "arm.yaml")
-	rec := startProxy(t, proxy.Record, ca,
-		proxy.WithCassette(cassettePath),
-		proxy.WithUpstreamCA(fake.CAFile),
-		proxy.WithResolve(fakearm.ARMHost, fake.Addr),
-		proxy.WithResolve(fakearm.LoginHost, fake.Addr))
+	rec := startProxy(t, engine.Record, ca,
+		forwardproxy.WithCassette(cassettePath),
+		forwardproxy.WithUpstreamCA(fake.CAFile),
+		forwardproxy.WithResolve(fakearm.ARMHost, fake.Addr),
+		forwardproxy.WithResolve(fakearm.LoginHost, fake.Addr))
 	recorded, _, err := runARMFlow(rec, sec.TenantID, sec.ClientID, sec.ClientSecret, sec.SubscriptionID)
 	if err != nil {
 		t.Fatalf("ARM flow through recording azvcr: %v", err)
@@ -94,7 +96,7 @@ func TestARMRecordRedactsSecretsThenReplays(t *testing.T) {
 		sum, len(data), len(c.Interactions), len(plantedSecrets(sec)), len(leaks), zeroed, recorded)
 
 	// Replay: no upstream, a client secret the fake would have refused, same tenant and subscription.
-	play := startProxy(t, proxy.Replay, ca, proxy.WithCassette(cassettePath))
+	play := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(cassettePath))
 	replayed, misses, err := runARMFlow(play, sec.TenantID, sec.ClientID, fakearm.NewSecrets().ClientSecret, sec.SubscriptionID)
 	for _, m := range misses {
 		t.Errorf("replay miss: X-Azvcr-Miss: %s", m)
@@ -134,7 +136,7 @@ func TestARMLeakSearchFindsEveryForm(t *testing.T) {
 
 // runARMFlow runs armflow through srv with a ClientSecretCredential that also goes through srv.
 // It returns the X-Azvcr-Miss texts of any answers that had no recording.
-func runARMFlow(srv *proxy.Server, tenant, clientID, secret, subscription string) (armflow.Result, []string, error) {
+func runARMFlow(srv *forwardproxy.Server, tenant, clientID, secret, subscription string) (armflow.Result, []string, error) {
 	ml := &missLog{rt: clientVia(srv).Transport}
 	httpClient := &http.Client{Transport: ml}
 	cred, err := azidentity.NewClientSecretCredential(tenant, clientID, secret, &azidentity.ClientSecretCredentialOptions{
@@ -225,7 +227,7 @@ var wantRequests = []struct{ method, host, path string }{
 	{"GET", fakearm.ARMHost, `/subscriptions/` + zeroGUID + `/resourceGroups/azvcr-rg/providers/Microsoft\.DocumentDB/databaseAccounts/azvcr-arm-acct`},
 }
 
-func checkRequestSequence(t *testing.T, c *cassette.Cassette, served []string, sum proxy.Summary) {
+func checkRequestSequence(t *testing.T, c *cassette.Cassette, served []string, sum engine.Summary) {
 	t.Helper()
 	if len(c.Interactions) != sum.Recorded || len(served) != sum.Recorded || sum.Recorded != len(wantRequests) {
 		t.Errorf("cassette holds %d interactions, recorder wrote %d, fake served %d, want %d\nserved:\n  %s",

@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
-	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/certs"
+	"github.com/azvcr/azvcr/engine"
+	"github.com/azvcr/azvcr/forwardproxy"
 )
 
 // benchBody is the size of a typical Cosmos DB query page.
@@ -48,11 +50,11 @@ func BenchmarkReplay(b *testing.B) {
 	if err := cassette.Save(path, cas); err != nil {
 		b.Fatal(err)
 	}
-	ca, _, err := proxy.InitCA(filepath.Join(dir, "ca"), false)
+	ca, _, err := certs.InitCA(filepath.Join(dir, "ca"), false)
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := startProxy(b, proxy.Replay, ca, proxy.WithCassette(path))
+	srv := startProxy(b, engine.Replay, ca, forwardproxy.WithCassette(path))
 	client := clientVia(srv)
 	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
 	runGets(b, client, url)

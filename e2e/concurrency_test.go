@@ -18,11 +18,12 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/cosmosflow"
 	"github.com/azvcr/azvcr/fixtures/cosmosquery"
 	"github.com/azvcr/azvcr/fixtures/upstream"
+	"github.com/azvcr/azvcr/forwardproxy"
 	"github.com/azvcr/azvcr/matcher"
-	"github.com/azvcr/azvcr/proxy"
 )
 
 // replayRuns is how many fresh replaying servers answer the same sixteen concurrent queries.
@@ -109,7 +110,7 @@ func TestConcurrentPagedQueriesReplayDeterministically(t *testing.T) {
 	// all sixteen have their first page, so the recording interleaves the queries by construction;
 	// later pages run freely.
 	var recLog logBuffer
-	rec := startProxy(t, proxy.Record, ca, proxy.WithCassette(cassettePath), proxy.WithUpstreamCA(up.CAFile), proxy.WithLogger(warnLogger(&recLog)))
+	rec := startProxy(t, engine.Record, ca, forwardproxy.WithCassette(cassettePath), forwardproxy.WithUpstreamCA(up.CAFile), forwardproxy.WithLogger(warnLogger(&recLog)))
 	recClient, err := cosmosflow.NewClient(up.Endpoint, clientVia(rec))
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +233,7 @@ func TestConcurrentPagedQueriesReplayDeterministically(t *testing.T) {
 			}
 		}
 		var playLog logBuffer
-		play := startProxy(t, proxy.Replay, ca, proxy.WithCassette(cassettePath), proxy.WithLogger(warnLogger(&playLog)))
+		play := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(cassettePath), forwardproxy.WithLogger(warnLogger(&playLog)))
 		clients := 1
 		if perGoroutine {
 			clients = len(qs)

@@ -16,9 +16,11 @@ import (
 	"time"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/certs"
+	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/cosmosflow"
 	"github.com/azvcr/azvcr/fixtures/upstream"
-	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/forwardproxy"
 )
 
 var update = flag.Bool("update", false, "rewrite fixtures/cassettes/cosmos-e2e.yaml from a fresh recording")
@@ -26,11 +28,11 @@ var update = flag.Bool("update", false, "rewrite fixtures/cassettes/cosmos-e2e.y
 // fixtureCassette is the committed recording of cosmosflow; make demo replays it.
 var fixtureCassette = filepath.Join("..", "fixtures", "cassettes", "cosmos-e2e.yaml")
 
-func startProxy(t testing.TB, mode proxy.Mode, ca *proxy.CA, opts ...proxy.Option) *proxy.Server {
+func startProxy(t testing.TB, mode engine.Mode, ca *certs.CA, opts ...forwardproxy.Option) *forwardproxy.Server {
 	t.Helper()
-	srv, err := proxy.New(mode, append([]proxy.Option{proxy.WithCA(ca)}, opts...)...)
+	srv, err := forwardproxy.New(mode, append([]forwardproxy.Option{forwardproxy.WithCA(ca)}, opts...)...)
 	if err != nil {
-		t.Fatalf("proxy.New(%s): %v", mode, err)
+		t.Fatalf("forwardproxy.New(%s): %v", mode, err)
 	}
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
@@ -40,7 +42,7 @@ func startProxy(t testing.TB, mode proxy.Mode, ca *proxy.CA, opts ...proxy.Optio
 }
 
 // clientVia is an HTTP client that sends everything through azvcr and trusts only azvcr's CA.
-func clientVia(srv *proxy.Server) *http.Client {
+func clientVia(srv *forwardproxy.Server) *http.Client {
 	u, _ := url.Parse(srv.URL())
 	return &http.Client{Transport: &http.Transport{
 		Proxy:           http.ProxyURL(u),
@@ -48,16 +50,16 @@ func clientVia(srv *proxy.Server) *http.Client {
 	}}
 }
 
-func newCA(t testing.TB) *proxy.CA {
+func newCA(t testing.TB) *certs.CA {
 	t.Helper()
-	ca, _, err := proxy.InitCA(t.TempDir(), false)
+	ca, _, err := certs.InitCA(t.TempDir(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ca
 }
 
-func runFlow(t *testing.T, endpoint string, srv *proxy.Server) *cosmosflow.Result {
+func runFlow(t *testing.T, endpoint string, srv *forwardproxy.Server) *cosmosflow.Result {
 	t.Helper()
 	client, err := cosmosflow.NewClient(endpoint, clientVia(srv))
 	if err != nil {
@@ -105,7 +107,7 @@ func TestCosmosRecordThenReplayOffline(t *testing.T) {
 	ca := newCA(t)
 	cassettePath := filepath.Join(dir, "cosmos.yaml")
 
-	rec := startProxy(t, proxy.Record, ca, proxy.WithCassette(cassettePath), proxy.WithUpstreamCA(up.CAFile))
+	rec := startProxy(t, engine.Record, ca, forwardproxy.WithCassette(cassettePath), forwardproxy.WithUpstreamCA(up.CAFile))
 	recorded := runFlow(t, up.Endpoint, rec)
 	checkFlowResult(t, recorded)
 	if err := rec.Close(); err != nil {
@@ -128,7 +130,7 @@ func TestCosmosRecordThenReplayOffline(t *testing.T) {
 		t.Fatalf("cassette holds %d interactions, recorder wrote %d", len(c.Interactions), sum.Recorded)
 	}
 
-	play := startProxy(t, proxy.Replay, ca, proxy.WithCassette(cassettePath))
+	play := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(cassettePath))
 	replayed := runFlow(t, up.Endpoint, play)
 	if !reflect.DeepEqual(recorded, replayed) {
 		t.Errorf("replay differs from recording\nrecorded:\n%s\nreplayed:\n%s", recorded, replayed)

@@ -5,8 +5,10 @@ import (
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/cosmosflow"
-	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/forwardproxy"
+
 	"github.com/azvcr/azvcr/redact"
 )
 
@@ -21,7 +23,7 @@ func TestShippedCassetteReplays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startProxy(t, proxy.Replay, newCA(t), proxy.WithCassette(fixtureCassette))
+	srv := startProxy(t, engine.Replay, newCA(t), forwardproxy.WithCassette(fixtureCassette))
 	res := runFlow(t, endpoint, srv)
 	checkFlowResult(t, res)
 	if s := srv.Summary(); s.Misses != 0 || s.Unused != 0 || s.Replayed != len(c.Interactions) {

@@ -15,8 +15,9 @@ import (
 	"time"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/upstream"
-	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/forwardproxy"
 )
 
 // jsFlow is the Node script that drives the real JavaScript SDK (@azure/cosmos) through azvcr.
@@ -51,7 +52,7 @@ func requireJSDeps(t *testing.T) {
 }
 
 // runJSFlow runs flow.js through srv and returns its stdout; stderr is returned with any error.
-func runJSFlow(endpoint string, srv *proxy.Server, extraEnv ...string) (stdout []byte, stderr string, err error) {
+func runJSFlow(endpoint string, srv *forwardproxy.Server, extraEnv ...string) (stdout []byte, stderr string, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", jsFlow)
@@ -150,8 +151,8 @@ func TestJSSDKRecordThenReplay(t *testing.T) {
 	cassettePath := filepath.Join(dir, "js.yaml")
 
 	var recLog logBuffer
-	rec := startProxy(t, proxy.Record, ca, proxy.WithCassette(cassettePath), proxy.WithUpstreamCA(up.CAFile),
-		proxy.WithLogger(warnLogger(&recLog)))
+	rec := startProxy(t, engine.Record, ca, forwardproxy.WithCassette(cassettePath), forwardproxy.WithUpstreamCA(up.CAFile),
+		forwardproxy.WithLogger(warnLogger(&recLog)))
 	recorded, stderr, err := runJSFlow(endpoint, rec)
 	if err != nil {
 		t.Fatalf("flow.js through azvcr record: %v\nstderr:\n%s\nazvcr warnings:\n%s", err, stderr,
@@ -187,7 +188,7 @@ func TestJSSDKRecordThenReplay(t *testing.T) {
 	misses := map[string]int{} // explanation -> runs it occurred in
 	for run := 1; run <= jsReplays; run++ {
 		var playLog logBuffer
-		play := startProxy(t, proxy.Replay, ca, proxy.WithCassette(cassettePath), proxy.WithLogger(warnLogger(&playLog)))
+		play := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(cassettePath), forwardproxy.WithLogger(warnLogger(&playLog)))
 		out, stderr, err := runJSFlow(endpoint, play)
 		play.Close()
 		s := play.Summary()
@@ -209,12 +210,12 @@ func TestJSSDKRecordThenReplay(t *testing.T) {
 
 	// Signatures: @azure/cosmos signing with the emulator key passes azvcr's check; with another
 	// key it gets Cosmos DB's 401.
-	good := startProxy(t, proxy.Replay, ca, proxy.WithCassette(cassettePath), proxy.WithSignatureCheck(proxy.EmulatorKey))
+	good := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(cassettePath), forwardproxy.WithSignatureCheck(engine.EmulatorKey))
 	if out, stderr, err := runJSFlow(endpoint, good); err != nil || !bytes.Equal(out, recorded) {
 		t.Errorf("replay with signature check: %v\nstderr:\n%s", err, stderr)
 	}
 	good.Close()
-	bad := startProxy(t, proxy.Replay, ca, proxy.WithCassette(cassettePath), proxy.WithSignatureCheck(proxy.EmulatorKey))
+	bad := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(cassettePath), forwardproxy.WithSignatureCheck(engine.EmulatorKey))
 	const otherKey = "dsZQi3KtZmCv1ljt3VNWNm7sQUF1y5rJfC6kv5JiwvW0EndXdDku/dkKBp8/ufDToSxLzR4y+O/0H/t4bQtVNw=="
 	if _, stderr, err := runJSFlow(endpoint, bad, "COSMOS_KEY="+otherKey); err == nil || !strings.Contains(stderr, `"code":"Unauthorized"`) {
 		t.Errorf("@azure/cosmos with a wrong key: err %v, stderr:\n%s\nwant a 401 failure", err, stderr)

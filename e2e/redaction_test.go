@@ -12,9 +12,11 @@ import (
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/cosmosflow"
 	"github.com/azvcr/azvcr/fixtures/upstream"
-	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/forwardproxy"
+
 	"github.com/azvcr/azvcr/redact"
 	"github.com/azvcr/azvcr/secrets"
 )
@@ -44,7 +46,7 @@ func configRedactor(t testing.TB, yaml string) redact.Redactor {
 
 // recordFlow records cosmosflow against a fresh upstream, signing with key, and returns the
 // cassette path and the flow's result.
-func recordFlow(t *testing.T, key string, opts ...proxy.Option) (string, *cosmosflow.Result) {
+func recordFlow(t *testing.T, key string, opts ...forwardproxy.Option) (string, *cosmosflow.Result) {
 	t.Helper()
 	dir := t.TempDir()
 	up, err := upstream.Start(dir)
@@ -53,7 +55,7 @@ func recordFlow(t *testing.T, key string, opts ...proxy.Option) (string, *cosmos
 	}
 	defer up.Stop()
 	path := filepath.Join(dir, "flow.yaml")
-	rec := startProxy(t, proxy.Record, newCA(t), append([]proxy.Option{proxy.WithCassette(path), proxy.WithUpstreamCA(up.CAFile)}, opts...)...)
+	rec := startProxy(t, engine.Record, newCA(t), append([]forwardproxy.Option{forwardproxy.WithCassette(path), forwardproxy.WithUpstreamCA(up.CAFile)}, opts...)...)
 	client, err := cosmosflow.NewClientWithKey(up.Endpoint, key, clientVia(rec))
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +106,7 @@ func TestCosmosKeyNeverReachesTheCassette(t *testing.T) {
 
 	// Replay needs no real credential: a client with a made-up key gets the recorded answers.
 	endpoint, _ := cosmosflow.Endpoint(c)
-	play := startProxy(t, proxy.Replay, newCA(t), proxy.WithCassette(path))
+	play := startProxy(t, engine.Replay, newCA(t), forwardproxy.WithCassette(path))
 	client, err := cosmosflow.NewClientWithKey(endpoint, randomKey(t), clientVia(play))
 	if err != nil {
 		t.Fatal(err)
@@ -128,8 +130,8 @@ var (
 // TestStableReRecordings records the same flow twice against fresh upstreams (different ports,
 // keys, dates, activity ids) and shows the two cassettes differ only in _etag and _ts.
 func TestStableReRecordings(t *testing.T) {
-	a, _ := recordFlow(t, randomKey(t), proxy.WithRedactor(configRedactor(t, hostRule)))
-	b, _ := recordFlow(t, randomKey(t), proxy.WithRedactor(configRedactor(t, hostRule)))
+	a, _ := recordFlow(t, randomKey(t), forwardproxy.WithRedactor(configRedactor(t, hostRule)))
+	b, _ := recordFlow(t, randomKey(t), forwardproxy.WithRedactor(configRedactor(t, hostRule)))
 	da, _ := os.ReadFile(a)
 	db, _ := os.ReadFile(b)
 	la, lb := strings.Split(string(da), "\n"), strings.Split(string(db), "\n")
@@ -154,7 +156,7 @@ func TestStableReRecordings(t *testing.T) {
 
 	// The normalised cassette replays: a client pointed at the emulator on any port is matched as
 	// cosmos.local:8081 and then follows the account read there.
-	play := startProxy(t, proxy.Replay, newCA(t), proxy.WithCassette(a), proxy.WithRedactor(configRedactor(t, hostRule)))
+	play := startProxy(t, engine.Replay, newCA(t), forwardproxy.WithCassette(a), forwardproxy.WithRedactor(configRedactor(t, hostRule)))
 	checkFlowResult(t, runFlow(t, "https://localhost:9/", play))
 	if s := play.Summary(); s.Misses != 0 {
 		t.Errorf("replay of the normalised cassette: %s", s)

@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/cosmosflow"
 	"github.com/azvcr/azvcr/fixtures/upstream"
-	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/forwardproxy"
 )
 
 // TestRegionalEndpointsRecordAndReplay: the account read (GET /) tells an SDK which regional hosts
@@ -40,7 +41,7 @@ func TestRegionalEndpointsRecordAndReplay(t *testing.T) {
 	ca := newCA(t)
 	cassettePath := filepath.Join(dir, "regional.yaml")
 
-	rec := startProxy(t, proxy.Record, ca, proxy.WithCassette(cassettePath), proxy.WithUpstreamCA(up.CAFile))
+	rec := startProxy(t, engine.Record, ca, forwardproxy.WithCassette(cassettePath), forwardproxy.WithUpstreamCA(up.CAFile))
 	recorded := runFlow(t, accountEndpoint, rec)
 	checkFlowResult(t, recorded)
 	if err := rec.Close(); err != nil {
@@ -92,7 +93,7 @@ func TestRegionalEndpointsRecordAndReplay(t *testing.T) {
 		t.Fatal("upstream still reachable after Stop")
 	}
 
-	play := startProxy(t, proxy.Replay, ca, proxy.WithCassette(cassettePath))
+	play := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(cassettePath))
 	replayed := runFlow(t, accountEndpoint, play)
 	if !reflect.DeepEqual(recorded, replayed) {
 		t.Errorf("replay differs from recording\nrecorded:\n%s\nreplayed:\n%s", recorded, replayed)

@@ -10,8 +10,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/cosmosflow"
-	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/forwardproxy"
 )
 
 // The real azcosmos client signing with the emulator key passes azvcr's signature check on every
@@ -24,13 +25,13 @@ func TestSignatureCheckWithRealClient(t *testing.T) {
 	endpoint, _ := cosmosflow.Endpoint(c)
 	ca := newCA(t)
 
-	good := startProxy(t, proxy.Replay, ca, proxy.WithCassette(fixtureCassette), proxy.WithSignatureCheck(proxy.EmulatorKey))
+	good := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(fixtureCassette), forwardproxy.WithSignatureCheck(engine.EmulatorKey))
 	checkFlowResult(t, runFlow(t, endpoint, good))
 	if s := good.Summary(); s.Misses != 0 || s.Replayed != len(c.Interactions) {
 		t.Errorf("with the emulator key: %s", s)
 	}
 
-	bad := startProxy(t, proxy.Replay, ca, proxy.WithCassette(fixtureCassette), proxy.WithSignatureCheck(proxy.EmulatorKey))
+	bad := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(fixtureCassette), forwardproxy.WithSignatureCheck(engine.EmulatorKey))
 	otherKey := "dsZQi3KtZmCv1ljt3VNWNm7sQUF1y5rJfC6kv5JiwvW0EndXdDku/dkKBp8/ufDToSxLzR4y+O/0H/t4bQtVNw=="
 	client, err := cosmosflow.NewClientWithKey(endpoint, otherKey, clientVia(bad))
 	if err != nil {

@@ -1,4 +1,4 @@
-package proxy
+package testproxy
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package proxy
+package testproxy
 
 // Tests of the Azure SDK test-proxy protocol (Mode TestProxy), driven over real HTTP the way the
 // Go harness (sdk/internal/recording, sdk/resourcemanager/internal/testutil) drives Microsoft's
@@ -27,7 +27,11 @@ import (
 	"time"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/cassettetest"
+	"github.com/azvcr/azvcr/internal/httpcheck"
 	"github.com/azvcr/azvcr/redact"
+	"github.com/azvcr/azvcr/testproxyjson"
+	"github.com/azvcr/azvcr/upstream"
 )
 
 // ---- an ARM-like upstream ----
@@ -151,10 +155,37 @@ type tpClient struct {
 func newTPServer(t *testing.T, opts ...Option) *tpClient {
 	t.Helper()
 	storage := t.TempDir()
-	s := startServer(t, TestProxy, append([]Option{WithStorage(storage)}, opts...)...)
+	s := New(append([]Option{WithStorage(storage), WithLogger(httpcheck.DiscardLogger()), WithUpstream(guardedUpstream(t, ""))}, opts...)...)
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
 	tr := &http.Transport{Proxy: nil}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &tpClient{t: t, s: s, base: "http://" + s.Addr(), c: &http.Client{Transport: tr, Timeout: 10 * time.Second}, storage: storage}
+	return &tpClient{t: t, s: s, base: hs.URL, c: &http.Client{Transport: tr, Timeout: 10 * time.Second}, storage: storage}
+}
+
+// guardedUpstream is the transport the command gives the server: the allow-list (loopback
+// included) in front of a transport trusting caFile as well as the system roots.
+func guardedUpstream(t *testing.T, caFile string) http.RoundTripper {
+	t.Helper()
+	var o upstream.Options
+	if caFile != "" {
+		o.CAFiles = []string{caFile}
+	}
+	tr, err := upstream.NewTransport(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	allow, err := upstream.NewAllowList(upstream.DefaultAllowedHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &upstream.Guard{Next: tr, Allow: allow}
+}
+
+// withUpstreamCA forwards record sessions through a transport that trusts caFile.
+func withUpstreamCA(t *testing.T, caFile string) Option {
+	return WithUpstream(guardedUpstream(t, caFile))
 }
 
 // admin POSTs to an admin route; headers are name, value pairs.
@@ -169,8 +200,8 @@ func (p *tpClient) admin(route, body string, headers ...string) httpcheck.Result
 func (p *tpClient) mustAdmin(route, body string, headers ...string) httpcheck.Result {
 	p.t.Helper()
 	r := p.admin(route, body, headers...)
-	if r.code != http.StatusOK {
-		p.t.Fatalf("POST %s %s: %d %s", route, body, r.code, r.body)
+	if r.Code != http.StatusOK {
+		p.t.Fatalf("POST %s %s: %d %s", route, body, r.Code, r.Body)
 	}
 	return r
 }
@@ -187,9 +218,9 @@ func (p *tpClient) startRecord(file string) string {
 		body = startBodyJSON(file)
 	}
 	r := p.mustAdmin("/Record/Start", body)
-	id := r.header.Get("X-Recording-Id")
+	id := r.Header.Get("X-Recording-Id")
 	if id == "" {
-		p.t.Fatalf("/Record/Start: no x-recording-id (headers %v)", r.header)
+		p.t.Fatalf("/Record/Start: no x-recording-id (headers %v)", r.Header)
 	}
 	return id
 }
@@ -203,16 +234,16 @@ func (p *tpClient) startPlayback(file string) (string, map[string]any) {
 
 func (p *tpClient) playbackStarted(r httpcheck.Result) (string, map[string]any) {
 	p.t.Helper()
-	id := r.header.Get("X-Recording-Id")
+	id := r.Header.Get("X-Recording-Id")
 	if id == "" {
-		p.t.Fatalf("/Playback/Start: no x-recording-id (headers %v)", r.header)
+		p.t.Fatalf("/Playback/Start: no x-recording-id (headers %v)", r.Header)
 	}
-	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		p.t.Errorf("/Playback/Start: Content-Type %q, want application/json", ct)
 	}
 	var vars map[string]any
-	if err := json.Unmarshal([]byte(r.body), &vars); err != nil || vars == nil {
-		p.t.Fatalf("/Playback/Start: body %q is not a JSON object: %v", r.body, err)
+	if err := json.Unmarshal([]byte(r.Body), &vars); err != nil || vars == nil {
+		p.t.Fatalf("/Playback/Start: body %q is not a JSON object: %v", r.Body, err)
 	}
 	return id, vars
 }
@@ -229,33 +260,33 @@ func (p *tpClient) send(id, mode, upstream, method, target, body string, headers
 // must agree.
 func tpErrorMessage(t *testing.T, r httpcheck.Result, header string) string {
 	t.Helper()
-	raw, err := base64.StdEncoding.DecodeString(r.header.Get(header))
+	raw, err := base64.StdEncoding.DecodeString(r.Header.Get(header))
 	if err != nil || len(raw) == 0 {
-		t.Fatalf("%s = %q: not base64 of a message (%v); body %s", header, r.header.Get(header), err, r.body)
+		t.Fatalf("%s = %q: not base64 of a message (%v); body %s", header, r.Header.Get(header), err, r.Body)
 	}
 	return string(raw)
 }
 
 func expectKnownError(t *testing.T, what string, r httpcheck.Result, code int) string {
 	t.Helper()
-	if r.code != code || r.header.Get("X-Request-Known-Exception") != "true" {
+	if r.Code != code || r.Header.Get("X-Request-Known-Exception") != "true" {
 		t.Errorf("%s: got %d (x-request-known-exception %q) %s, want %d with x-request-known-exception: true",
-			what, r.code, r.header.Get("X-Request-Known-Exception"), r.body, code)
+			what, r.Code, r.Header.Get("X-Request-Known-Exception"), r.Body, code)
 		return ""
 	}
 	msg := tpErrorMessage(t, r, "X-Request-Known-Exception-Error")
 	var body struct{ Message, Status string }
-	if err := json.Unmarshal([]byte(r.body), &body); err != nil || body.Message != msg {
-		t.Errorf("%s: body %s does not carry the message %q", what, r.body, msg)
+	if err := json.Unmarshal([]byte(r.Body), &body); err != nil || body.Message != msg {
+		t.Errorf("%s: body %s does not carry the message %q", what, r.Body, msg)
 	}
 	return msg
 }
 
 func expectMismatch(t *testing.T, what string, r httpcheck.Result, wants ...string) string {
 	t.Helper()
-	if r.code != http.StatusNotFound || r.header.Get("X-Request-Mismatch") != "true" {
+	if r.Code != http.StatusNotFound || r.Header.Get("X-Request-Mismatch") != "true" {
 		t.Errorf("%s: got %d (x-request-mismatch %q) %s, want 404 with x-request-mismatch: true",
-			what, r.code, r.header.Get("X-Request-Mismatch"), r.body)
+			what, r.Code, r.Header.Get("X-Request-Mismatch"), r.Body)
 		return ""
 	}
 	msg := tpErrorMessage(t, r, "X-Request-Mismatch-Error")
@@ -305,7 +336,7 @@ const tpARM = "https://management.azure.com"
 
 func TestTestProxyRecordThenPlayback(t *testing.T) {
 	up := newARMUpstream(t)
-	p := newTPServer(t, WithUpstreamCA(up.caFile))
+	p := newTPServer(t, withUpstreamCA(t, up.caFile))
 
 	// /Record/Start names the file relative to the storage root.
 	id := p.startRecord("sub/dir/Test1.json")
@@ -449,7 +480,7 @@ func TestTestProxyRecordThenPlayback(t *testing.T) {
 	for _, pl := range plays {
 		r := p.send(pid, "playback", up.URL, pl.method, pl.target, pl.body, append([]string{"Authorization", "Bearer FakeToken"}, pl.headers...)...)
 		httpcheck.Expect(t, "playback "+pl.name, r, pl.code, pl.answer)
-		if got := r.header.Get("X-Ms-Client-Request-Id"); slices.Contains(pl.headers, newClientID) && got != newClientID {
+		if got := r.Header.Get("X-Ms-Client-Request-Id"); slices.Contains(pl.headers, newClientID) && got != newClientID {
 			t.Errorf("playback %s: x-ms-client-request-id %q, want the request's %s echoed", pl.name, got, newClientID)
 		}
 	}
@@ -478,21 +509,12 @@ func TestTestProxyRecordThenPlayback(t *testing.T) {
 func TestTestProxyOverTLS(t *testing.T) {
 	up := newARMUpstream(t)
 	storage := t.TempDir()
-	s, err := New(TestProxy, WithCA(newTestCA(t)), WithLogger(httpcheck.DiscardLogger()), WithStorage(storage), WithUpstreamCA(up.caFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.ListenTLS("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start("127.0.0.1:0"); err != nil { // plain HTTP as well, as :5000 and :5001
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	addrs := s.Addrs()
-	if len(addrs) != 2 {
-		t.Fatalf("Addrs() = %v, want the TLS and the plain listener", addrs)
-	}
+	s := New(WithLogger(httpcheck.DiscardLogger()), WithStorage(storage), withUpstreamCA(t, up.caFile))
+	tlsSrv := httptest.NewTLSServer(s)
+	t.Cleanup(tlsSrv.Close)
+	plain := httptest.NewServer(s) // plain HTTP as well, as :5000 and :5001
+	t.Cleanup(plain.Close)
+	addrs := []string{tlsSrv.Listener.Addr().String(), plain.Listener.Addr().String()}
 	// The harness's client: a clone of the default transport that skips verification.
 	tr := &http.Transport{Proxy: nil, ForceAttemptHTTP2: true,
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}}
@@ -501,18 +523,18 @@ func TestTestProxyOverTLS(t *testing.T) {
 	httpC := &tpClient{t: t, s: s, base: "http://" + addrs[1], c: &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 10 * time.Second}, storage: storage}
 
 	r := httpcheck.Do(t, httpsC.c, "GET", httpsC.base+"/Admin/IsAlive", "")
-	if r.code != 200 || r.resp.TLS == nil {
-		t.Fatalf("GET https /Admin/IsAlive: %d, TLS %v", r.code, r.resp.TLS != nil)
+	if r.Code != 200 || r.Resp.TLS == nil {
+		t.Fatalf("GET https /Admin/IsAlive: %d, TLS %v", r.Code, r.Resp.TLS != nil)
 	}
 	httpsC.mustAdmin("/Admin/AddSanitizer", "{\n\"value\": \"go-sdk-test-rg\",\n\"regex\": \"rg-azvcr\"\n}", "X-Abstraction-Identifier", "GeneralRegexSanitizer")
 	r = httpsC.mustAdmin("/record/start", startBodyJSON("tls/TestOverTLS.json"))
-	id := r.header.Get("X-Recording-Id")
+	id := r.Header.Get("X-Recording-Id")
 	if id == "" {
 		t.Fatal("/record/start over TLS: no x-recording-id")
 	}
 	r = httpsC.send(id, "record", up.URL, "POST", tpCreateTarget, tpCreateBody, "Content-Type", "application/json", "Authorization", tpRealAuth)
 	httpcheck.Expect(t, "record over TLS", r, 201, tpCreateAnswer)
-	if r.resp.TLS == nil {
+	if r.Resp.TLS == nil {
 		t.Error("the proxied request did not travel over TLS")
 	}
 	// TU.StopRecording uses the plain-HTTP endpoint.
@@ -542,8 +564,8 @@ func TestTestProxyRoutesIgnoreCase(t *testing.T) {
 	for _, route := range []string{"/Playback/Start", "/playback/start", "/PLAYBACK/START", "/playback/start/"} {
 		t.Run("playback "+route, func(t *testing.T) {
 			r := p.admin(route, startBodyJSON("Case.json"))
-			if r.code != 200 {
-				t.Fatalf("POST %s: %d %s", route, r.code, r.body)
+			if r.Code != 200 {
+				t.Fatalf("POST %s: %d %s", route, r.Code, r.Body)
 			}
 			id, vars := p.playbackStarted(r)
 			if !reflect.DeepEqual(vars, map[string]any{"v": "1"}) {
@@ -558,20 +580,20 @@ func TestTestProxyRoutesIgnoreCase(t *testing.T) {
 	for _, route := range []string{"/Record/Start", "/record/start", "/RECORD/START"} {
 		t.Run("record "+route, func(t *testing.T) {
 			r := p.admin(route, "")
-			if r.code != 200 || r.header.Get("X-Recording-Id") == "" {
-				t.Fatalf("POST %s: %d %q", route, r.code, r.body)
+			if r.Code != 200 || r.Header.Get("X-Recording-Id") == "" {
+				t.Fatalf("POST %s: %d %q", route, r.Code, r.Body)
 			}
-			p.mustAdmin(strings.ToLower(strings.Replace(route, "tart", "top", 1)), "", "X-Recording-Id", r.header.Get("X-Recording-Id"))
+			p.mustAdmin(strings.ToLower(strings.Replace(route, "tart", "top", 1)), "", "X-Recording-Id", r.Header.Get("X-Recording-Id"))
 		})
 	}
 	for _, route := range []string{"/Admin/IsAlive", "/admin/isalive", "/ADMIN/ISALIVE"} {
-		if r := httpcheck.Do(t, p.c, "GET", p.base+route, ""); r.code != 200 {
-			t.Errorf("GET %s: %d %s", route, r.code, r.body)
+		if r := httpcheck.Do(t, p.c, "GET", p.base+route, ""); r.Code != 200 {
+			t.Errorf("GET %s: %d %s", route, r.Code, r.Body)
 		}
 	}
 	// Not a route: answered, but not as a success.
-	if r := p.admin("/Playback/Begin", startBodyJSON("Case.json")); r.code == 200 || r.header.Get("X-Recording-Id") != "" {
-		t.Errorf("POST /Playback/Begin: %d id %q, want an error", r.code, r.header.Get("X-Recording-Id"))
+	if r := p.admin("/Playback/Begin", startBodyJSON("Case.json")); r.Code == 200 || r.Header.Get("X-Recording-Id") != "" {
+		t.Errorf("POST /Playback/Begin: %d id %q, want an error", r.Code, r.Header.Get("X-Recording-Id"))
 	}
 }
 
@@ -642,8 +664,8 @@ func TestTestProxyServerSanitizersMatchSanitizedRecording(t *testing.T) {
 			for i, kind := range tc.kinds {
 				r := p.mustAdmin("/Admin/AddSanitizer", tc.args[i], "X-Abstraction-Identifier", kind)
 				var got struct{ Sanitizer string }
-				if err := json.Unmarshal([]byte(r.body), &got); err != nil || got.Sanitizer == "" {
-					t.Fatalf("AddSanitizer %s: body %q, want {\"Sanitizer\": id}", kind, r.body)
+				if err := json.Unmarshal([]byte(r.Body), &got); err != nil || got.Sanitizer == "" {
+					t.Fatalf("AddSanitizer %s: body %q, want {\"Sanitizer\": id}", kind, r.Body)
 				}
 				ids[got.Sanitizer] = true
 			}
@@ -670,24 +692,24 @@ func TestTestProxyAddAndRemoveSanitizers(t *testing.T) {
 		{"Name": "GeneralRegexSanitizer", "Body": {"value": "beta-N", "regex": "beta-\\d+"}}
 	]`)
 	var added struct{ Sanitizers []string }
-	if err := json.Unmarshal([]byte(r.body), &added); err != nil || len(added.Sanitizers) != 2 || added.Sanitizers[0] == "" || added.Sanitizers[0] == added.Sanitizers[1] {
-		t.Fatalf("AddSanitizers: %s, want {\"Sanitizers\": [two ids]}", r.body)
+	if err := json.Unmarshal([]byte(r.Body), &added); err != nil || len(added.Sanitizers) != 2 || added.Sanitizers[0] == "" || added.Sanitizers[0] == added.Sanitizers[1] {
+		t.Fatalf("AddSanitizers: %s, want {\"Sanitizers\": [two ids]}", r.Body)
 	}
 	id, _ := p.startPlayback("AB.json")
 	httpcheck.Expect(t, "both sanitizers", p.send(id, "playback", tpARM, "GET", "/items/alpha-1/beta-2", ""), 200, `{"n":1}`)
 
 	r = p.mustAdmin("/Admin/RemoveSanitizers", fmt.Sprintf(`{"Sanitizers": [%q, "no-such-id"]}`, added.Sanitizers[0]))
 	var removed struct{ Removed []string }
-	if err := json.Unmarshal([]byte(r.body), &removed); err != nil || !slices.Equal(removed.Removed, added.Sanitizers[:1]) {
-		t.Fatalf("RemoveSanitizers: %s, want {\"Removed\": [%q]}", r.body, added.Sanitizers[0])
+	if err := json.Unmarshal([]byte(r.Body), &removed); err != nil || !slices.Equal(removed.Removed, added.Sanitizers[:1]) {
+		t.Fatalf("RemoveSanitizers: %s, want {\"Removed\": [%q]}", r.Body, added.Sanitizers[0])
 	}
 	// The URI sanitizer no longer applies; the general one still does (the miss shows beta-N).
 	expectMismatch(t, "after removal", p.send(id, "playback", tpARM, "GET", "/items/alpha-1/beta-2", ""), "alpha-1", "beta-N")
 	httpcheck.Expect(t, "already sanitized URI", p.send(id, "playback", tpARM, "GET", "/items/alpha-N/beta-7", ""), 200, `{"n":2}`)
 
 	r = p.mustAdmin("/Admin/RemoveSanitizers", fmt.Sprintf(`{"Sanitizers": [%q]}`, added.Sanitizers[0]))
-	if err := json.Unmarshal([]byte(r.body), &removed); err != nil || len(removed.Removed) != 0 {
-		t.Errorf("removing a removed sanitizer: %s, want {\"Removed\": []}", r.body)
+	if err := json.Unmarshal([]byte(r.Body), &removed); err != nil || len(removed.Removed) != 0 {
+		t.Errorf("removing a removed sanitizer: %s, want {\"Removed\": []}", r.Body)
 	}
 }
 
@@ -733,8 +755,8 @@ func TestTestProxySessionSanitizersIsolated(t *testing.T) {
 		r := p.mustAdmin("/Admin/AddSanitizer", fmt.Sprintf(`{"value":%q,"regex":"thing-\\d+"}`, s.value),
 			"X-Abstraction-Identifier", "UriRegexSanitizer", "X-Recording-Id", ids[i])
 		var got struct{ Sanitizer string }
-		if json.Unmarshal([]byte(r.body), &got); got.Sanitizer == "" {
-			t.Fatalf("session AddSanitizer: %s", r.body)
+		if json.Unmarshal([]byte(r.Body), &got); got.Sanitizer == "" {
+			t.Fatalf("session AddSanitizer: %s", r.Body)
 		}
 		sanIDs[i] = got.Sanitizer
 	}
@@ -776,8 +798,8 @@ func TestTestProxySessionSanitizersIsolated(t *testing.T) {
 	expectMismatch(t, "third session", p.send(cid, "playback", tpARM, "GET", "/things/thing-1", ""), "thing-1")
 	// Removing A's sanitizer from A: A no longer matches, B still does.
 	r := p.mustAdmin("/Admin/RemoveSanitizers", fmt.Sprintf(`{"Sanitizers":[%q]}`, sanIDs[0]), "X-Recording-Id", ids[0])
-	if !strings.Contains(r.body, sanIDs[0]) {
-		t.Errorf("RemoveSanitizers of a session sanitizer: %s", r.body)
+	if !strings.Contains(r.Body, sanIDs[0]) {
+		t.Errorf("RemoveSanitizers of a session sanitizer: %s", r.Body)
 	}
 	expectMismatch(t, "A after removal", p.send(ids[0], "playback", tpARM, "GET", "/things/thing-1", ""), "thing-1")
 	httpcheck.Expect(t, "B after A's removal", p.send(ids[1], "playback", tpARM, "GET", "/things/thing-1", ""), 200, fmt.Sprintf(`{"from":"B","i":%d}`, n))
@@ -789,7 +811,7 @@ func TestTestProxySessionSanitizersIsolated(t *testing.T) {
 // Sanitizers in record mode decide what reaches the file; the client still gets the real answer.
 func TestTestProxyRecordSanitizers(t *testing.T) {
 	up := newARMUpstream(t)
-	p := newTPServer(t, WithUpstreamCA(up.caFile))
+	p := newTPServer(t, withUpstreamCA(t, up.caFile))
 	id := p.startRecord("san/Rec.json")
 	sanitizers := []struct{ kind, body string }{
 		{"BodyKeySanitizer", `{"jsonPath":"$..secretValue","value":"Sanitized"}`},
@@ -804,8 +826,8 @@ func TestTestProxyRecordSanitizers(t *testing.T) {
 		p.mustAdmin("/Admin/AddSanitizer", s.body, h...)
 	}
 	r := p.send(id, "record", up.URL, "GET", tpSecretPath, "", "X-Remove-Me", "request side", "Authorization", tpRealAuth)
-	if r.code != 200 || !strings.Contains(r.body, `"secretValue":"s3cr3t"`) || r.header.Get("X-Custom-Secret") != "topsecret-12345" || r.header.Get("X-Remove-Me") != "gone" {
-		t.Errorf("the client did not get the real answer: %d %s %v", r.code, r.body, r.header)
+	if r.Code != 200 || !strings.Contains(r.Body, `"secretValue":"s3cr3t"`) || r.Header.Get("X-Custom-Secret") != "topsecret-12345" || r.Header.Get("X-Remove-Me") != "gone" {
+		t.Errorf("the client did not get the real answer: %d %s %v", r.Code, r.Body, r.Header)
 	}
 	if got := up.requests()[0].header.Get("X-Remove-Me"); got != "request side" {
 		t.Errorf("upstream got X-Remove-Me %q: sanitizers must not change what is sent", got)
@@ -950,11 +972,11 @@ func TestTestProxyLROShaping(t *testing.T) {
 	id, _ := p.startPlayback("LRO.json")
 	for i, tc := range cases {
 		r := p.send(id, "playback", tpARM, "PUT", fmt.Sprintf("/lro/%d", i), "")
-		if r.code != tc.code {
-			t.Errorf("%s: status %d, want %d (%s)", tc.name, r.code, tc.code, r.body)
+		if r.Code != tc.code {
+			t.Errorf("%s: status %d, want %d (%s)", tc.name, r.Code, tc.code, r.Body)
 		}
 		for h, v := range tc.want {
-			if got := r.header.Get(h); got != v {
+			if got := r.Header.Get(h); got != v {
 				t.Errorf("%s: %s = %q, want %q", tc.name, h, got, v)
 			}
 		}
@@ -965,7 +987,7 @@ func TestTestProxyLROShaping(t *testing.T) {
 
 func TestTestProxyInMemoryRecording(t *testing.T) {
 	up := newARMUpstream(t)
-	p := newTPServer(t, WithUpstreamCA(up.caFile))
+	p := newTPServer(t, withUpstreamCA(t, up.caFile))
 	id := p.startRecord("") // no body: in memory
 	httpcheck.Expect(t, "record", p.send(id, "record", up.URL, "GET", tpListTarget, ""), 200, tpListAnswer)
 	httpcheck.Expect(t, "record poll", p.send(id, "record", up.URL, "GET", tpPollTarget, ""), 200, `{"status":"InProgress","poll":1}`)
@@ -1001,15 +1023,15 @@ func TestTestProxyPlaybackStartFiles(t *testing.T) {
 	p := newTPServer(t)
 	t.Run("missing file", func(t *testing.T) {
 		r := p.admin("/Playback/Start", startBodyJSON("nope/Missing.json"))
-		if r.code != http.StatusNotFound {
-			t.Fatalf("status %d %s, want 404", r.code, r.body)
+		if r.Code != http.StatusNotFound {
+			t.Fatalf("status %d %s, want 404", r.Code, r.Body)
 		}
 		want := filepath.Join(p.storage, "nope", "Missing.json")
 		var body struct{ Message string }
-		if json.Unmarshal([]byte(r.body), &body); !strings.Contains(body.Message, want) {
+		if json.Unmarshal([]byte(r.Body), &body); !strings.Contains(body.Message, want) {
 			t.Errorf("message %q does not name %s", body.Message, want)
 		}
-		if r.header.Get("X-Recording-Id") != "" {
+		if r.Header.Get("X-Recording-Id") != "" {
 			t.Errorf("a failed start returned an id")
 		}
 	})
@@ -1034,8 +1056,8 @@ func TestTestProxyPlaybackStartFiles(t *testing.T) {
 		}
 		r := p.mustAdmin("/Playback/Start", startBodyJSON(abs))
 		id, vars := p.playbackStarted(r)
-		if len(vars) != 0 || strings.TrimSpace(r.body) != "{}" {
-			t.Errorf("body %q, want {}", r.body)
+		if len(vars) != 0 || strings.TrimSpace(r.Body) != "{}" {
+			t.Errorf("body %q, want {}", r.Body)
 		}
 		httpcheck.Expect(t, "absolute-path playback", p.send(id, "playback", tpARM, "GET", "/abs", ""), 204, "")
 	})
@@ -1051,7 +1073,7 @@ func TestTestProxyPlaybackStartFiles(t *testing.T) {
 // Two record sessions at once, from goroutines: each file holds its own session's exchanges only.
 func TestTestProxyConcurrentRecordSessions(t *testing.T) {
 	up := newARMUpstream(t)
-	p := newTPServer(t, WithUpstreamCA(up.caFile))
+	p := newTPServer(t, withUpstreamCA(t, up.caFile))
 	const n = 10
 	sessions := []struct{ file, method, target, body, answer string }{
 		{"conc/Create.json", "POST", tpCreateTarget, tpCreateBody, tpCreateAnswer},
@@ -1115,13 +1137,13 @@ func TestTestProxyConcurrentRecordSessions(t *testing.T) {
 // A recording file named .yaml is written as an azvcr cassette, and plays back.
 func TestTestProxyRecordToYAML(t *testing.T) {
 	up := newARMUpstream(t)
-	p := newTPServer(t, WithUpstreamCA(up.caFile))
+	p := newTPServer(t, withUpstreamCA(t, up.caFile))
 	id := p.startRecord("y/Rec.yaml")
 	httpcheck.Expect(t, "poll 1", p.send(id, "record", up.URL, "GET", tpPollTarget, "", "Authorization", tpRealAuth), 200, `{"status":"InProgress","poll":1}`)
 	httpcheck.Expect(t, "poll 2", p.send(id, "record", up.URL, "GET", tpPollTarget, "", "Authorization", tpRealAuth), 200, `{"status":"Succeeded","poll":2}`)
 	p.mustAdmin("/Record/Stop", `{"randSeed":"9"}`, "X-Recording-Id", id)
 
-	c := loadCassette(t, filepath.Join(p.storage, "y", "Rec.yaml"))
+	c := cassettetest.MustLoad(t, filepath.Join(p.storage, "y", "Rec.yaml"))
 	if len(c.Interactions) != 2 || !maps.Equal(c.Variables, map[string]string{"randSeed": "9"}) {
 		t.Fatalf("cassette: %d interactions, variables %v", len(c.Interactions), c.Variables)
 	}
@@ -1141,7 +1163,7 @@ func TestTestProxyRecordToYAML(t *testing.T) {
 // /Record/Stop with x-recording-skip: request-response discards the session.
 func TestTestProxyRecordStopSkip(t *testing.T) {
 	up := newARMUpstream(t)
-	p := newTPServer(t, WithUpstreamCA(up.caFile))
+	p := newTPServer(t, withUpstreamCA(t, up.caFile))
 	id := p.startRecord("skip/Discarded.json")
 	httpcheck.Expect(t, "record", p.send(id, "record", up.URL, "GET", tpListTarget, ""), 200, tpListAnswer)
 	p.mustAdmin("/Record/Stop", "", "X-Recording-Id", id, "X-Recording-Skip", "request-response")

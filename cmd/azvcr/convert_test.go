@@ -13,7 +13,7 @@ import (
 )
 
 // formsJSON is a synthetic test-proxy recording with every body form (12 entries, 4 variables).
-var formsJSON = filepath.Join("..", "..", "cassette", "testdata", "testproxy", "forms.json")
+var formsJSON = filepath.Join("..", "..", "testproxyjson", "testdata", "forms.json")
 
 func convert(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()

@@ -1,5 +1,6 @@
 // Command azvcr records Azure Cosmos DB and Resource Manager traffic to YAML cassettes and replays
-// it offline. This file holds flags, signals and exit codes only; the work is in package proxy.
+// it offline. This file holds flags, signals and exit codes only; the work is in the
+// packages below it (see docs/architecture.md).
 package main
 
 import (
@@ -16,8 +17,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/azvcr/azvcr/certs"
+	"github.com/azvcr/azvcr/engine"
+	"github.com/azvcr/azvcr/forwardproxy"
 	"github.com/azvcr/azvcr/matcher"
-	"github.com/azvcr/azvcr/proxy"
+
 	"github.com/azvcr/azvcr/redact"
 	"github.com/azvcr/azvcr/secrets"
 )
@@ -129,7 +133,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "convert":
 		return runConvert(args[1:], stdout, stderr)
 	case "record", "replay", "auto", "passthrough":
-		mode, _ := proxy.ParseMode(cmd)
+		mode, _ := engine.ParseMode(cmd)
 		return runProxy(mode, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "azvcr: unknown command %q\n\n%s", cmd, usage)
@@ -167,7 +171,7 @@ func runCA(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "init":
-		ca, created, err := proxy.InitCA(dir, *force)
+		ca, created, err := certs.InitCA(dir, *force)
 		if err != nil {
 			fmt.Fprintln(stderr, "azvcr ca init:", err)
 			return exitError
@@ -180,7 +184,7 @@ func runCA(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, ca.CertPath)
 		return exitOK
 	case "path":
-		ca, err := proxy.LoadCA(dir)
+		ca, err := certs.LoadCA(dir)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				fmt.Fprintf(stderr, "azvcr ca path: no CA in %s; create one with: azvcr ca init\n", dir)
@@ -250,7 +254,7 @@ func resolveCADir(flagValue string) (string, error) {
 	if flagValue != "" {
 		return flagValue, nil
 	}
-	return proxy.DefaultCADir()
+	return certs.DefaultCADir()
 }
 
 func usageCode(err error) int {
@@ -260,7 +264,7 @@ func usageCode(err error) int {
 	return exitUsage
 }
 
-func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
+func runProxy(mode engine.Mode, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet(string(mode), stderr)
 	cassettePath := fs.String("cassette", "", "cassette file")
 	listen := fs.String("listen", defaultListen, "listen address")
@@ -274,7 +278,7 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 	repeat := fs.String("repeat", "metadata", "which answers may repeat once used: metadata, none, all")
 	verify := fs.Bool("verify-signatures", false, "check Cosmos master-key signatures in replay")
 	configPath := fs.String("config", "", "config file (default "+redact.ConfigFile+" in the working directory, if present)")
-	playbackKey := fs.String("playback-key", proxy.EmulatorKey, "key for --verify-signatures")
+	playbackKey := fs.String("playback-key", engine.EmulatorKey, "key for --verify-signatures")
 	verbose := fs.Bool("verbose", false, "log every request")
 	fs.BoolVar(verbose, "v", false, "log every request")
 	if err := fs.Parse(args); err != nil {
@@ -284,7 +288,7 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "azvcr %s: unexpected argument %q\n", mode, fs.Arg(0))
 		return exitUsage
 	}
-	if mode != proxy.Passthrough && *cassettePath == "" {
+	if mode != engine.Passthrough && *cassettePath == "" {
 		fmt.Fprintf(stderr, "azvcr %s: --cassette FILE is required\n", mode)
 		return exitUsage
 	}
@@ -305,7 +309,7 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "azvcr:", err)
 		return exitError
 	}
-	ca, created, err := proxy.InitCA(dir, false)
+	ca, created, err := certs.InitCA(dir, false)
 	if err != nil {
 		fmt.Fprintln(stderr, "azvcr:", err)
 		return exitError
@@ -318,25 +322,25 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "azvcr %s: %v\n", mode, err)
 		return exitError
 	}
-	opts := []proxy.Option{proxy.WithCA(ca), proxy.WithLogger(logger), proxy.WithAllowedHosts(allow...),
-		proxy.WithRepeat(repeatPolicy), proxy.WithRedactor(redactor)}
+	opts := []forwardproxy.Option{forwardproxy.WithCA(ca), forwardproxy.WithLogger(logger), forwardproxy.WithAllowedHosts(allow...),
+		forwardproxy.WithRepeat(repeatPolicy), forwardproxy.WithRedactor(redactor)}
 	if *cassettePath != "" {
-		opts = append(opts, proxy.WithCassette(*cassettePath))
+		opts = append(opts, forwardproxy.WithCassette(*cassettePath))
 	}
 	for _, f := range upstreamCAs {
-		opts = append(opts, proxy.WithUpstreamCA(f))
+		opts = append(opts, forwardproxy.WithUpstreamCA(f))
 	}
 	if *insecure {
-		opts = append(opts, proxy.WithUpstreamInsecure())
+		opts = append(opts, forwardproxy.WithUpstreamInsecure())
 	}
 	for _, r := range resolve {
 		host, addr, _ := strings.Cut(r, "=")
-		opts = append(opts, proxy.WithResolve(host, addr))
+		opts = append(opts, forwardproxy.WithResolve(host, addr))
 	}
 	if *verify {
-		opts = append(opts, proxy.WithSignatureCheck(*playbackKey))
+		opts = append(opts, forwardproxy.WithSignatureCheck(*playbackKey))
 	}
-	srv, err := proxy.New(mode, opts...)
+	srv, err := forwardproxy.New(mode, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "azvcr %s: %v\n", mode, err)
 		return exitError
@@ -384,7 +388,7 @@ func runProxy(mode proxy.Mode, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "  unused #%d %s %s\n", it.ID, it.Request.Method, it.Request.URL)
 	}
-	if *failOnMiss && sum.Misses > 0 && mode == proxy.Replay {
+	if *failOnMiss && sum.Misses > 0 && mode == engine.Replay {
 		return exitMisses
 	}
 	return exitOK
@@ -412,7 +416,7 @@ func loadRedactor(path string, stderr io.Writer) (redact.Redactor, error) {
 }
 
 // printClientEnv writes what a client needs, one KEY=VALUE per line, so scripts can read it.
-func printClientEnv(w io.Writer, srv *proxy.Server) {
+func printClientEnv(w io.Writer, srv *forwardproxy.Server) {
 	ca := srv.CA().CertPath
 	fmt.Fprintf(w, "HTTPS_PROXY=%s\n", srv.URL())
 	fmt.Fprintf(w, "HTTP_PROXY=%s\n", srv.URL())

@@ -21,7 +21,8 @@ import (
 	"time"
 
 	"github.com/azvcr/azvcr/cassette"
-	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/certs"
+	"github.com/azvcr/azvcr/engine"
 )
 
 // azvcrBin is the real binary, built once: signals and kill -9 need a separate process.
@@ -93,10 +94,10 @@ func TestCAInitAndPath(t *testing.T) {
 		t.Fatalf("ca init: exit %d: %s", code, errb.String())
 	}
 	certPath := strings.TrimSpace(out.String())
-	if certPath != filepath.Join(dir, proxy.CACertFile) {
+	if certPath != filepath.Join(dir, certs.CACertFile) {
 		t.Fatalf("ca init printed %q", certPath)
 	}
-	st, err := os.Stat(filepath.Join(dir, proxy.CAKeyFile))
+	st, err := os.Stat(filepath.Join(dir, certs.CAKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestCAInitAndPath(t *testing.T) {
 	first, _ := os.ReadFile(certPath)
 
 	// A second init keeps the CA clients already trust; the environment variable picks the dir.
-	t.Setenv(proxy.CADirEnv, dir)
+	t.Setenv(certs.CADirEnv, dir)
 	out.Reset()
 	errb.Reset()
 	if code := run([]string{"ca", "init"}, &out, &errb); code != exitOK || !strings.Contains(errb.String(), "already exists") {
@@ -191,7 +192,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 
 func clientFromEnv(t *testing.T, env map[string]string) *http.Client {
 	t.Helper()
-	ca, err := proxy.LoadCA(filepath.Dir(env["AZVCR_CA_CERT"]))
+	ca, err := certs.LoadCA(filepath.Dir(env["AZVCR_CA_CERT"]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,8 +259,8 @@ func TestFailOnMissExitCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != proxy.MissStatus || resp.Header.Get(proxy.MissHeader) == "" {
-		t.Errorf("miss answered %d with header %q", resp.StatusCode, resp.Header.Get(proxy.MissHeader))
+	if resp.StatusCode != engine.MissStatus || resp.Header.Get(engine.MissHeader) == "" {
+		t.Errorf("miss answered %d with header %q", resp.StatusCode, resp.Header.Get(engine.MissHeader))
 	}
 	cmd.Process.Signal(syscall.SIGINT)
 	err = cmd.Wait()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -13,7 +14,10 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/azvcr/azvcr/proxy"
+	"github.com/azvcr/azvcr/certs"
+	"github.com/azvcr/azvcr/engine"
+	"github.com/azvcr/azvcr/forwardproxy"
+	"github.com/azvcr/azvcr/testproxy"
 )
 
 // defaultTestProxyURLs are where Microsoft's test-proxy listens unless told otherwise.
@@ -62,7 +66,7 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "azvcr:", err)
 		return exitError
 	}
-	ca, _, err := proxy.InitCA(dir, false)
+	ca, _, err := certs.InitCA(dir, false)
 	if err != nil {
 		fmt.Fprintln(stderr, "azvcr:", err)
 		return exitError
@@ -76,12 +80,18 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "azvcr start:", err)
 		return exitError
 	}
-	srv, err := proxy.New(proxy.TestProxy, proxy.WithCA(ca), proxy.WithStorage(storage), proxy.WithRedactor(redactor),
-		proxy.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))))
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// One listener set serves both ways in: requests addressed to azvcr go to the test-proxy
+	// protocol, requests proxied through it (HTTPS_PROXY) pass through the allow-list.
+	tp := &lateHandler{}
+	srv, err := forwardproxy.New(engine.Passthrough, forwardproxy.WithCA(ca), forwardproxy.WithRedactor(redactor),
+		forwardproxy.WithLogger(logger), forwardproxy.WithDirectHandler(tp))
 	if err != nil {
 		fmt.Fprintln(stderr, "azvcr start:", err)
 		return exitError
 	}
+	tp.h = testproxy.New(testproxy.WithStorage(storage), testproxy.WithRedactor(redactor),
+		testproxy.WithUpstream(srv.Upstream()), testproxy.WithLogger(logger))
 	for _, raw := range strings.Split(urls, ";") {
 		if raw = strings.TrimSpace(raw); raw == "" {
 			continue
@@ -122,6 +132,11 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 	srv.Close()
 	return exitOK
 }
+
+// lateHandler is the test-proxy handler, set once the forward proxy it forwards through exists.
+type lateHandler struct{ h http.Handler }
+
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.h.ServeHTTP(w, r) }
 
 // listenAddr keeps the test-proxy's localhost on loopback.
 func listenAddr(u *url.URL) string {
