@@ -1,0 +1,65 @@
+package main
+
+const usage = `azvcr records Azure Cosmos DB and Resource Manager traffic and replays it offline.
+
+Usage:
+  azvcr record      --cassette FILE [flags]   forward to Azure, write every interaction to FILE
+  azvcr replay      --cassette FILE [flags]   answer from FILE; no network connection at all
+  azvcr auto        --cassette FILE [flags]   replay what FILE holds, record and append the rest
+  azvcr passthrough [flags]                   forward and intercept, write nothing
+  azvcr ca init     [--ca-dir DIR] [--force]  create the per-install CA (ECDSA P-256, key mode 0600)
+  azvcr ca path     [--ca-dir DIR]            print the CA certificate path for clients to trust
+  azvcr lint        FILE...                   report anything in FILE that looks like a secret
+  azvcr convert     IN OUT                    convert a test-proxy .json recording to a .yaml cassette, or back
+  azvcr version
+
+Azure SDK test-proxy drop-in (same engine; see the README's test-proxy section):
+  azvcr start [--storage-location DIR] [-- --urls=http://localhost:5000;https://localhost:5001]
+                                              serve the test-proxy protocol: /Record/Start,
+                                              /Playback/Start, /Admin/..., sessions by x-recording-id
+  azvcr restore -a assets.json                nothing to fetch: recordings come from the tree
+  azvcr --version                             the bare version, as test-proxy prints it
+
+Proxy flags (record, replay, auto, passthrough):
+  --cassette FILE        cassette file (YAML, go-vcr format version 2; version 1 is read too)
+  --listen ADDR          address to listen on (default ` + defaultListen + `; port 0 picks one)
+  --config FILE          config file with redaction rules (default: .azvcr.yaml in the working
+                         directory, if there is one)
+  --ca-dir DIR           CA directory (default $AZVCR_CA_DIR, else <user config dir>/azvcr);
+                         a CA is created there on first use
+  --allow-host HOST      also forward to HOST (exact name, *.suffix or "loopback"); repeatable.
+                         Always allowed: *.documents.azure.com, management.azure.com,
+                         login.microsoftonline.com, localhost and loopback addresses
+  --upstream-ca FILE     trust the PEM certificates in FILE for upstream TLS; repeatable
+  --upstream-insecure    do not verify upstream certificates (local emulators only)
+  --resolve HOST=ADDR    when forwarding to HOST connect to ADDR instead (TLS still verified for
+                         HOST): record an emulator or test server under a production name; repeatable
+  --verify-signatures    replay/auto: recompute each Cosmos master-key signature with the playback
+                         key and answer 401, as Cosmos DB does, when it does not match
+  --playback-key KEY     the key for --verify-signatures (default: the public Cosmos emulator key)
+  --fail-on-miss         replay/auto: exit 3 if any request had no recording
+  --repeat POLICY        which requests get their last answer again once all recordings are used:
+                         metadata (default: account, database, container and pk-range reads),
+                         none, or all
+  -v, --verbose          log every request
+
+On start azvcr prints the environment a client needs (HTTPS_PROXY and the CA certificate path,
+as KEY=VALUE lines on stdout). SIGINT or SIGTERM stops it: every completed interaction is already
+on disk; a summary (replayed, unused, misses) goes to stderr and azvcr exits 0.
+
+azvcr lint reads any file line by line (a malformed cassette too) and prints file:line: rule: excerpt
+for each value that looks like a secret, masked (first four characters and length). Rules:
+cosmos-key, jwt, cosmos-signature, connection-string-key, client-secret, bearer-token,
+sas-signature; values are also found URL-encoded, JSON-escaped and inside !!binary bodies. What
+azvcr's redaction writes (REDACTED, the zero GUID) is not reported. A summary goes to stderr.
+
+A replayed request with no recording is answered with status 490, header X-Azvcr-Miss and a JSON
+body naming the closest recorded interaction and what differed.
+
+Exit codes:
+  0  stopped by SIGINT/SIGTERM, or a command finished
+  1  runtime error (unreadable or malformed cassette, CA problem, address in use); lint found
+     something that looks like a secret, or could not read a file
+  2  usage error
+  3  --fail-on-miss was given and some request had no recording
+`
