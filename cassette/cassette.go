@@ -1,6 +1,6 @@
 // Package cassette is azvcr's file format: the types of a recorded interaction, loading of go-vcr
-// version 1 and 2 files, durable journal writing, atomic saves, and the redaction that decides what
-// reaches disk. It imports nothing else from azvcr.
+// version 1 and 2 files, durable journal writing and atomic saves. It imports nothing else from
+// azvcr; what reaches disk is decided above it, in package redact.
 package cassette
 
 import (

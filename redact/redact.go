@@ -1,3 +1,6 @@
+// Package redact decides what reaches disk: redaction rules (Rule, Redactor), the default rules,
+// the .azvcr.yaml config file with user rules, and the rules test-proxy sanitizers become. The same
+// rules run on live requests in replay, so redacted recordings still match them.
 package redact
 
 import (

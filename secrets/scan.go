@@ -1,3 +1,6 @@
+// Package secrets recognises secrets by their shape: Cosmos DB keys and signatures, JWTs, bearer
+// tokens, SAS signatures, connection-string keys and client secrets. azvcr lint reports what it
+// finds in any file, line by line, through JSON escapes, URL encoding and !!binary bodies.
 package secrets
 
 import (

@@ -1,3 +1,5 @@
+// Package testproxyjson reads and writes recordings in the JSON format of Microsoft's Azure SDK
+// test-proxy.
 package testproxyjson
 
 // Microsoft's Azure SDK test-proxy (github.com/Azure/azure-sdk-tools, tools/test-proxy) stores a
