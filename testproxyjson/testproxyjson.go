@@ -74,8 +74,7 @@ func Parse(name string, data []byte) (*cassette.Cassette, map[string]string, err
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil, &cassette.Error{File: name, Msg: `empty file, not a test-proxy recording (want a JSON object with "Entries")`}
 	}
-	p := &tpParser{data: data}
-	root, err := p.parse()
+	root, err := parseTree(data)
 	if err != nil {
 		return nil, nil, err.at(name, data)
 	}
