@@ -11,10 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/azvcr/azvcr/cassette"
@@ -199,48 +197,19 @@ func bigRecording(size int) []byte {
 	return b.Bytes()
 }
 
-// parseTime reads data twice and returns the shorter time and what was read.
-func parseTime(t testing.TB, data []byte) (time.Duration, *cassette.Cassette) {
-	best := time.Duration(1<<63 - 1)
-	var c *cassette.Cassette
-	for range 2 {
-		runtime.GC() // no garbage from earlier runs to collect on this one's time
-		start := time.Now()
-		var err error
-		if c, _, err = testproxyjson.Parse("big.json", data); err != nil {
-			t.Fatal(err)
-		}
-		best = min(best, time.Since(start))
-	}
-	return best, c
-}
-
-// TestTestProxyLinearTime reads a 20 MB recording and one a tenth its size: ten times the bytes
-// may take ten times as long, and the check allows four times that; quadratic work would take a
-// hundred times as long.
-func TestTestProxyLinearTime(t *testing.T) {
-	if testing.Short() || raceDetector {
-		t.Skip("reads 20 MB several times; timings under the race detector mean little")
-	}
-	small, big := bigRecording(2<<20), bigRecording(20<<20)
-	tSmall, _ := parseTime(t, small)
-	tBig, c := parseTime(t, big)
-	if len(c.Interactions) < 1000 || len(c.Interactions[20].Response.Body) < 5<<20 {
-		t.Fatalf("the big recording does not read as intended: %d interactions", len(c.Interactions))
-	}
-	t.Logf("%d bytes in %v, %d bytes in %v", len(small), tSmall, len(big), tBig)
-	if ratio := float64(tBig) / float64(tSmall) * float64(len(small)) / float64(len(big)); ratio > 4 {
-		t.Errorf("reading 10 times the bytes took %.0f times as long (%v, %v)", ratio*10, tSmall, tBig)
-	}
-}
-
-func BenchmarkParse20MB(b *testing.B) {
-	data := bigRecording(20 << 20)
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		if _, _, err := testproxyjson.Parse("big.json", data); err != nil {
-			b.Fatal(err)
-		}
+// BenchmarkParse reads recordings of 2 MB and 20 MB: the same MB/s at both sizes means time
+// linear in the size.
+func BenchmarkParse(b *testing.B) {
+	for _, size := range []int{2 << 20, 20 << 20} {
+		data := bigRecording(size)
+		b.Run(fmt.Sprintf("MB=%d", size>>20), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, _, err := testproxyjson.Parse("big.json", data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

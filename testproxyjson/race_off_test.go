@@ -1,6 +1,0 @@
-//go:build !race
-
-package testproxyjson_test
-
-// raceDetector: the race detector is on, and timings mean little.
-const raceDetector = false
