@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/engine"
@@ -171,19 +170,9 @@ func checkLifecycleWire(t *testing.T, c *cassette.Cassette, polls, opPages int) 
 	}
 }
 
-// runLifecycle runs armflow.RunLifecycle through srv with a ClientSecretCredential that also
-// goes through srv, and returns the X-Azvcr-Miss texts of unrecorded requests.
+// runLifecycle runs armflow.RunLifecycle through srv (see viaAzvcr).
 func runLifecycle(srv *forwardproxy.Server, tenant, clientID, secret, subscription string) (armflow.Lifecycle, []string, error) {
-	ml := &missLog{rt: clientVia(srv).Transport}
-	httpClient := &http.Client{Transport: ml}
-	cred, err := azidentity.NewClientSecretCredential(tenant, clientID, secret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions: azcore.ClientOptions{Transport: httpClient},
+	return viaAzvcr(srv, tenant, clientID, secret, 60*time.Second, func(ctx context.Context, cred azcore.TokenCredential, c *http.Client) (armflow.Lifecycle, error) {
+		return armflow.RunLifecycle(ctx, cred, subscription, c)
 	})
-	if err != nil {
-		return armflow.Lifecycle{}, nil, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	res, err := armflow.RunLifecycle(ctx, cred, subscription, httpClient)
-	return res, ml.list(), err
 }

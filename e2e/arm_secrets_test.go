@@ -137,17 +137,27 @@ func TestARMLeakSearchFindsEveryForm(t *testing.T) {
 // runARMFlow runs armflow through srv with a ClientSecretCredential that also goes through srv.
 // It returns the X-Azvcr-Miss texts of any answers that had no recording.
 func runARMFlow(srv *forwardproxy.Server, tenant, clientID, secret, subscription string) (armflow.Result, []string, error) {
+	return viaAzvcr(srv, tenant, clientID, secret, 30*time.Second, func(ctx context.Context, cred azcore.TokenCredential, c *http.Client) (armflow.Result, error) {
+		return armflow.Run(ctx, cred, subscription, c)
+	})
+}
+
+// viaAzvcr runs flow with an HTTP client through srv and a ClientSecretCredential that uses it
+// too, and returns the X-Azvcr-Miss texts of the answers that had no recording.
+func viaAzvcr[R any](srv *forwardproxy.Server, tenant, clientID, secret string, timeout time.Duration,
+	flow func(context.Context, azcore.TokenCredential, *http.Client) (R, error)) (R, []string, error) {
 	ml := &missLog{rt: clientVia(srv).Transport}
 	httpClient := &http.Client{Transport: ml}
 	cred, err := azidentity.NewClientSecretCredential(tenant, clientID, secret, &azidentity.ClientSecretCredentialOptions{
 		ClientOptions: azcore.ClientOptions{Transport: httpClient},
 	})
 	if err != nil {
-		return armflow.Result{}, nil, err
+		var zero R
+		return zero, nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	res, err := armflow.Run(ctx, cred, subscription, httpClient)
+	res, err := flow(ctx, cred, httpClient)
 	return res, ml.list(), err
 }
 
