@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -29,21 +27,8 @@ import (
 // same results.
 func TestARMLifecycleRecordsThenReplays(t *testing.T) {
 	const pageSize, polls = 5, 3
-	dir := t.TempDir()
-	sec := fakearm.NewSecrets()
-	fake, err := fakearm.Start(dir, sec, fakearm.WithPageSize(pageSize), fakearm.WithPolls(polls))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fake.Close()
-
-	ca := newCA(t)
-	cassettePath := filepath.Join(dir, "lifecycle.yaml")
-	rec := startProxy(t, engine.Record, ca,
-		forwardproxy.WithCassette(cassettePath),
-		forwardproxy.WithUpstreamCA(fake.CAFile),
-		forwardproxy.WithResolve(fakearm.ARMHost, fake.Addr),
-		forwardproxy.WithResolve(fakearm.LoginHost, fake.Addr))
+	fr := recordFakeARM(t, newCA(t), "lifecycle.yaml", fakearm.WithPageSize(pageSize), fakearm.WithPolls(polls))
+	sec, ca, rec, cassettePath := fr.sec, fr.ca, fr.rec, fr.cassette
 	recorded, _, err := runLifecycle(rec, sec.TenantID, sec.ClientID, sec.ClientSecret, sec.SubscriptionID)
 	if err != nil {
 		t.Fatalf("lifecycle through recording azvcr: %v", err)
@@ -75,21 +60,7 @@ func TestARMLifecycleRecordsThenReplays(t *testing.T) {
 		t.Errorf("regenerateKey: primary key before %q (planted %q), after %q: want the planted key, then a new one",
 			recorded.PrimaryKeyBefore, sec.PrimaryMasterKey, recorded.PrimaryKeyAfter)
 	}
-	if err := rec.Close(); err != nil {
-		t.Fatal(err)
-	}
-	sum := rec.Summary()
-	served := fake.Requests()
-	fake.Close() // replay must not need it
-
-	data, err := os.ReadFile(cassettePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cassette.Load(cassettePath)
-	if err != nil {
-		t.Fatalf("cassette.Load: %v", err)
-	}
+	sum, served, data, c := fr.finish(t)
 	if len(c.Interactions) != sum.Recorded || len(served) != sum.Recorded {
 		t.Errorf("cassette holds %d interactions, recorder wrote %d, fake served %d", len(c.Interactions), sum.Recorded, len(served))
 	}

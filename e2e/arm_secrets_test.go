@@ -20,6 +20,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/certs"
 	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/armflow"
 	"github.com/azvcr/azvcr/fixtures/fakearm"
@@ -36,23 +37,10 @@ const zeroGUID = "00000000-0000-0000-0000-000000000000"
 // secret in every encoding a recording could carry it in, and replays the cassette with a
 // different client secret and no upstream at all.
 func TestARMRecordRedactsSecretsThenReplays(t *testing.T) {
-	dir := t.TempDir()
-	sec := fakearm.NewSecrets()
-	fake, err := fakearm.Start(dir, sec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fake.Close()
+	fr := recordFakeARM(t, newCA(t), "arm.yaml")
+	fake, sec, ca, rec, cassettePath := fr.fake, fr.sec, fr.ca, fr.rec, fr.cassette
 	checkFakeRejects(t, fake, sec)
 	before := len(fake.Requests())
-
-	ca := newCA(t)
-	cassettePath := filepath.Join(dir, "arm.yaml")
-	rec := startProxy(t, engine.Record, ca,
-		forwardproxy.WithCassette(cassettePath),
-		forwardproxy.WithUpstreamCA(fake.CAFile),
-		forwardproxy.WithResolve(fakearm.ARMHost, fake.Addr),
-		forwardproxy.WithResolve(fakearm.LoginHost, fake.Addr))
 	recorded, _, err := runARMFlow(rec, sec.TenantID, sec.ClientID, sec.ClientSecret, sec.SubscriptionID)
 	if err != nil {
 		t.Fatalf("ARM flow through recording azvcr: %v", err)
@@ -67,21 +55,8 @@ func TestARMRecordRedactsSecretsThenReplays(t *testing.T) {
 	if len(recorded.ConnectionStrings) != 4 || !strings.Contains(recorded.ConnectionStrings[0].ConnectionString, sec.PrimaryMasterKey) {
 		t.Fatalf("recorded flow got connection strings %+v", recorded.ConnectionStrings)
 	}
-	if err := rec.Close(); err != nil {
-		t.Fatal(err)
-	}
-	sum := rec.Summary()
-	served := fake.Requests()[before:]
-	fake.Close() // replay must not need it
-
-	data, err := os.ReadFile(cassettePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cassette.Load(cassettePath)
-	if err != nil {
-		t.Fatalf("cassette.Load: %v", err)
-	}
+	sum, served, data, c := fr.finish(t)
+	served = served[before:]
 	checkRequestSequence(t, c, served, sum)
 
 	leaks := findLeaks(data, c, plantedSecrets(sec))
@@ -132,6 +107,54 @@ func TestARMLeakSearchFindsEveryForm(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fakeRecording is fakearm with a recording azvcr in front of it.
+type fakeRecording struct {
+	fake     *fakearm.Server
+	sec      fakearm.Secrets
+	ca       *certs.CA
+	rec      *forwardproxy.Server
+	cassette string // the file rec records to
+}
+
+// recordFakeARM starts fakearm (with opts) and a recording azvcr that reaches it for both host
+// names; both stop when the test ends.
+func recordFakeARM(t *testing.T, ca *certs.CA, cassetteName string, opts ...fakearm.Option) fakeRecording {
+	t.Helper()
+	dir := t.TempDir()
+	fr := fakeRecording{sec: fakearm.NewSecrets(), ca: ca, cassette: filepath.Join(dir, cassetteName)}
+	var err error
+	if fr.fake, err = fakearm.Start(dir, fr.sec, opts...); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fr.fake.Close)
+	fr.rec = startProxy(t, engine.Record, ca,
+		forwardproxy.WithCassette(fr.cassette),
+		forwardproxy.WithUpstreamCA(fr.fake.CAFile),
+		forwardproxy.WithResolve(fakearm.ARMHost, fr.fake.Addr),
+		forwardproxy.WithResolve(fakearm.LoginHost, fr.fake.Addr))
+	return fr
+}
+
+// finish stops the recorder and the fake (a replay must not need it) and returns the
+// recorder's summary, what the fake served, and the cassette's bytes and contents.
+func (fr fakeRecording) finish(t *testing.T) (engine.Summary, []string, []byte, *cassette.Cassette) {
+	t.Helper()
+	if err := fr.rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	served := fr.fake.Requests()
+	fr.fake.Close()
+	data, err := os.ReadFile(fr.cassette)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cassette.Load(fr.cassette)
+	if err != nil {
+		t.Fatalf("cassette.Load: %v", err)
+	}
+	return fr.rec.Summary(), served, data, c
 }
 
 // runARMFlow runs armflow through srv with a ClientSecretCredential that also goes through srv.
