@@ -20,7 +20,6 @@ import (
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/armflow"
-	"github.com/azvcr/azvcr/fixtures/fakearm"
 	"github.com/azvcr/azvcr/forwardproxy"
 
 	"github.com/azvcr/azvcr/testproxyjson"
@@ -192,21 +191,14 @@ func TestARMClientsConfiguredOnlyByEnvironment(t *testing.T) {
 	t.Logf("LRO with only HTTPS_PROXY and the CA: %d ms", got.Ms)
 
 	// Record the fakearm flow (token request included) through the forward proxy.
-	dir := t.TempDir()
-	sec := fakearm.NewSecrets()
-	fake, err := fakearm.Start(dir, sec)
+	fr := recordFakeARM(t, ca, "arm.yaml")
+	sec, cas := fr.sec, fr.cassette
+	recorded, _, err := runARMFlow(fr.rec, sec.TenantID, sec.ClientID, sec.ClientSecret, sec.SubscriptionID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cas := filepath.Join(dir, "arm.yaml")
-	rec := startProxy(t, engine.Record, ca, forwardproxy.WithCassette(cas), forwardproxy.WithUpstreamCA(fake.CAFile),
-		forwardproxy.WithResolve(fakearm.ARMHost, fake.Addr), forwardproxy.WithResolve(fakearm.LoginHost, fake.Addr))
-	recorded, _, err := runARMFlow(rec, sec.TenantID, sec.ClientID, sec.ClientSecret, sec.SubscriptionID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec.Close()
-	fake.Close()
+	fr.rec.Close()
+	fr.fake.Close()
 
 	play := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(cas))
 	out = runHelper(t, "arm-from-env", "HTTPS_PROXY="+play.URL(), "SSL_CERT_FILE="+ca.CertPath,

@@ -8,11 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,23 +34,10 @@ const zeroGUID = "00000000-0000-0000-0000-000000000000"
 // secret in every encoding a recording could carry it in, and replays the cassette with a
 // different client secret and no upstream at all.
 func TestARMRecordRedactsSecretsThenReplays(t *testing.T) {
-	dir := t.TempDir()
-	sec := fakearm.NewSecrets()
-	fake, err := fakearm.Start(dir, sec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fake.Close()
+	fr := recordFakeARM(t, newCA(t), "arm.yaml")
+	fake, sec, ca, rec, cassettePath := fr.fake, fr.sec, fr.ca, fr.rec, fr.cassette
 	checkFakeRejects(t, fake, sec)
 	before := len(fake.Requests())
-
-	ca := newCA(t)
-	cassettePath := filepath.Join(dir, "arm.yaml")
-	rec := startProxy(t, engine.Record, ca,
-		forwardproxy.WithCassette(cassettePath),
-		forwardproxy.WithUpstreamCA(fake.CAFile),
-		forwardproxy.WithResolve(fakearm.ARMHost, fake.Addr),
-		forwardproxy.WithResolve(fakearm.LoginHost, fake.Addr))
 	recorded, _, err := runARMFlow(rec, sec.TenantID, sec.ClientID, sec.ClientSecret, sec.SubscriptionID)
 	if err != nil {
 		t.Fatalf("ARM flow through recording azvcr: %v", err)
@@ -67,21 +52,8 @@ func TestARMRecordRedactsSecretsThenReplays(t *testing.T) {
 	if len(recorded.ConnectionStrings) != 4 || !strings.Contains(recorded.ConnectionStrings[0].ConnectionString, sec.PrimaryMasterKey) {
 		t.Fatalf("recorded flow got connection strings %+v", recorded.ConnectionStrings)
 	}
-	if err := rec.Close(); err != nil {
-		t.Fatal(err)
-	}
-	sum := rec.Summary()
-	served := fake.Requests()[before:]
-	fake.Close() // replay must not need it
-
-	data, err := os.ReadFile(cassettePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cassette.Load(cassettePath)
-	if err != nil {
-		t.Fatalf("cassette.Load: %v", err)
-	}
+	sum, served, data, c := fr.finish(t)
+	served = served[before:]
 	checkRequestSequence(t, c, served, sum)
 
 	leaks := findLeaks(data, c, plantedSecrets(sec))
@@ -132,47 +104,6 @@ func TestARMLeakSearchFindsEveryForm(t *testing.T) {
 			}
 		}
 	}
-}
-
-// runARMFlow runs armflow through srv with a ClientSecretCredential that also goes through srv.
-// It returns the X-Azvcr-Miss texts of any answers that had no recording.
-func runARMFlow(srv *forwardproxy.Server, tenant, clientID, secret, subscription string) (armflow.Result, []string, error) {
-	ml := &missLog{rt: clientVia(srv).Transport}
-	httpClient := &http.Client{Transport: ml}
-	cred, err := azidentity.NewClientSecretCredential(tenant, clientID, secret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions: azcore.ClientOptions{Transport: httpClient},
-	})
-	if err != nil {
-		return armflow.Result{}, nil, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := armflow.Run(ctx, cred, subscription, httpClient)
-	return res, ml.list(), err
-}
-
-type missLog struct {
-	rt     http.RoundTripper
-	mu     sync.Mutex
-	misses []string
-}
-
-func (m *missLog) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := m.rt.RoundTrip(r)
-	if err == nil {
-		if miss := resp.Header.Get("X-Azvcr-Miss"); miss != "" {
-			m.mu.Lock()
-			m.misses = append(m.misses, miss)
-			m.mu.Unlock()
-		}
-	}
-	return resp, err
-}
-
-func (m *missLog) list() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]string(nil), m.misses...)
 }
 
 // checkFakeRejects makes sure the fake is strict where the replay relies on not needing it: a
