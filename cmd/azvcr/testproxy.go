@@ -90,7 +90,7 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "azvcr start:", err)
 		return exitError
 	}
-	tp.h = testproxy.New(testproxy.WithStorage(storage), testproxy.WithRedactor(redactor),
+	tp.h = testproxy.New(testproxy.WithStorage(storage),
 		testproxy.WithUpstream(srv.Upstream()), testproxy.WithLogger(logger))
 	for _, raw := range strings.Split(urls, ";") {
 		if raw = strings.TrimSpace(raw); raw == "" {
