@@ -46,6 +46,13 @@ bench: build
 AZVCR_CONFORMANCE_DIR ?= $(abspath ../shared/conformance/armcosmos)
 CONFORMANCE_KIT := $(firstword $(wildcard $(AZVCR_CONFORMANCE_DIR)/run.sh) $(abspath ../shared/conformance/armcosmos/run.sh))
 
+# The recordings are from 2023, before test-proxy's central sanitizers, and the v2.7.0 harness
+# removes none of them: on Microsoft's own test-proxy $..name (AZSDK3493) renames the resource group
+# the harness reads back from a recorded answer, and Location/Operation-Location (AZSDK2003/2030)
+# become https://example.com, so its playback fails. Current harnesses remove exactly these (the Go
+# ARM harness 2003 and 2030, ARM suites 3493 and 3430); the server-wide switch does it for this one.
+# The other 149 central sanitizers stay on.
+conformance: export AZVCR_TEST_PROXY_REMOVE_SANITIZERS = AZSDK3493,AZSDK3430,AZSDK2003,AZSDK2030
 conformance: build
 	@test -d "$(AZVCR_CONFORMANCE_DIR)/recordings" || { echo "conformance: no recordings at $(AZVCR_CONFORMANCE_DIR)/recordings (set AZVCR_CONFORMANCE_DIR)" >&2; exit 1; }
 	@test -f "$(CONFORMANCE_KIT)" || { echo "conformance: no run.sh kit at $(CONFORMANCE_KIT)" >&2; exit 1; }

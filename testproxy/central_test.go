@@ -259,3 +259,16 @@ func TestCentralSanitizersDisabled(t *testing.T) {
 		t.Errorf("after Reset: %v, want none", ids)
 	}
 }
+
+func TestCentralSanitizersLeftOut(t *testing.T) {
+	t.Setenv(removeDefaultsEnv, "AZSDK3493, AZSDK2003")
+	p := newTPServer(t)
+	ids := listedIDs(t, p)
+	if len(ids) != 151 || slices.Contains(ids, "AZSDK3493") || slices.Contains(ids, "AZSDK2003") {
+		t.Errorf("%s: %d ids listed", removeDefaultsEnv, len(ids))
+	}
+	p.mustAdmin("/Admin/Reset", "")
+	if ids := listedIDs(t, p); len(ids) != 151 {
+		t.Errorf("after Reset: %d ids, want the 151 left", len(ids))
+	}
+}
