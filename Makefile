@@ -3,6 +3,8 @@ GO      ?= go
 BIN     := bin/azvcr
 NPM_DIR := fixtures/upstream
 NPM_OK  := $(NPM_DIR)/node_modules/.package-lock.json
+JS_ARM  := fixtures/jsarm
+JS_ARM_OK := $(JS_ARM)/node_modules/.package-lock.json
 
 .PHONY: all build demo test deps vet bench conformance clean
 
@@ -11,10 +13,14 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/azvcr
 
-# The real Cosmos-compatible upstream (and, later, the JS SDK), installed from the committed lockfile.
-deps: $(NPM_OK)
+# The real Cosmos-compatible upstream and the JS Cosmos SDK; Microsoft's JS test harness
+# (@azure-tools/test-recorder, vitest) with @azure/arm-cosmosdb: installed from committed lockfiles.
+deps: $(NPM_OK) $(JS_ARM_OK)
 $(NPM_OK): $(NPM_DIR)/package.json $(NPM_DIR)/package-lock.json
 	cd $(NPM_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+$(JS_ARM_OK): $(JS_ARM)/package.json $(JS_ARM)/package-lock.json
+	cd $(JS_ARM) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Replays the shipped cassette to the real azcosmos client: no network, no credentials.
@@ -59,4 +65,4 @@ conformance: build
 	PROXY_BIN=$(CURDIR)/$(BIN) DATA=$(AZVCR_CONFORMANCE_DIR) bash $(CONFORMANCE_KIT)
 
 clean:
-	rm -rf bin $(NPM_DIR)/node_modules
+	rm -rf bin $(NPM_DIR)/node_modules $(JS_ARM)/node_modules

@@ -109,7 +109,7 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		u, err := url.Parse(raw)
-		if err != nil || u.Port() == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		if err != nil || u.Port() == "" || (u.Scheme != "http" && u.Scheme != "https") { // port 0 picks one
 			fmt.Fprintf(stderr, "azvcr start: --urls: want http://host:port or https://host:port, got %q\n", raw)
 			srv.Close()
 			return exitUsage
@@ -125,7 +125,10 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 			srv.Close()
 			return exitError
 		}
-		fmt.Fprintf(stdout, "Now listening on: %s\n", raw)
+		// With port 0 the system picks one; the line names the port taken, as Kestrel's does.
+		addrs := srv.Addrs()
+		_, port, _ := net.SplitHostPort(addrs[len(addrs)-1])
+		fmt.Fprintf(stdout, "Now listening on: %s://%s\n", u.Scheme, net.JoinHostPort(u.Hostname(), port))
 	}
 	fmt.Fprintf(stderr, "azvcr: test-proxy protocol, recordings under %s\n", storage)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
