@@ -295,4 +295,3 @@ func checkJSRecordings(t *testing.T, files []string, sec fakearm.Secrets) int {
 	}
 	return n
 }
-
