@@ -17,7 +17,7 @@ var floors = [][]string{
 	{"cmd/azvcr"},
 	{"forwardproxy", "testproxy"},
 	{"engine"},
-	{"matcher", "redact", "testproxyjson", "upstream", "certs"},
+	{"matcher", "redact", "testproxyjson", "upstream", "certs", "assets"},
 	{"cassette", "secrets", "internal/hostport"},
 }
 

@@ -7,6 +7,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,8 @@ type Engine struct {
 	log      *slog.Logger
 	onMiss   func(*http.Request, *matcher.Miss) *http.Response
 	keep     func(*http.Request, *cassette.Interaction) bool
+	capture  func(http.Header) http.Header
+	shape    func(*http.Request, *cassette.Interaction, *http.Response)
 
 	forwarded atomic.Int64
 	recorded  atomic.Int64
@@ -88,6 +91,25 @@ func WithMissResponse(f func(*http.Request, *matcher.Miss) *http.Response) Optio
 // may edit the interaction, or return false to leave it out of the recording.
 func WithRecordFilter(f func(*http.Request, *cassette.Interaction) bool) Option {
 	return func(e *Engine) error { e.keep = f; return nil }
+}
+
+// WithHeaderCapture sets which of a live request's headers are recorded and matched; the default
+// keeps all but the hop-by-hop ones. Forwarded requests lose the hop-by-hop headers either way.
+func WithHeaderCapture(f func(http.Header) http.Header) Option {
+	return func(e *Engine) error { e.capture = f; return nil }
+}
+
+// WithReplayShape replaces azvcr's shaping of replayed answers (Retry-After-Ms on long-running
+// operations and throttling): f may edit the answer, given the request and the recording.
+func WithReplayShape(f func(*http.Request, *cassette.Interaction, *http.Response)) Option {
+	return func(e *Engine) error { e.shape = f; return nil }
+}
+
+type keepKey struct{}
+
+// KeepRecording marks a request whose recorded answer stays available after it is replayed.
+func KeepRecording(ctx context.Context) context.Context {
+	return context.WithValue(ctx, keepKey{}, true)
 }
 
 // New builds an engine for mode.
@@ -148,6 +170,9 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 		}
 	}
 	live := requestFromHTTP(r, body)
+	if e.capture != nil {
+		live.Headers = e.capture(r.Header)
+	}
 	if e.sigs != nil {
 		if deny := e.sigs.check(r); deny != nil {
 			e.log.Warn("signature does not match the playback key", "method", r.Method, "url", live.URL)
@@ -157,10 +182,19 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 	if e.mode.Replays() {
 		probe := cloneRequest(live)
 		e.Redactor().Request(&probe)
-		it, miss := e.index.Load().Next(&probe)
+		lookup := e.index.Load().Next
+		if keep, _ := r.Context().Value(keepKey{}).(bool); keep {
+			lookup = e.index.Load().Peek
+		}
+		it, miss := lookup(&probe)
 		if it != nil {
 			e.log.Debug("replayed", "method", r.Method, "url", live.URL, "id", it.ID)
-			return shapeReplayed(r, responseFromCassette(r, &it.Response))
+			resp := responseFromCassette(r, &it.Response)
+			if e.shape != nil {
+				e.shape(r, it, resp)
+				return resp
+			}
+			return shapeReplayed(r, resp)
 		}
 		if e.mode == Replay {
 			e.log.Warn("no recording", "miss", miss.String())

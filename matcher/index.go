@@ -27,6 +27,7 @@ type Index struct {
 	issued   map[string]*entry // continuation token -> the recording whose response issued it
 	carried  map[string]bool   // continuation tokens that recorded requests carry
 	ignore   Ignore
+	rm       *RecordMatcher // when set, requests are compared as the Azure SDK test-proxy does
 }
 
 // Ignore leaves parts of requests out of matching, for harnesses that ask for it (the Azure SDK
@@ -127,9 +128,10 @@ func isMetadataRead(p parts) bool {
 }
 
 type entry struct {
-	it    *cassette.Interaction
-	parts parts
-	used  bool
+	it     *cassette.Interaction
+	parts  parts
+	used   bool
+	peeked bool // answered, but left for the next request (Peek)
 }
 
 type queue struct {
@@ -158,7 +160,10 @@ func (x *Index) add(it *cassette.Interaction, used bool) (*entry, error) {
 	}
 	p = x.ignore.apply(p)
 	e := &entry{it: it, parts: p, used: used}
-	k := p.key()
+	k, err := x.keyOf(&it.Request, p)
+	if err != nil {
+		return nil, &cassette.Error{File: "interaction", Msg: err.Error()}
+	}
 	q := x.queues[k]
 	if q == nil {
 		q = &queue{}
@@ -184,10 +189,28 @@ func (x *Index) AddUsed(it *cassette.Interaction) error {
 	return err
 }
 
+// keyOf is the key a request is queued under: azvcr's, or the test-proxy matcher's.
+func (x *Index) keyOf(r *cassette.Request, p parts) (string, error) {
+	if x.rm != nil {
+		return x.rm.key(r)
+	}
+	return p.key(), nil
+}
+
 // Next returns the next unused recorded interaction for r, or a Miss that explains why there is none.
-func (x *Index) Next(r *cassette.Request) (*cassette.Interaction, *Miss) {
+func (x *Index) Next(r *cassette.Request) (*cassette.Interaction, *Miss) { return x.next(r, true) }
+
+// Peek is Next that leaves the recording unused, to be answered again (test-proxy's
+// x-recording-remove: false).
+func (x *Index) Peek(r *cassette.Request) (*cassette.Interaction, *Miss) { return x.next(r, false) }
+
+func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, *Miss) {
 	p, err := split(r)
 	p = x.ignore.apply(p)
+	k := ""
+	if err == nil {
+		k, err = x.keyOf(r, p)
+	}
 	if err != nil {
 		x.mu.Lock()
 		x.misses++
@@ -196,14 +219,19 @@ func (x *Index) Next(r *cassette.Request) (*cassette.Interaction, *Miss) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if q := x.queues[p.key()]; q != nil {
-		for q.next < len(q.entries) {
-			e := q.entries[q.next]
-			q.next++
-			if !e.used { // entries recorded this session (AddUsed) are skipped
-				e.used = true
-				return e.it, nil
+	if q := x.queues[k]; q != nil {
+		for i := q.next; i < len(q.entries); i++ {
+			e := q.entries[i]
+			if e.used { // entries recorded this session (AddUsed) are skipped
+				continue
 			}
+			if consume {
+				e.used = true
+				q.next = i + 1
+			} else {
+				e.peeked = true
+			}
+			return e.it, nil
 		}
 		if len(q.entries) > 0 && x.repeats(p) {
 			x.repeated++
@@ -211,7 +239,25 @@ func (x *Index) Next(r *cassette.Request) (*cassette.Interaction, *Miss) {
 		}
 	}
 	x.misses++
+	if x.rm != nil {
+		return nil, x.explainRecordMatcher(r)
+	}
 	return nil, x.explain(r, p)
+}
+
+// explainRecordMatcher is test-proxy's mismatch report against the recordings still unused.
+func (x *Index) explainRecordMatcher(r *cassette.Request) *Miss {
+	var remaining []*cassette.Request
+	for _, e := range x.all {
+		if !e.used {
+			remaining = append(remaining, &e.it.Request)
+		}
+	}
+	m := &Miss{Method: r.Method, URL: r.URL, Reason: "no recorded interaction matches this request", Detail: x.rm.report(r, remaining)}
+	if len(remaining) == 0 {
+		m.Reason = "every recorded interaction was already used"
+	}
+	return m
 }
 
 // Stats counts what happened to the recorded interactions.
@@ -229,7 +275,7 @@ func (x *Index) Stats() Stats {
 	defer x.mu.Unlock()
 	s := Stats{Recorded: len(x.all), Misses: x.misses, Repeated: x.repeated}
 	for _, e := range x.all {
-		if e.used {
+		if e.used || e.peeked {
 			s.Replayed++
 		} else {
 			s.Unused++
@@ -244,7 +290,7 @@ func (x *Index) Unused() []*cassette.Interaction {
 	defer x.mu.Unlock()
 	var out []*cassette.Interaction
 	for _, e := range x.all {
-		if !e.used {
+		if !e.used && !e.peeked {
 			out = append(out, e.it)
 		}
 	}
@@ -252,3 +298,17 @@ func (x *Index) Unused() []*cassette.Interaction {
 }
 
 func mapsKeys[K comparable, V any](m map[K]V) iter.Seq[K] { return maps.Keys(m) }
+
+// Remaining lists the recorded interactions not yet consumed, in cassette order (those only
+// peeked at included): what a matcher change re-indexes.
+func (x *Index) Remaining() []*cassette.Interaction {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var out []*cassette.Interaction
+	for _, e := range x.all {
+		if !e.used {
+			out = append(out, e.it)
+		}
+	}
+	return out
+}

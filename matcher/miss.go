@@ -16,6 +16,7 @@ type Miss struct {
 	Reason      string   `json:"reason"`
 	Closest     *Closest `json:"closest,omitempty"`
 	Differences []string `json:"differences,omitempty"`
+	Detail      string   `json:"detail,omitempty"` // test-proxy's full mismatch report (RecordMatcher)
 }
 
 // Closest names the recorded interaction most like the missed request.

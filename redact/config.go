@@ -7,7 +7,6 @@ import (
 	"os"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -193,52 +192,6 @@ func (j jsonPathRule) apply(body string) string {
 		return body
 	}
 	return replaceJSONValues(body, j.match, j.with)
-}
-
-var jsonPathSeg = regexp.MustCompile(`^(\.\.?)([^.\[]+)|^\[(\*|\d+)\]`)
-
-// compileJSONPath supports $.a.b, $.a[*].b, $.a[0] and $..b (b at any depth).
-func compileJSONPath(p string) (func([]string, bool) bool, error) {
-	if !strings.HasPrefix(p, "$") || len(p) < 2 {
-		return nil, fmt.Errorf("json_path %q: want $.field, $.a[*].b, $.a[0] or $..field", p)
-	}
-	type seg struct {
-		name string // key, "[n]" or "[*]"
-		deep bool   // ..name: any number of segments before it
-	}
-	var segs []seg
-	rest := p[1:]
-	for rest != "" {
-		m := jsonPathSeg.FindStringSubmatch(rest)
-		if m == nil {
-			return nil, fmt.Errorf("json_path %q: cannot read %q", p, rest)
-		}
-		if m[2] != "" {
-			segs = append(segs, seg{name: m[2], deep: m[1] == ".."})
-		} else {
-			segs = append(segs, seg{name: "[" + m[3] + "]"})
-		}
-		rest = rest[len(m[0]):]
-	}
-	var matchFrom func(path []string, si int) bool
-	matchFrom = func(path []string, si int) bool {
-		if si == len(segs) {
-			return len(path) == 0
-		}
-		s := segs[si]
-		for skip := 0; skip <= len(path)-1; skip++ {
-			if skip > 0 && !s.deep {
-				break
-			}
-			el := path[skip]
-			ok := el == s.name || (s.name == "[*]" && strings.HasPrefix(el, "["))
-			if ok && matchFrom(path[skip+1:], si+1) {
-				return true
-			}
-		}
-		return false
-	}
-	return func(path []string, _ bool) bool { return matchFrom(path, 0) }, nil
 }
 
 // urlRule replaces a part of request URLs: the host, a match in the path, or a query value.

@@ -1,171 +1,332 @@
 package redact
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/dlclark/regexp2"
 
 	"github.com/azvcr/azvcr/cassette"
 )
 
-// Sanitizer describes a rule in the terms of the Azure SDK test-proxy's sanitizers, so that
-// harnesses registering them through its API get the same effect from azvcr's redaction.
+// Part says which parts of an exchange a sanitizer edits.
+type Part uint8
+
+// The parts of an exchange, as the Azure SDK test-proxy's sanitizers name them.
+const (
+	PartURI Part = 1 << iota
+	PartHeaders
+	PartBody
+)
+
+// SanitizedValue is the Azure SDK test-proxy's default replacement.
+const SanitizedValue = "Sanitized"
+
+// regexTimeout bounds one regular-expression run over hostile input.
+const regexTimeout = 2 * time.Second
+
+// Sanitizer describes one of the Azure SDK test-proxy's sanitizers. Regular expressions are .NET
+// ones (lookbehind, named groups, $1 and ${name} in replacements), as harnesses write them.
 type Sanitizer struct {
-	Name     string   // reported by Rule.Name
-	Where    string   // "uri", "headers", "body" or "all": where Regex applies
-	Header   string   // only this header (Where "headers")
-	JSONPath string   // only the value at this path in JSON bodies (BodyKeySanitizer)
-	Regex    string   // what to replace; empty means the whole value (Header, JSONPath)
-	Value    string   // the replacement
-	Group    string   // replace only this group of each match (name or number)
-	Remove   []string // headers to remove (RemoveHeaderSanitizer)
-	IfURI    string   // apply only to exchanges whose request URI matches this regex
+	Kind       string   // the test-proxy class, e.g. "BodyKeySanitizer"
+	Parts      Part     // which parts it edits
+	Header     string   // only this header, all its values (HeaderRegex/HeaderString)
+	FirstValue bool     // only the first value of every header (the General sanitizers)
+	AuthHeader bool     // the base sanitizer: Authorization becomes "Sanitized"
+	JSONPath   string   // only the scalar values this path selects in JSON bodies (BodyKey)
+	Regex      string   // what to replace; "" with no Literal replaces the whole value
+	Literal    string   // a literal target instead of a regex (the String sanitizers)
+	Value      string   // the replacement
+	Group      string   // replace only this group's captures in each match (name or number)
+	Remove     []string // headers to remove (RemoveHeaderSanitizer)
+	Condition  Condition
 }
 
-// NewSanitizerRule builds the rule a Sanitizer describes.
-func NewSanitizerRule(s Sanitizer) (Rule, error) {
-	r := &sanitizerRule{spec: s}
+// Condition limits a sanitizer to some exchanges (test-proxy's ApplyCondition).
+type Condition struct {
+	URIRegex            string // the request URI matches this regex
+	ResponseHeader      string // the response has this header
+	ResponseHeaderValue string // ... and one of its values matches this regex
+}
+
+// Compile turns the condition into a test of an exchange as it is; the zero Condition holds for
+// every exchange.
+func (c Condition) Compile() (func(*cassette.Interaction) bool, error) {
+	var ifURI, ifValue *regexp2.Regexp
 	var err error
-	if s.Regex != "" {
-		if r.re, err = regexp.Compile(s.Regex); err != nil {
-			return nil, fmt.Errorf("regex %q: %w", s.Regex, err)
+	if c.URIRegex != "" {
+		if ifURI, err = compileNET(c.URIRegex); err != nil {
+			return nil, fmt.Errorf("condition uriRegex: %w", err)
 		}
 	}
-	if s.IfURI != "" {
-		if r.cond, err = regexp.Compile(s.IfURI); err != nil {
-			return nil, fmt.Errorf("condition uriRegex %q: %w", s.IfURI, err)
+	if c.ResponseHeaderValue != "" {
+		if ifValue, err = compileNET(c.ResponseHeaderValue); err != nil {
+			return nil, fmt.Errorf("condition ResponseHeader ValueRegex: %w", err)
 		}
 	}
-	if s.JSONPath != "" {
-		if r.path, err = compileJSONPath(s.JSONPath); err != nil {
+	return func(it *cassette.Interaction) bool {
+		if ifURI != nil && !matchNET(ifURI, it.Request.URL) {
+			return false
+		}
+		if c.ResponseHeader == "" {
+			return true
+		}
+		vals := headerGet(it.Response.Headers, c.ResponseHeader)
+		if vals == nil {
+			return false
+		}
+		if ifValue == nil {
+			return true
+		}
+		for _, v := range vals {
+			if matchNET(ifValue, v) {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+// SanitizerRule is a compiled Sanitizer.
+type SanitizerRule struct {
+	spec    Sanitizer
+	re      *regexp2.Regexp
+	path    *JSONPath
+	applies func(*cassette.Interaction) bool
+	needles []string // BodyKey: a body holding none of these keys needs no parse
+}
+
+// NewSanitizerRule compiles a Sanitizer. An invalid regex or JSON path is an error.
+func NewSanitizerRule(s Sanitizer) (*SanitizerRule, error) {
+	r := &SanitizerRule{spec: s}
+	var err error
+	if s.Regex != "" && s.Literal == "" {
+		if r.re, err = compileNET(s.Regex); err != nil {
 			return nil, err
 		}
 	}
-	switch s.Where {
-	case "uri", "headers", "body", "all":
-	default:
-		return nil, fmt.Errorf("sanitizer %s: unknown target %q", s.Name, s.Where)
+	if r.applies, err = s.Condition.Compile(); err != nil {
+		return nil, err
 	}
-	if r.re == nil && s.Header == "" && s.JSONPath == "" && len(s.Remove) == 0 {
-		return nil, fmt.Errorf("sanitizer %s: needs a regex, a header, a json path or headers to remove", s.Name)
-	}
-	if s.Group != "" && r.re != nil {
-		if n, err := strconv.Atoi(s.Group); err == nil {
-			r.group = n
-		} else if r.group = r.re.SubexpIndex(s.Group); r.group < 0 {
-			return nil, fmt.Errorf("regex %q has no group %q", s.Regex, s.Group)
+	if s.JSONPath != "" {
+		if r.path, err = ParseJSONPath(s.JSONPath); err != nil {
+			return nil, err
 		}
-		if r.group > r.re.NumSubexp() {
-			return nil, fmt.Errorf("regex %q has no group %s", s.Regex, s.Group)
+		if last := r.path.segs[len(r.path.segs)-1]; !last.any && len(last.names) > 0 {
+			for _, n := range last.names {
+				r.needles = append(r.needles, strconv.Quote(n))
+			}
 		}
 	}
 	return r, nil
 }
 
-type sanitizerRule struct {
-	spec  Sanitizer
-	re    *regexp.Regexp
-	cond  *regexp.Regexp
-	path  func([]string, bool) bool
-	group int // 0: the whole match
+func compileNET(expr string) (*regexp2.Regexp, error) {
+	re, err := regexp2.Compile(expr, regexp2.None)
+	if err != nil {
+		return nil, fmt.Errorf("expression of value %s does not successfully compile: %v", expr, err)
+	}
+	re.MatchTimeout = regexTimeout
+	return re, nil
 }
 
-func (r *sanitizerRule) Name() string { return r.spec.Name }
+// Kind is the test-proxy class name.
+func (r *SanitizerRule) Kind() string { return r.spec.Kind }
 
-// appliesTo implements conditional: a URI condition is checked against the request's URL.
-func (r *sanitizerRule) appliesTo(req *cassette.Request) bool {
-	return r.cond == nil || r.cond.MatchString(req.URL)
+// Spec is what the rule was built from.
+func (r *SanitizerRule) Spec() Sanitizer { return r.spec }
+
+// SanitizeOptions say how much of an exchange Sanitize may edit.
+type SanitizeOptions struct {
+	Bodies bool                   // bodies too (test-proxy skips them on live requests when bodies are not matched)
+	IsText func(http.Header) bool // which bodies are text; only text bodies are edited
 }
 
-func (r *sanitizerRule) RedactRequest(req *cassette.Request) {
-	if !r.appliesTo(req) {
+// Sanitize edits one exchange in test-proxy's order: the request URI, request headers, request
+// body, response headers, then the response body (never a HEAD answer's). A Content-Length that
+// is present follows the body's new length.
+func (r *SanitizerRule) Sanitize(it *cassette.Interaction, o SanitizeOptions) {
+	if !r.applies(it) {
 		return
 	}
-	if r.spec.Where == "uri" || r.spec.Where == "all" {
-		req.URL = r.replace(req.URL)
+	if r.spec.Parts&PartURI != 0 {
+		it.Request.URL = r.replace(it.Request.URL)
 	}
-	r.headers(req.Headers)
-	req.Body = r.body(req.Body)
+	r.headers(it.Request.Headers)
+	if o.Bodies {
+		r.body(&it.Request.Body, it.Request.Headers, o)
+	}
+	r.headers(it.Response.Headers)
+	if o.Bodies && !strings.EqualFold(it.Request.Method, http.MethodHead) {
+		r.body(&it.Response.Body, it.Response.Headers, o)
+	}
 }
 
-func (r *sanitizerRule) RedactResponse(resp *cassette.Response) {
-	r.headers(resp.Headers)
-	resp.Body = r.body(resp.Body)
+// MatchNET compiles a .NET regular expression into a test that it matches somewhere in a string.
+func MatchNET(expr string) (func(string) bool, error) {
+	re, err := compileNET(expr)
+	if err != nil {
+		return nil, err
+	}
+	return func(s string) bool { return matchNET(re, s) }, nil
 }
 
-// replace applies the regex (or replaces all of s without one).
-func (r *sanitizerRule) replace(s string) string {
-	if r.re == nil {
-		return r.spec.Value
-	}
-	if r.group == 0 {
-		return r.re.ReplaceAllString(s, r.spec.Value)
-	}
-	var b strings.Builder
-	last := 0
-	for _, m := range r.re.FindAllStringSubmatchIndex(s, -1) {
-		start, end := m[2*r.group], m[2*r.group+1]
-		if start < 0 {
-			continue
-		}
-		b.WriteString(s[last:start])
-		b.WriteString(r.spec.Value)
-		last = end
-	}
-	b.WriteString(s[last:])
-	return b.String()
+func matchNET(re *regexp2.Regexp, s string) bool {
+	ok, err := re.MatchString(s)
+	return ok && err == nil
 }
 
-func (r *sanitizerRule) headers(h http.Header) {
+func (r *SanitizerRule) headers(h http.Header) {
+	if h == nil {
+		return
+	}
 	for _, name := range r.spec.Remove {
 		headerDel(h, strings.TrimSpace(name))
 	}
-	if (r.spec.Where != "headers" && r.spec.Where != "all") || (r.re == nil && r.spec.Header == "") {
+	if r.spec.AuthHeader {
+		for k := range h {
+			if strings.EqualFold(k, "Authorization") {
+				h[k] = []string{SanitizedValue}
+			}
+		}
+	}
+	if r.spec.Parts&PartHeaders == 0 {
 		return
 	}
-	for key, vals := range h {
-		if r.spec.Header != "" && !strings.EqualFold(key, r.spec.Header) {
-			continue
-		}
-		for i, v := range vals {
-			vals[i] = r.replace(v)
+	for k, vals := range h {
+		switch {
+		case r.spec.Header != "":
+			if strings.EqualFold(k, r.spec.Header) {
+				for i := range vals {
+					vals[i] = r.replace(vals[i])
+				}
+			}
+		case r.spec.FirstValue && len(vals) > 0:
+			vals[0] = r.replace(vals[0])
 		}
 	}
 }
 
-func (r *sanitizerRule) body(body string) string {
-	if r.spec.Where != "body" && r.spec.Where != "all" {
-		return body
+func (r *SanitizerRule) body(body *string, h http.Header, o SanitizeOptions) {
+	if r.spec.Parts&PartBody == 0 || *body == "" || o.IsText == nil || !o.IsText(h) {
+		return
 	}
-	if r.path == nil {
-		if r.re == nil {
-			return body
+	before := len(*body)
+	if r.path != nil {
+		*body = r.sanitizeJSON(*body)
+	} else {
+		*body = r.replace(*body)
+	}
+	if len(*body) != before {
+		for k, vals := range h {
+			if strings.EqualFold(k, "Content-Length") {
+				for i := range vals {
+					vals[i] = strconv.Itoa(len(*body))
+				}
+			}
 		}
-		return r.replace(body)
 	}
-	if !looksJSON(body) {
+}
+
+// replace is test-proxy's StringSanitizer: a literal target, the whole value (no regex), every
+// match with .NET substitutions, or only the captures of one group in each match.
+func (r *SanitizerRule) replace(s string) string {
+	switch {
+	case r.spec.Literal != "":
+		return strings.ReplaceAll(s, r.spec.Literal, r.spec.Value)
+	case r.re == nil:
+		return r.spec.Value
+	case r.spec.Group == "":
+		out, err := r.re.Replace(s, r.spec.Value, -1, -1)
+		if err != nil {
+			return s
+		}
+		return out
+	}
+	out, err := r.re.ReplaceFunc(s, func(m regexp2.Match) string {
+		whole := []rune(m.String())
+		g := m.GroupByName(r.spec.Group)
+		if g == nil {
+			return string(whole)
+		}
+		var b strings.Builder
+		prev := 0
+		for _, c := range g.Captures {
+			start := c.Index - m.Index
+			b.WriteString(string(whole[prev:start]))
+			b.WriteString(r.spec.Value)
+			prev = start + c.Length
+		}
+		b.WriteString(string(whole[prev:]))
+		return b.String()
+	}, -1, -1)
+	if err != nil {
+		return s
+	}
+	return out
+}
+
+// sanitizeJSON is BodyKeySanitizer: each scalar value the path selects (nulls aside) is replaced
+// by the regex inside its text. If anything changed, every selected value is written back as a
+// JSON string, as Newtonsoft's token replacement does; the rest of the body keeps its bytes.
+func (r *SanitizerRule) sanitizeJSON(body string) string {
+	if len(r.needles) > 0 && !strings.Contains(body, `\u`) && !slices.ContainsFunc(r.needles, func(n string) bool { return strings.Contains(body, n) }) {
 		return body
 	}
-	// BodyKeySanitizer: the regex works inside the string value found at the path.
-	spans := jsonValueSpans([]byte(body), r.path)
+	leaves, ok := jsonLeaves([]byte(body))
+	if !ok {
+		return body
+	}
+	type edit struct {
+		start, end int
+		text       string
+	}
+	var edits []edit
+	changed := false
+	for _, l := range leaves {
+		if l.token == nil || !r.path.matches(l.path) {
+			continue
+		}
+		var orig string
+		switch v := l.token.(type) {
+		case string:
+			orig = v
+		case json.Number:
+			orig = v.String()
+		case bool:
+			orig = strings.ToUpper(strconv.FormatBool(v)[:1]) + strconv.FormatBool(v)[1:] // .NET's True/False
+		}
+		repl := r.replace(orig)
+		if repl != orig {
+			changed = true
+		}
+		edits = append(edits, edit{l.start, l.end, jsonQuote(repl)})
+	}
+	if !changed {
+		return body
+	}
 	var b strings.Builder
 	last := 0
-	for _, sp := range spans {
-		old := body[sp[0]:sp[1]]
-		var repl string
-		if s, err := strconv.Unquote(old); err == nil {
-			repl = strconv.Quote(r.replace(s))
-		} else if r.re == nil {
-			repl = strconv.Quote(r.spec.Value)
-		} else {
-			continue // a regex applies to strings only
-		}
-		b.WriteString(body[last:sp[0]])
-		b.WriteString(repl)
-		last = sp[1]
+	for _, e := range edits {
+		b.WriteString(body[last:e.start])
+		b.WriteString(e.text)
+		last = e.end
 	}
 	b.WriteString(body[last:])
 	return b.String()
+}
+
+// jsonQuote writes s as a JSON string without HTML escaping.
+func jsonQuote(s string) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)
+	return strings.TrimSuffix(buf.String(), "\n")
 }

@@ -2,90 +2,162 @@ package redact_test
 
 import (
 	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/redact"
 )
 
-func TestSanitizerRules(t *testing.T) {
+func jsonText(h http.Header) bool { return strings.Contains(h.Get("Content-Type"), "json") }
+
+func exchange(method, url string, reqH http.Header, reqBody string, respH http.Header, respBody string) cassette.Interaction {
+	return cassette.Interaction{
+		Request:  cassette.Request{Method: method, URL: url, Headers: reqH, Body: reqBody},
+		Response: cassette.Response{Headers: respH, Body: respBody},
+	}
+}
+
+func TestSanitizerRuleEditsAnExchangeAsTestProxyDoes(t *testing.T) {
 	const guid = "6f2b4a51-93c4-4a0e-9b1d-2c7f0d8e1a3b"
-	tests := []struct {
-		name string
-		s    redact.Sanitizer
-		in   cassette.Interaction
-		want cassette.Interaction
+	js := http.Header{"Content-Type": {"application/json"}}
+	cases := []struct {
+		name   string
+		s      redact.Sanitizer
+		bodies bool
+		in     cassette.Interaction
+		want   cassette.Interaction
 	}{
 		{
-			name: "general regex everywhere (the Go harness's GUID sanitizer)",
-			s:    redact.Sanitizer{Where: "all", Regex: `[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}`, Value: "00000000-0000-0000-0000-000000000000"},
-			in:   cassette.Interaction{Request: cassette.Request{URL: "https://m/subscriptions/" + guid, Body: `{"t":"` + guid + `"}`, Headers: http.Header{"X": {guid}}}, Response: cassette.Response{Body: guid, Headers: http.Header{}}},
-			want: cassette.Interaction{Request: cassette.Request{URL: "https://m/subscriptions/00000000-0000-0000-0000-000000000000", Body: `{"t":"00000000-0000-0000-0000-000000000000"}`, Headers: http.Header{"X": {"00000000-0000-0000-0000-000000000000"}}}, Response: cassette.Response{Body: "00000000-0000-0000-0000-000000000000", Headers: http.Header{}}},
+			name: "a .NET lookbehind and a named group: the first host label (AZSDK4001)",
+			s:    redact.Sanitizer{Parts: redact.PartURI, Regex: `(?<=http://|https://)(?<host>[^/?\.]+)`, Group: "host", Value: "Sanitized"},
+			in:   exchange("GET", "https://management.azure.com/subscriptions/x?api-version=1", http.Header{}, "", http.Header{}, ""),
+			want: exchange("GET", "https://Sanitized.azure.com/subscriptions/x?api-version=1", http.Header{}, "", http.Header{}, ""),
 		},
 		{
-			name: "uri regex with a group",
-			s:    redact.Sanitizer{Where: "uri", Regex: `resourceGroups/(?<rg>go-sdk-test-\d+)`, Value: "go-sdk-test-rg", Group: "rg"},
-			in:   cassette.Interaction{Request: cassette.Request{URL: "https://m/resourceGroups/go-sdk-test-42/x", Body: "go-sdk-test-42", Headers: http.Header{}}, Response: cassette.Response{Headers: http.Header{}}},
-			want: cassette.Interaction{Request: cassette.Request{URL: "https://m/resourceGroups/go-sdk-test-rg/x", Body: "go-sdk-test-42", Headers: http.Header{}}, Response: cassette.Response{Headers: http.Header{}}},
+			name:   "general regex: URI, the first value of every header, text bodies",
+			s:      redact.Sanitizer{Parts: redact.PartURI | redact.PartHeaders | redact.PartBody, FirstValue: true, Regex: `[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}`, Value: redact.ZeroGUID},
+			bodies: true,
+			in:     exchange("PUT", "https://m/subscriptions/"+guid, http.Header{"X-A": {guid, guid}, "Content-Type": {"application/json"}}, `{"t":"`+guid+`"}`, http.Header{"Content-Type": {"application/octet-stream"}}, guid),
+			want:   exchange("PUT", "https://m/subscriptions/"+redact.ZeroGUID, http.Header{"X-A": {redact.ZeroGUID, guid}, "Content-Type": {"application/json"}}, `{"t":"`+redact.ZeroGUID+`"}`, http.Header{"Content-Type": {"application/octet-stream"}}, guid),
 		},
 		{
-			name: "header regex on one header, whole value",
-			s:    redact.Sanitizer{Where: "headers", Header: "Operation-Location", Value: "Sanitized"},
-			in:   cassette.Interaction{Request: cassette.Request{URL: "https://m/", Headers: http.Header{}}, Response: cassette.Response{Headers: http.Header{"Operation-Location": {"https://x"}, "Location": {"https://y"}}}},
-			want: cassette.Interaction{Request: cassette.Request{URL: "https://m/", Headers: http.Header{}}, Response: cassette.Response{Headers: http.Header{"Operation-Location": {"Sanitized"}, "Location": {"https://y"}}}},
+			name: ".NET substitutions in the replacement",
+			s:    redact.Sanitizer{Parts: redact.PartURI, Regex: `(?<rg>go-sdk-test-)\d+`, Value: "${rg}rg"},
+			in:   exchange("GET", "https://m/resourceGroups/go-sdk-test-42/x", http.Header{}, "", http.Header{}, ""),
+			want: exchange("GET", "https://m/resourceGroups/go-sdk-test-rg/x", http.Header{}, "", http.Header{}, ""),
 		},
 		{
-			name: "body key with a regex inside the value",
-			s:    redact.Sanitizer{Where: "body", JSONPath: "$..connectionString", Regex: `AccountKey=[^;]+`, Value: "AccountKey=Sanitized"},
-			in:   cassette.Interaction{Request: cassette.Request{URL: "https://m/", Headers: http.Header{}}, Response: cassette.Response{Headers: http.Header{}, Body: `{"connectionStrings":[{"connectionString":"AccountEndpoint=x;AccountKey=abc;"}]}`}},
-			want: cassette.Interaction{Request: cassette.Request{URL: "https://m/", Headers: http.Header{}}, Response: cassette.Response{Headers: http.Header{}, Body: `{"connectionStrings":[{"connectionString":"AccountEndpoint=x;AccountKey=Sanitized;"}]}`}},
+			name: "every capture of a repeated group",
+			s:    redact.Sanitizer{Parts: redact.PartURI, Regex: `/(?:(?<seg>\d+)/)+`, Group: "seg", Value: "N"},
+			in:   exchange("GET", "https://m/a/1/22/333/b", http.Header{}, "", http.Header{}, ""),
+			want: exchange("GET", "https://m/a/N/N/N/b", http.Header{}, "", http.Header{}, ""),
 		},
 		{
-			name: "remove headers",
-			s:    redact.Sanitizer{Where: "headers", Remove: []string{"X-Secret", " Set-Cookie"}},
-			in:   cassette.Interaction{Request: cassette.Request{URL: "https://m/", Headers: http.Header{"X-Secret": {"a"}, "Keep": {"k"}}}, Response: cassette.Response{Headers: http.Header{"Set-Cookie": {"c"}}}},
-			want: cassette.Interaction{Request: cassette.Request{URL: "https://m/", Headers: http.Header{"Keep": {"k"}}}, Response: cassette.Response{Headers: http.Header{}}},
+			name: "header regex: every value of one header; an empty value stays empty under .+",
+			s:    redact.Sanitizer{Parts: redact.PartHeaders, Header: "operation-location", Regex: ".+", Value: "https://example.com"},
+			in:   exchange("GET", "https://m/", http.Header{"Operation-Location": {""}}, "", http.Header{"Operation-Location": {"https://a", "https://b"}, "Location": {"https://y"}}, ""),
+			want: exchange("GET", "https://m/", http.Header{"Operation-Location": {""}}, "", http.Header{"Operation-Location": {"https://example.com", "https://example.com"}, "Location": {"https://y"}}, ""),
 		},
 		{
-			name: "a URI condition that does not hold leaves the exchange alone",
-			s:    redact.Sanitizer{Where: "body", Regex: "secret", Value: "x", IfURI: `/listKeys`},
-			in:   cassette.Interaction{Request: cassette.Request{URL: "https://m/get", Headers: http.Header{}}, Response: cassette.Response{Body: "secret", Headers: http.Header{}}},
-			want: cassette.Interaction{Request: cassette.Request{URL: "https://m/get", Headers: http.Header{}}, Response: cassette.Response{Body: "secret", Headers: http.Header{}}},
+			name:   "body key: a regex group inside the selected values; the rest keeps its bytes",
+			s:      redact.Sanitizer{Parts: redact.PartBody, JSONPath: "$..sasUri", Regex: `sig=(?<sig>[^&]+)`, Group: "sig", Value: "Sanitized"},
+			bodies: true,
+			in:     exchange("GET", "https://m/", http.Header{}, "", js, `{"a": {"sasUri": "https://s/c?sv=1&sig=abc%3D&se=2"},  "b": 1}`),
+			want:   exchange("GET", "https://m/", http.Header{}, "", js, `{"a": {"sasUri": "https://s/c?sv=1&sig=Sanitized&se=2"},  "b": 1}`),
 		},
 		{
-			name: "a URI condition that holds applies to the response",
-			s:    redact.Sanitizer{Where: "body", Regex: "secret", Value: "x", IfURI: `/listKeys`},
-			in:   cassette.Interaction{Request: cassette.Request{URL: "https://m/a/listKeys", Headers: http.Header{}}, Response: cassette.Response{Body: "secret", Headers: http.Header{}}},
-			want: cassette.Interaction{Request: cassette.Request{URL: "https://m/a/listKeys", Headers: http.Header{}}, Response: cassette.Response{Body: "x", Headers: http.Header{}}},
+			name:   "body key: nested names, null kept, numbers and booleans written back as strings",
+			s:      redact.Sanitizer{Parts: redact.PartBody, JSONPath: "$..name", Regex: ".+", Value: "Sanitized"},
+			bodies: true,
+			in:     exchange("GET", "https://m/", http.Header{}, "", js, `{"name":{"name":"x"},"v":[{"name":7},{"name":null},{"name":true}]}`),
+			want:   exchange("GET", "https://m/", http.Header{}, "", js, `{"name":{"name":"Sanitized"},"v":[{"name":"Sanitized"},{"name":null},{"name":"Sanitized"}]}`),
+		},
+		{
+			name:   "body key: nothing changes when the regex does not match",
+			s:      redact.Sanitizer{Parts: redact.PartBody, JSONPath: "$..sasUri", Regex: `sig=(?<sig>[^&]+)`, Group: "sig", Value: "Sanitized"},
+			bodies: true,
+			in:     exchange("GET", "https://m/", http.Header{}, "", js, `{"sasUri": 5, "x": "sig=a"}`),
+			want:   exchange("GET", "https://m/", http.Header{}, "", js, `{"sasUri": 5, "x": "sig=a"}`),
+		},
+		{
+			name:   "a body regex keeps Content-Length true",
+			s:      redact.Sanitizer{Parts: redact.PartBody, Regex: `client_secret=(?<secret>[^&"\s\n,\\]+)`, Group: "secret", Value: "Sanitized"},
+			bodies: true,
+			in:     exchange("POST", "https://login/t/token", http.Header{"Content-Type": {"application/json"}, "Content-Length": {"31"}}, `{"x":"client_secret=abc123&a=b"}`, http.Header{}, ""),
+			want:   exchange("POST", "https://login/t/token", http.Header{"Content-Type": {"application/json"}, "Content-Length": {"35"}}, `{"x":"client_secret=Sanitized&a=b"}`, http.Header{}, ""),
+		},
+		{
+			name: "bodies are left alone when not asked for (a live request, bodies not matched)",
+			s:    redact.Sanitizer{Parts: redact.PartBody, Regex: "secret", Value: "x"},
+			in:   exchange("POST", "https://m/", js, `"secret"`, js, `"secret"`),
+			want: exchange("POST", "https://m/", js, `"secret"`, js, `"secret"`),
+		},
+		{
+			name:   "the body of a HEAD answer is never edited",
+			s:      redact.Sanitizer{Parts: redact.PartBody, Regex: "secret", Value: "x"},
+			bodies: true,
+			in:     exchange("HEAD", "https://m/", http.Header{}, "", js, `"secret"`),
+			want:   exchange("HEAD", "https://m/", http.Header{}, "", js, `"secret"`),
+		},
+		{
+			name: "remove headers from both sides, names in any case",
+			s:    redact.Sanitizer{Remove: []string{"Telemetry-Source-Time", " set-cookie"}},
+			in:   exchange("GET", "https://m/", http.Header{"Telemetry-Source-Time": {"a"}, "Keep": {"k"}}, "", http.Header{"Set-Cookie": {"c"}}, ""),
+			want: exchange("GET", "https://m/", http.Header{"Keep": {"k"}}, "", http.Header{}, ""),
+		},
+		{
+			name: "the base sanitizer: Authorization, however spelled",
+			s:    redact.Sanitizer{AuthHeader: true},
+			in:   exchange("GET", "https://m/", http.Header{"authorization": {"Bearer a", "b"}}, "", http.Header{}, ""),
+			want: exchange("GET", "https://m/", http.Header{"authorization": {"Sanitized"}}, "", http.Header{}, ""),
+		},
+		{
+			name: "a literal target: regex characters mean themselves",
+			s:    redact.Sanitizer{Parts: redact.PartURI, Literal: "a.b(c)", Value: "x"},
+			in:   exchange("GET", "https://m/a.b(c)/aXb(c)", http.Header{}, "", http.Header{}, ""),
+			want: exchange("GET", "https://m/x/aXb(c)", http.Header{}, "", http.Header{}, ""),
+		},
+		{
+			name:   "a URI condition that does not hold leaves the exchange alone",
+			s:      redact.Sanitizer{Parts: redact.PartBody, Regex: "secret", Value: "x", Condition: redact.Condition{URIRegex: `/listKeys`}},
+			bodies: true,
+			in:     exchange("POST", "https://m/get", http.Header{}, "", js, `"secret"`),
+			want:   exchange("POST", "https://m/get", http.Header{}, "", js, `"secret"`),
+		},
+		{
+			name:   "a response-header condition with a value regex",
+			s:      redact.Sanitizer{Parts: redact.PartBody, Regex: "secret", Value: "x", Condition: redact.Condition{ResponseHeader: "x-kind", ResponseHeaderValue: "^ke"}},
+			bodies: true,
+			in:     exchange("POST", "https://m/a", http.Header{}, "", http.Header{"Content-Type": {"application/json"}, "X-Kind": {"other", "keys"}}, `"secret"`),
+			want:   exchange("POST", "https://m/a", http.Header{}, "", http.Header{"Content-Type": {"application/json"}, "X-Kind": {"other", "keys"}}, `"x"`),
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rule, err := redact.NewSanitizerRule(tt.s)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := redact.NewSanitizerRule(c.s)
 			if err != nil {
 				t.Fatal(err)
 			}
-			it := tt.in
-			redact.Redactor{rule}.Interaction(&it)
-			if it.Request.URL != tt.want.Request.URL || it.Request.Body != tt.want.Request.Body || it.Response.Body != tt.want.Response.Body ||
-				len(it.Request.Headers) != len(tt.want.Request.Headers) || len(it.Response.Headers) != len(tt.want.Response.Headers) {
-				t.Fatalf("got %+v\nwant %+v", it, tt.want)
-			}
-			for k := range tt.want.Request.Headers {
-				if it.Request.Headers.Get(k) != tt.want.Request.Headers.Get(k) {
-					t.Errorf("request header %s = %q", k, it.Request.Headers.Get(k))
-				}
-			}
-			for k := range tt.want.Response.Headers {
-				if it.Response.Headers.Get(k) != tt.want.Response.Headers.Get(k) {
-					t.Errorf("response header %s = %q", k, it.Response.Headers.Get(k))
-				}
+			it := c.in
+			r.Sanitize(&it, redact.SanitizeOptions{Bodies: c.bodies, IsText: jsonText})
+			if !reflect.DeepEqual(it, c.want) {
+				t.Errorf("got\n%+v\nwant\n%+v", it, c.want)
 			}
 		})
 	}
-	for _, bad := range []redact.Sanitizer{{Where: "all", Regex: "("}, {Where: "all"}, {Where: "sky", Regex: "x"}, {Where: "all", Regex: "(a)", Group: "2"}, {Where: "body", JSONPath: "nope"}} {
-		if _, err := redact.NewSanitizerRule(bad); err == nil {
-			t.Errorf("%+v accepted", bad)
+}
+
+func TestSanitizerRuleRefusesBadExpressions(t *testing.T) {
+	for _, s := range []redact.Sanitizer{
+		{Regex: "("},
+		{Regex: "x", Condition: redact.Condition{URIRegex: "["}},
+		{Regex: "x", Condition: redact.Condition{ResponseHeader: "h", ResponseHeaderValue: "(?<"}},
+		{JSONPath: "$[?(@.x)]"},
+	} {
+		if _, err := redact.NewSanitizerRule(s); err == nil {
+			t.Errorf("%+v accepted", s)
 		}
 	}
 }

@@ -11,15 +11,43 @@ import (
 	"github.com/azvcr/azvcr/matcher"
 )
 
+// httpError is one of test-proxy's known errors: a status and a message.
+type httpError struct {
+	code int
+	msg  string
+}
+
+func errorf(code int, format string, args ...any) *httpError {
+	return &httpError{code, fmt.Sprintf(format, args...)}
+}
+
+func (e *httpError) write(w http.ResponseWriter) { knownError(w, e.code, "%s", e.msg) }
+
 // knownError answers in test-proxy's error shape: a JSON body and the message, base64, in
-// x-request-known-exception-error.
+// x-request-known-exception-error (x-request-exception-error for a 5xx, which test-proxy treats
+// as unexpected).
 func knownError(w http.ResponseWriter, code int, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	w.Header().Set("Content-Type", "application/json;")
-	w.Header().Set("X-Request-Known-Exception", "true")
-	w.Header().Set("X-Request-Known-Exception-Error", base64.StdEncoding.EncodeToString([]byte(msg)))
+	prefix := "X-Request-Known-Exception"
+	if code >= 500 {
+		prefix = "X-Request-Exception"
+	}
+	w.Header().Set(prefix, "true")
+	w.Header().Set(prefix+"-Error", base64.StdEncoding.EncodeToString([]byte(msg)))
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]string{"Message": msg, "Status": strings.ReplaceAll(http.StatusText(code), " ", "")})
+}
+
+// mismatch is test-proxy's 404 for a recording it cannot find or a request it cannot match: the
+// message, up to its list of remaining entries, base64 in x-request-mismatch-error.
+func mismatch(w http.ResponseWriter, msg string) {
+	w.Header().Set("Content-Type", "application/json;")
+	w.Header().Set(hMismatch, "true")
+	short, _, _ := strings.Cut(msg, "Remaining Entries:")
+	w.Header().Set(hMismatchText, base64.StdEncoding.EncodeToString([]byte(short)))
+	w.WriteHeader(http.StatusNotFound)
+	json.NewEncoder(w).Encode(map[string]string{"Message": msg, "Status": "NotFound"})
 }
 
 // sanitizerRequest is one entry of /Admin/AddSanitizers.
@@ -30,9 +58,9 @@ type sanitizerRequest struct {
 
 func (s *Server) addSanitizer(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	id, err := s.register(r.Header.Get(hRecordingID), r.Header.Get(hAbstraction), body)
-	if err != nil {
-		knownError(w, http.StatusBadRequest, "%v", err)
+	id, herr := s.register(r.Header.Get(hRecordingID), r.Header.Get(hAbstraction), body)
+	if herr != nil {
+		herr.write(w)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -45,133 +73,201 @@ func (s *Server) addSanitizers(w http.ResponseWriter, r *http.Request) {
 		knownError(w, http.StatusBadRequest, "AddSanitizers: want a JSON array of {Name, Body}: %v", err)
 		return
 	}
-	var ids []string
+	if len(list) == 0 {
+		knownError(w, http.StatusBadRequest, "When bulk adding sanitizers, ensure that at least one sanitizer is added. Received 0.")
+		return
+	}
+	// Every entry is checked before any is registered: a bad one adds none.
 	for _, sr := range list {
-		id, err := s.register(r.Header.Get(hRecordingID), sr.Name, sr.Body)
+		a, err := parseArgs(sr.Body)
+		if err == nil {
+			_, err = newSanitizer(sr.Name, a)
+		}
 		if err != nil {
 			knownError(w, http.StatusBadRequest, "%v", err)
 			return
 		}
+	}
+	ids := []string{}
+	for _, sr := range list {
+		id, herr := s.register(r.Header.Get(hRecordingID), sr.Name, sr.Body)
+		if herr != nil {
+			herr.write(w)
+			return
+		}
 		ids = append(ids, id)
+	}
+	if id := r.Header.Get(hRecordingID); id != "" {
+		w.Header().Set(hRecordingID, id)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string][]string{"Sanitizers": ids})
 }
 
-// register adds a sanitizer server-wide, or to the session named by recordingID.
-func (s *Server) register(recordingID, kind string, body []byte) (string, error) {
-	rule, err := sanitizerRule(kind, body)
+// register adds a sanitizer server-wide (for sessions that start from now on), or to the session
+// named by recordingID.
+func (s *Server) register(recordingID, kind string, body []byte) (string, *httpError) {
+	if kind == "" {
+		return "", errorf(http.StatusBadRequest, "Expected header x-abstraction-identifier is not populated in request.")
+	}
+	a, err := parseArgs(body)
 	if err != nil {
-		return "", err
+		return "", errorf(http.StatusBadRequest, "%v", err)
 	}
-	n := namedRule{id: newID(), rule: rule}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if recordingID == "" {
-		s.sanitizer = append(s.sanitizer, n)
-		s.refreshRedactors()
-		return n.id, nil
+	var sess *session
+	if recordingID != "" {
+		s.mu.Lock()
+		sess = s.sessions[recordingID]
+		s.mu.Unlock()
+		if sess == nil {
+			return "", errorf(http.StatusBadRequest, "%s is not an active session for either record or playback. Check the value being passed and try again.", recordingID)
+		}
 	}
-	sess := s.sessions[recordingID]
+	reg, err := s.reg.add(kind, a)
+	if err != nil {
+		return "", errorf(http.StatusBadRequest, "%v", err)
+	}
 	if sess == nil {
-		return "", fmt.Errorf("no active session under recording id %q", recordingID)
+		s.reg.addServer(reg.id)
+		return reg.id, nil
 	}
 	sess.mu.Lock()
-	sess.rules = append(sess.rules, n)
+	sess.sanitizers = append(sess.sanitizers, reg.id)
+	sess.own = append(sess.own, reg.id)
 	sess.mu.Unlock()
-	s.refreshRedactor(sess)
-	return n.id, nil
+	return reg.id, nil
 }
 
+// removeSanitizers takes ids off the server-wide list, or off one session's; it answers with
+// the ids it removed and ignores the others.
 func (s *Server) removeSanitizers(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Sanitizers []string `json:"Sanitizers"`
+	var body map[string]json.RawMessage
+	data, _ := io.ReadAll(r.Body)
+	var ids []string
+	if err := json.Unmarshal(data, &body); err == nil {
+		for k, v := range body {
+			if strings.EqualFold(k, "Sanitizers") {
+				json.Unmarshal(v, &ids)
+			}
+		}
 	}
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
-		knownError(w, http.StatusBadRequest, "RemoveSanitizers: want {\"Sanitizers\": [ids]}: %v", err)
+	if len(ids) == 0 {
+		knownError(w, http.StatusBadRequest, "At least one sanitizerId for removal must be provided.")
 		return
 	}
 	removed := []string{}
-	s.mu.Lock()
-	for _, id := range body.Sanitizers {
-		if i := indexOfRule(s.sanitizer, id); i >= 0 {
-			s.sanitizer = append(s.sanitizer[:i], s.sanitizer[i+1:]...)
-			removed = append(removed, id)
-			continue
+	if id := r.Header.Get(hRecordingID); id != "" {
+		sess := s.activeSession(w, id, "")
+		if sess == nil {
+			return
 		}
-		for _, sess := range s.sessions {
-			sess.mu.Lock()
-			if i := indexOfRule(sess.rules, id); i >= 0 {
-				sess.rules = append(sess.rules[:i], sess.rules[i+1:]...)
-				removed = append(removed, id)
+		sess.mu.Lock()
+		for _, want := range ids {
+			for i, have := range sess.sanitizers {
+				if have == want {
+					sess.sanitizers = append(sess.sanitizers[:i], sess.sanitizers[i+1:]...)
+					removed = append(removed, want)
+					break
+				}
 			}
-			sess.mu.Unlock()
+		}
+		sess.mu.Unlock()
+	} else {
+		for _, want := range ids {
+			if s.reg.removeServer(want) {
+				removed = append(removed, want)
+			}
 		}
 	}
-	s.refreshRedactors()
-	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string][]string{"Removed": removed})
 }
 
-func indexOfRule(rules []namedRule, id string) int {
-	for i, n := range rules {
-		if n.id == id {
-			return i
-		}
-	}
-	return -1
-}
-
-// setMatcher maps test-proxy matchers onto what azvcr's matching leaves out.
-func (s *Server) setMatcher(w http.ResponseWriter, r *http.Request) {
-	var ig matcher.Ignore
-	switch kind := r.Header.Get(hAbstraction); kind {
-	case "BodilessMatcher":
-		ig.Body = true
-	case "HeaderlessMatcher":
-		ig.Headers = true
-	case "CustomDefaultMatcher":
-		var b struct {
-			CompareBodies          *bool  `json:"compareBodies"`
-			ExcludedHeaders        string `json:"excludedHeaders"`
-			IgnoredHeaders         string `json:"ignoredHeaders"`
-			IgnoredQueryParameters string `json:"ignoredQueryParameters"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&b); err != nil && err != io.EOF {
-			knownError(w, http.StatusBadRequest, "SetMatcher: %v", err)
+// getSanitizers lists the sanitizers in force, server-wide or for one session, in order.
+func (s *Server) getSanitizers(w http.ResponseWriter, r *http.Request) {
+	ids := s.reg.serverList()
+	if id := r.Header.Get(hRecordingID); id != "" {
+		sess := s.activeSession(w, id, "")
+		if sess == nil {
 			return
 		}
-		ig.Body = b.CompareBodies != nil && !*b.CompareBodies
-		ig.HeaderNames = append(splitList(b.ExcludedHeaders), splitList(b.IgnoredHeaders)...)
-		ig.QueryParams = splitList(b.IgnoredQueryParameters)
+		sess.mu.Lock()
+		ids = append([]string(nil), sess.sanitizers...)
+		sess.mu.Unlock()
+	}
+	list := []map[string]any{}
+	for _, reg := range s.reg.resolve(ids) {
+		list = append(list, reg.listing())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"Sanitizers": list})
+}
+
+// newMatcher builds the matcher a harness named: test-proxy's RecordMatcher subclasses.
+func newMatcher(kind string, a ctorArgs) (matcher.RecordMatcher, error) {
+	m := matcher.DefaultRecordMatcher()
+	switch kind {
+	case "BodilessMatcher":
+		m.CompareBodies = false
+		m.ExcludedHeaders = append(m.ExcludedHeaders, "Content-Length")
+	case "HeaderlessMatcher":
+		m.IgnoreHeaders = true
+	case "CustomDefaultMatcher":
+		var err error
+		if m.CompareBodies, err = a.boolean("compareBodies", true); err != nil {
+			return m, err
+		}
+		if m.IgnoreQueryOrdering, err = a.boolean("ignoreQueryOrdering", false); err != nil {
+			return m, err
+		}
+		for name, list := range map[string]*[]string{"excludedHeaders": &m.ExcludedHeaders, "ignoredHeaders": &m.IgnoredHeaders, "ignoredQueryParameters": &m.IgnoredQueryParameters} {
+			v, _, err := a.get(name)
+			if err != nil {
+				return m, err
+			}
+			*list = append(*list, splitList(v)...)
+		}
 	default:
-		knownError(w, http.StatusBadRequest, "SetMatcher: unknown matcher %q (azvcr knows CustomDefaultMatcher, BodilessMatcher, HeaderlessMatcher)", kind)
+		return m, fmt.Errorf("Requested type Azure.Sdk.Tools.TestProxy.Matchers.%s is not recognized.", kind)
+	}
+	return m, nil
+}
+
+// setMatcher sets the matcher server-wide, or for one playback session. A session's recording
+// already in use is indexed again under the new matcher, used entries staying used.
+func (s *Server) setMatcher(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	a, err := parseArgs(body)
+	var m matcher.RecordMatcher
+	if err == nil {
+		m, err = newMatcher(r.Header.Get(hAbstraction), a)
+	}
+	if err != nil {
+		knownError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	id := r.Header.Get(hRecordingID)
 	if id == "" {
 		s.mu.Lock()
-		s.ignore = ig
+		s.matcher = m
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	// For one session (harnesses set it right after /Playback/Start): its recording is indexed
-	// again under the new settings, every entry unused.
-	s.mu.Lock()
-	sess := s.sessions[id]
-	s.mu.Unlock()
+	sess := s.activeSession(w, id, "playback")
 	if sess == nil {
-		knownError(w, http.StatusBadRequest, "SetMatcher: there is no active session under recording id %s.", id)
 		return
 	}
-	if sess.mode == "playback" {
-		idx, err := s.index(sess.played, ig)
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	sess.matcher = &m
+	if sess.prepared {
+		idx, err := matcher.New(sess.index.Remaining(), matcher.WithRecordMatcher(m), matcher.WithRepeat(s.cfg.repeat))
 		if err != nil {
 			knownError(w, http.StatusBadRequest, "SetMatcher: %v", err)
 			return
 		}
+		sess.index = idx
 		sess.engine.SetIndex(idx)
 	}
 	w.WriteHeader(http.StatusOK)
@@ -187,59 +283,44 @@ func splitList(s string) []string {
 	return out
 }
 
-type transform struct {
-	id          string
-	header, val string
-	ifURI       string
-}
-
-func (s *Server) addTransform(w http.ResponseWriter, r *http.Request) {
-	var b struct {
-		Key       string `json:"key"`
-		Value     string `json:"value"`
-		Condition *struct {
-			URIRegex string `json:"uriRegex"`
-		} `json:"condition"`
-	}
-	json.NewDecoder(r.Body).Decode(&b)
-	t := transform{id: newID()}
-	switch kind := r.Header.Get(hAbstraction); kind {
-	case "HeaderTransform":
-		t.header, t.val = b.Key, b.Value
-		if b.Condition != nil {
-			t.ifURI = b.Condition.URIRegex
+// reset puts test-proxy's defaults back: for one session, its sanitizers (the server-wide list
+// as it is now), matcher and transforms; without an id, the server-wide ones, refused while any
+// session (in-memory recordings included) is active.
+func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
+	if id := r.Header.Get(hRecordingID); id != "" {
+		sess := s.activeSession(w, id, "")
+		if sess == nil {
+			return
 		}
-	case "ClientIdTransform", "ApiVersionTransform", "StorageRequestIdTransform":
-		// azvcr already echoes x-ms-client-request-id on every replayed answer.
-	default:
-		knownError(w, http.StatusBadRequest, "AddTransform: unknown transform %q", kind)
+		server := s.reg.serverList()
+		sess.mu.Lock()
+		sess.sanitizers, sess.matcher, sess.transforms = server, nil, nil
+		sess.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	s.mu.Lock()
-	s.transform = append(s.transform, t)
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]string{"Transform": t.id})
-}
-
-// reset drops sanitizers, matcher settings and transforms: server-wide ones, or a session's.
-func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	if id := r.Header.Get(hRecordingID); id != "" {
-		if sess := s.sessions[id]; sess != nil {
-			sess.mu.Lock()
-			sess.rules = nil
-			sess.mu.Unlock()
-		}
-	} else {
-		s.sanitizer, s.ignore, s.transform = nil, matcher.Ignore{}, nil
+	var active []string
+	for id := range s.sessions {
+		active = append(active, id)
 	}
-	s.refreshRedactors()
+	for id := range s.finished {
+		active = append(active, id)
+	}
+	if len(active) > 0 {
+		s.mu.Unlock()
+		knownError(w, http.StatusBadRequest, "There are a total of %d active sessions. Remove these sessions before hitting Admin/Reset. Active sessions: [%s].", len(active), strings.Join(active, ", "))
+		return
+	}
+	s.matcher, s.transforms = matcher.DefaultRecordMatcher(), defaultTransforms()
 	s.mu.Unlock()
+	s.reg.reset()
 	w.WriteHeader(http.StatusOK)
 }
 
-// setRecordingOptions is accepted; azvcr has no redirect or transport options to set.
+// setRecordingOptions is accepted: azvcr forwards each request as it is and follows no redirect
+// (test-proxy's HandleRedirects false, which Node harnesses ask for), and has no transport
+// options to set.
 func (s *Server) setRecordingOptions(w http.ResponseWriter, r *http.Request) {
 	io.Copy(io.Discard, r.Body)
 	w.WriteHeader(http.StatusOK)

@@ -239,10 +239,16 @@ func (p *tpClient) playbackStarted(r httpcheck.Result) (string, map[string]any) 
 }
 
 // send is one proxied request of session id. mode is "record" or "playback"; upstream is the
-// x-recording-upstream-base-uri.
+// x-recording-upstream-base-uri. Like an SDK client it sends Accept and Authorization (and a
+// JSON Content-Type with a body) unless headers say otherwise: the headers tpInteraction records.
 func (p *tpClient) send(id, mode, upstream, method, target, body string, headers ...string) httpcheck.Result {
 	p.t.Helper()
-	h := append([]string{"X-Recording-Id", id, "X-Recording-Mode", mode, "X-Recording-Upstream-Base-Uri", upstream}, headers...)
+	h := []string{"X-Recording-Id", id, "X-Recording-Mode", mode, "X-Recording-Upstream-Base-Uri", upstream,
+		"Accept", "application/json", "Authorization", "Bearer FakeToken"}
+	if body != "" {
+		h = append(h, "Content-Type", "application/json")
+	}
+	h = append(h, headers...)
 	return httpcheck.Do(p.t, p.c, method, p.base+target, body, h...)
 }
 
@@ -290,10 +296,15 @@ func expectMismatch(t *testing.T, what string, r httpcheck.Result, wants ...stri
 
 // ---- recordings written by the tests ----
 
+// tpInteraction is a recorded exchange whose request has the headers send sends (Go's client
+// adds Accept-Encoding, User-Agent and, on bodies and writes, Content-Length).
 func tpInteraction(method, uri, reqBody string, code int, respBody string, respHeaders ...string) *cassette.Interaction {
-	reqH := http.Header{"Accept": {"application/json"}, "Authorization": {"Sanitized"}}
+	reqH := http.Header{"Accept": {"application/json"}, "Authorization": {"Sanitized"}, "Accept-Encoding": {"gzip"}, "User-Agent": {"Go-http-client/1.1"}}
 	if reqBody != "" {
 		reqH.Set("Content-Type", "application/json")
+	}
+	if reqBody != "" || method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
+		reqH.Set("Content-Length", fmt.Sprint(len(reqBody)))
 	}
 	respH := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
 	for i := 0; i+1 < len(respHeaders); i += 2 {
@@ -321,3 +332,13 @@ func (p *tpClient) writeRecording(file string, vars map[string]string, its ...*c
 }
 
 const tpARM = "https://management.azure.com"
+
+// keepNamesAndIDs removes the central $..name and $..id sanitizers server-wide, as ARM harnesses
+// do, so that recorded bodies keep the names the tests compare.
+func (p *tpClient) keepNamesAndIDs() {
+	p.t.Helper()
+	r := p.mustAdmin("/Admin/RemoveSanitizers", `{"Sanitizers":["AZSDK3493","AZSDK3430"]}`)
+	if r.Body != `{"Removed":["AZSDK3493","AZSDK3430"]}`+"\n" {
+		p.t.Fatalf("RemoveSanitizers: %s", r.Body)
+	}
+}

@@ -29,17 +29,17 @@ func TestTestProxySetMatcher(t *testing.T) {
 			rec:    tpInteraction("POST", tpARM+"/widgets?"+tpAPI, `{"size":1}`, 200, `{"matched":true}`),
 			method: "POST", target: "/widgets?" + tpAPI, body: `{"size":2}`, headers: []string{"Content-Type", "application/json"},
 			stillMiss: "/widgets?api-version=2000-01-01"},
-		{name: "CustomDefaultMatcher ignoredQueryParameters", matcher: "CustomDefaultMatcher", args: `{"ignoredQueryParameters": "sig"}`,
-			rec:    tpInteraction("GET", tpARM+"/blob?x=1&sig=recorded", "", 200, `{"matched":true}`),
-			method: "GET", target: "/blob?x=1&sig=live-signature",
-			stillMiss: "/blob?x=2&sig=live-signature"},
+		{name: "CustomDefaultMatcher ignoredQueryParameters", matcher: "CustomDefaultMatcher", args: `{"ignoredQueryParameters": "se"}`,
+			rec:    tpInteraction("GET", tpARM+"/blob?x=1&se=recorded", "", 200, `{"matched":true}`),
+			method: "GET", target: "/blob?x=1&se=live-expiry",
+			stillMiss: "/blob?x=2&se=live-expiry"},
 		{name: "HeaderlessMatcher", matcher: "HeaderlessMatcher", args: `{}`,
 			rec: func() *cassette.Interaction {
 				it := tpInteraction("GET", tpARM+"/etagged", "", 200, `{"matched":true}`)
-				it.Request.Headers.Set("If-None-Match", `"v1"`)
+				it.Request.Headers.Set("X-Ms-Custom", "v1")
 				return it
 			}(),
-			method: "GET", target: "/etagged", headers: []string{"If-None-Match", `"v2"`},
+			method: "GET", target: "/etagged", headers: []string{"X-Ms-Custom", "v2"},
 			stillMiss: "/etagged2"},
 	}
 	for _, tc := range cases {
@@ -86,33 +86,41 @@ func TestTestProxyResetClearsServerWideSettings(t *testing.T) {
 	p.mustAdmin("/Playback/Stop", "", "X-Recording-Id", id)
 }
 
-// ---- 6: LRO answers replay without waits ----
+// ---- 6: test-proxy's default transforms, and its central header sanitizers on answers ----
 
-func TestTestProxyLROShaping(t *testing.T) {
+// Replayed answers are the recording's, with test-proxy's default transforms: Retry-After set to
+// 0 where one was recorded, the request's x-ms-client-request-id and x-ms-client-id echoed. No
+// other header is added; Location and Operation-Location carry what AZSDK2003 and AZSDK2030 made
+// of them unless a harness removes those.
+func TestTestProxyDefaultTransforms(t *testing.T) {
 	p := newTPServer(t)
 	cases := []struct {
 		name    string
 		code    int
 		headers []string
-		// want: header -> value; "" means absent
-		want map[string]string
+		send    []string
+		want    map[string]string // header -> value; "" means absent
 	}{
-		{"201 with Azure-AsyncOperation", 201, []string{"Azure-AsyncOperation", tpARM + "/op?x=1"},
-			map[string]string{"Retry-After-Ms": "1", "Azure-Asyncoperation": tpARM + "/op?x=1"}},
-		{"202 with Location", 202, []string{"Location", tpARM + "/loc"}, map[string]string{"Retry-After-Ms": "1"}},
-		{"202 with Azure-AsyncOperation and Retry-After", 202, []string{"Azure-AsyncOperation", tpARM + "/op2", "Retry-After", "15"},
-			map[string]string{"Retry-After-Ms": "1", "Retry-After": "0"}},
-		{"Retry-After: 30", 200, []string{"Retry-After", "30"}, map[string]string{"Retry-After": "0"}},
-		{"plain 200", 200, nil, map[string]string{"Retry-After-Ms": "", "Retry-After": ""}},
+		{"201 with Azure-AsyncOperation", 201, []string{"Azure-AsyncOperation", tpARM + "/op?x=1"}, nil,
+			map[string]string{"Azure-Asyncoperation": tpARM + "/op?x=1", "Retry-After-Ms": "", "Retry-After": ""}},
+		{"202 with Location", 202, []string{"Location", tpARM + "/loc"}, nil, map[string]string{"Location": "https://example.com"}},
+		{"Operation-Location", 202, []string{"Operation-Location", tpARM + "/ops/1"}, nil, map[string]string{"Operation-Location": "https://example.com"}},
+		{"Retry-After: 30", 200, []string{"Retry-After", "30"}, nil, map[string]string{"Retry-After": "0"}},
+		{"client ids echoed", 200, []string{"X-Ms-Client-Request-Id", "Sanitized"}, []string{"X-Ms-Client-Request-Id", "c1", "X-Ms-Client-Id", "c2"},
+			map[string]string{"X-Ms-Client-Request-Id": "c1", "X-Ms-Client-Id": "c2"}},
 	}
 	var its []*cassette.Interaction
 	for i, tc := range cases {
-		its = append(its, tpInteraction("PUT", fmt.Sprintf("%s/lro/%d", tpARM, i), "", tc.code, `{"status":"Accepted"}`, tc.headers...))
+		it := tpInteraction("PUT", fmt.Sprintf("%s/lro/%d", tpARM, i), "", tc.code, `{"status":"Accepted"}`, tc.headers...)
+		for j := 0; j+1 < len(tc.send); j += 2 {
+			it.Request.Headers.Set(tc.send[j], "recorded")
+		}
+		its = append(its, it)
 	}
 	p.writeRecording("LRO.json", nil, its...)
 	id, _ := p.startPlayback("LRO.json")
 	for i, tc := range cases {
-		r := p.send(id, "playback", tpARM, "PUT", fmt.Sprintf("/lro/%d", i), "")
+		r := p.send(id, "playback", tpARM, "PUT", fmt.Sprintf("/lro/%d", i), "", tc.send...)
 		if r.Code != tc.code {
 			t.Errorf("%s: status %d, want %d (%s)", tc.name, r.Code, tc.code, r.Body)
 		}
@@ -122,6 +130,28 @@ func TestTestProxyLROShaping(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A harness's transforms: server-wide or for one session, with a condition.
+func TestTestProxyAddTransform(t *testing.T) {
+	p := newTPServer(t)
+	a := tpInteraction("GET", tpARM+"/a", "", 200, `{}`)
+	a.Request.Headers.Set("Api-Version", "2024-01-01")
+	p.writeRecording("T.json", nil, a, tpInteraction("GET", tpARM+"/b", "", 200, `{}`))
+	p.mustAdmin("/Admin/AddTransform", `{"key":"X-Server","value":"all","condition":{"uriRegex":"/b$"}}`, "X-Abstraction-Identifier", "HeaderTransform")
+	id, _ := p.startPlayback("T.json")
+	p.mustAdmin("/Admin/AddTransform", `{}`, "X-Abstraction-Identifier", "ApiVersionTransform", "X-Recording-Id", id)
+	r := p.send(id, "playback", tpARM, "GET", "/a", "", "Api-Version", "2024-01-01")
+	if r.Header.Get("X-Server") != "" || r.Header.Get("Api-Version") != "2024-01-01" {
+		t.Errorf("/a: X-Server %q (condition does not hold), Api-Version %q (session transform)", r.Header.Get("X-Server"), r.Header.Get("Api-Version"))
+	}
+	if r = p.send(id, "playback", tpARM, "GET", "/b", ""); r.Header.Get("X-Server") != "all" {
+		t.Errorf("/b: X-Server %q, want all", r.Header.Get("X-Server"))
+	}
+	for _, bad := range [][]string{{"NoSuchTransform", `{}`}, {"HeaderTransform", `{"value":"v"}`}, {"HeaderTransform", `{"key":"k","value":"v","condition":{}}`}} {
+		expectKnownError(t, "AddTransform "+bad[0]+" "+bad[1], p.admin("/Admin/AddTransform", bad[1], "X-Abstraction-Identifier", bad[0]), http.StatusBadRequest)
+	}
+	expectKnownError(t, "AddTransform for an unknown session", p.admin("/Admin/AddTransform", `{}`, "X-Abstraction-Identifier", "ClientIdTransform", "X-Recording-Id", "nope"), http.StatusBadRequest)
 }
 
 // The Go harness's SetBodilessMatcher(t, ...) sets the matcher for its session after

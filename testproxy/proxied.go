@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/azvcr/azvcr/cassette"
@@ -24,8 +25,9 @@ func (s *Server) proxied(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	sess := s.sessions[id]
 	s.mu.Unlock()
-	if sess == nil {
-		knownError(w, http.StatusBadRequest, "There is no active %s session under recording id %s.", strings.ToLower(r.Header.Get(hMode)), id)
+	mode := strings.ToLower(r.Header.Get(hMode))
+	if sess == nil || sess.mode != mode {
+		knownError(w, http.StatusBadRequest, "There is no active %s session under recording id %s.", mode, id)
 		return
 	}
 	base, err := url.Parse(r.Header.Get(hUpstream))
@@ -33,9 +35,32 @@ func (s *Server) proxied(w http.ResponseWriter, r *http.Request) {
 		knownError(w, http.StatusBadRequest, "The value present in header 'x-recording-upstream-base-uri' is not a valid hostname: %q.", r.Header.Get(hUpstream))
 		return
 	}
+	ctx := r.Context()
+	if skip := r.Header.Values(hSkip); len(skip) > 0 {
+		if len(skip) > 1 || (!strings.EqualFold(skip[0], "request-body") && !strings.EqualFold(skip[0], "request-response")) {
+			knownError(w, http.StatusBadRequest, "%s is not a supported value for header 'x-recording-skip'. It should be either omitted from the request headers, or set to either 'request-body' or 'request-response'", strings.Join(skip, ","))
+			return
+		}
+		ctx = context.WithValue(ctx, skipKey{}, skip[0])
+	}
+	if v := r.Header.Get(hRemove); v != "" {
+		keep, err := strconv.ParseBool(v)
+		if err != nil {
+			knownError(w, http.StatusBadRequest, "x-recording-remove must be true or false, not %q", v)
+			return
+		}
+		if !keep {
+			ctx = engine.KeepRecording(ctx)
+		}
+	}
+	if sess.mode == "playback" {
+		if err := s.prepare(sess); err != nil {
+			knownError(w, http.StatusBadRequest, "%s: %v", sess.file, err)
+			return
+		}
+	}
 	// The URI is the upstream base plus the raw request target, exactly as sent.
 	target := strings.TrimSuffix(base.Scheme+"://"+base.Host+base.EscapedPath(), "/") + r.RequestURI
-	ctx := context.WithValue(r.Context(), skipKey{}, r.Header.Get(hSkip))
 	out := r.Clone(ctx)
 	for h := range out.Header { // the protocol's own headers never reach the upstream or the file
 		if strings.HasPrefix(strings.ToLower(h), "x-recording-") {
@@ -45,9 +70,7 @@ func (s *Server) proxied(w http.ResponseWriter, r *http.Request) {
 	out.URL, _ = url.Parse(target)
 	out.Host = base.Host
 	out.RequestURI = ""
-	resp := sess.engine.Handle(out)
-	s.shape(out, resp)
-	writeResponse(w, resp)
+	writeResponse(w, sess.engine.Handle(out))
 }
 
 type skipKey struct{}
@@ -66,34 +89,22 @@ func skipFilter(r *http.Request, it *cassette.Interaction) bool {
 }
 
 // missResponse answers a playback request with no recording the way test-proxy does: 404 with
-// x-request-mismatch and the message, base64, in x-request-mismatch-error.
+// x-request-mismatch, test-proxy's report in the body and, up to its remaining entries, base64 in
+// x-request-mismatch-error.
 func (s *Server) missResponse(id string) func(*http.Request, *matcher.Miss) *http.Response {
 	return func(r *http.Request, miss *matcher.Miss) *http.Response {
 		s.log.Warn("test-proxy: no recording", "id", id, "miss", miss.String())
-		msg := "Unable to find a record for the request " + miss.String()
-		data, _ := json.MarshalIndent(engine.MissBody{Code: "AzvcrNoRecording", Message: msg, Miss: miss}, "", "  ")
+		msg := miss.Detail
+		if msg == "" {
+			msg = "Unable to find a record for the request " + miss.String()
+		}
+		data, _ := json.Marshal(map[string]string{"Message": msg, "Status": "NotFound"})
 		resp := engine.BodyResponse(r, http.StatusNotFound, "application/json;", data)
+		short, _, _ := strings.Cut(msg, "Remaining Entries:")
 		resp.Header.Set(hMismatch, "true")
-		resp.Header.Set(hMismatchText, base64.StdEncoding.EncodeToString([]byte(msg)))
+		resp.Header.Set(hMismatchText, base64.StdEncoding.EncodeToString([]byte(short)))
 		resp.Header.Set(engine.MissHeader, engine.HeaderSafe(miss.String()))
 		return resp
-	}
-}
-
-// shape echoes the client's request and client ids, as test-proxy does, and applies header
-// transforms.
-func (s *Server) shape(r *http.Request, resp *http.Response) {
-	for _, h := range []string{"X-Ms-Client-Request-Id", "X-Ms-Client-Id"} {
-		if id := r.Header.Get(h); id != "" {
-			resp.Header.Set(h, id)
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range s.transform {
-		if t.header != "" && (t.ifURI == "" || strings.Contains(r.URL.String(), t.ifURI)) {
-			resp.Header.Set(t.header, t.val)
-		}
 	}
 }
 

@@ -99,14 +99,19 @@ func TestTestProxyAddAndRemoveSanitizers(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Body), &removed); err != nil || !slices.Equal(removed.Removed, added.Sanitizers[:1]) {
 		t.Fatalf("RemoveSanitizers: %s, want {\"Removed\": [%q]}", r.Body, added.Sanitizers[0])
 	}
-	// The URI sanitizer no longer applies; the general one still does (the miss shows beta-N).
-	expectMismatch(t, "after removal", p.send(id, "playback", tpARM, "GET", "/items/alpha-1/beta-2", ""), "alpha-1", "beta-N")
-	httpcheck.Expect(t, "already sanitized URI", p.send(id, "playback", tpARM, "GET", "/items/alpha-N/beta-7", ""), 200, `{"n":2}`)
+	// A running session keeps the snapshot it started with.
+	httpcheck.Expect(t, "running session after removal", p.send(id, "playback", tpARM, "GET", "/items/alpha-3/beta-4", ""), 200, `{"n":2}`)
+	p.mustAdmin("/Playback/Stop", "", "X-Recording-Id", id)
+	// A new session starts without it: the general one still applies (the miss shows beta-N).
+	id, _ = p.startPlayback("AB.json")
+	expectMismatch(t, "new session after removal", p.send(id, "playback", tpARM, "GET", "/items/alpha-1/beta-2", ""), "alpha-1", "beta-N")
+	httpcheck.Expect(t, "already sanitized URI", p.send(id, "playback", tpARM, "GET", "/items/alpha-N/beta-7", ""), 200, `{"n":1}`)
 
 	r = p.mustAdmin("/Admin/RemoveSanitizers", fmt.Sprintf(`{"Sanitizers": [%q]}`, added.Sanitizers[0]))
 	if err := json.Unmarshal([]byte(r.Body), &removed); err != nil || len(removed.Removed) != 0 {
 		t.Errorf("removing a removed sanitizer: %s, want {\"Removed\": []}", r.Body)
 	}
+	expectKnownError(t, "removing nothing", p.admin("/Admin/RemoveSanitizers", `{"Sanitizers": []}`), http.StatusBadRequest)
 }
 
 func TestTestProxyBadSanitizers(t *testing.T) {
@@ -130,6 +135,7 @@ func TestTestProxyBadSanitizers(t *testing.T) {
 }
 
 // Session-level sanitizers apply to their session only, even with two sessions playing at once.
+// (The answers say "src": a "from" key would be AZSDK3425's.)
 func TestTestProxySessionSanitizersIsolated(t *testing.T) {
 	p := newTPServer(t)
 	const n = 25
@@ -141,7 +147,7 @@ func TestTestProxySessionSanitizersIsolated(t *testing.T) {
 	for i, s := range sessions {
 		var its []*cassette.Interaction
 		for j := range n + 1 { // one left over for after the concurrent part
-			its = append(its, tpInteraction("GET", tpARM+"/things/"+s.value, "", 200, fmt.Sprintf(`{"from":%q,"i":%d}`, s.name, j)))
+			its = append(its, tpInteraction("GET", tpARM+"/things/"+s.value, "", 200, fmt.Sprintf(`{"src":%q,"i":%d}`, s.name, j)))
 		}
 		p.writeRecording(s.file, nil, its...)
 		ids[i], _ = p.startPlayback(s.file)
@@ -170,6 +176,8 @@ func TestTestProxySessionSanitizersIsolated(t *testing.T) {
 				req.Header.Set("X-Recording-Id", ids[i])
 				req.Header.Set("X-Recording-Mode", "playback")
 				req.Header.Set("X-Recording-Upstream-Base-Uri", tpARM)
+				req.Header.Set("Accept", "application/json")
+				req.Header.Set("Authorization", "Bearer FakeToken")
 				resp, err := p.c.Do(req)
 				if err != nil {
 					errs <- fmt.Sprintf("session %s #%d: %v", s.name, j, err)
@@ -177,7 +185,7 @@ func TestTestProxySessionSanitizersIsolated(t *testing.T) {
 				}
 				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				if want := fmt.Sprintf(`{"from":%q,"i":%d}`, s.name, j); resp.StatusCode != 200 || string(body) != want {
+				if want := fmt.Sprintf(`{"src":%q,"i":%d}`, s.name, j); resp.StatusCode != 200 || string(body) != want {
 					errs <- fmt.Sprintf("session %s #%d: %d %s, want 200 %s", s.name, j, resp.StatusCode, body, want)
 					return
 				}
@@ -198,7 +206,7 @@ func TestTestProxySessionSanitizersIsolated(t *testing.T) {
 		t.Errorf("RemoveSanitizers of a session sanitizer: %s", r.Body)
 	}
 	expectMismatch(t, "A after removal", p.send(ids[0], "playback", tpARM, "GET", "/things/thing-1", ""), "thing-1")
-	httpcheck.Expect(t, "B after A's removal", p.send(ids[1], "playback", tpARM, "GET", "/things/thing-1", ""), 200, fmt.Sprintf(`{"from":"B","i":%d}`, n))
+	httpcheck.Expect(t, "B after A's removal", p.send(ids[1], "playback", tpARM, "GET", "/things/thing-1", ""), 200, fmt.Sprintf(`{"src":"B","i":%d}`, n))
 	for _, id := range append(ids, cid) {
 		p.mustAdmin("/Playback/Stop", "", "X-Recording-Id", id)
 	}
@@ -208,18 +216,22 @@ func TestTestProxySessionSanitizersIsolated(t *testing.T) {
 func TestTestProxyRecordSanitizers(t *testing.T) {
 	up := newARMUpstream(t)
 	p := newTPServer(t, withUpstreamCA(t, up.caFile))
-	id := p.startRecord("san/Rec.json")
 	sanitizers := []struct{ kind, body string }{
 		{"BodyKeySanitizer", `{"jsonPath":"$..secretValue","value":"Sanitized"}`},
 		{"HeaderRegexSanitizer", `{"key":"X-Custom-Secret","value":"REPLACED","regex":"topsecret-\\d+"}`},
 		{"RemoveHeaderSanitizer", `{"headersForRemoval":"X-Remove-Me, X-Also-Remove"}`},
 	}
+	// Server-wide registrations reach sessions started after them; session ones their session.
 	for i, s := range sanitizers {
-		h := []string{"X-Abstraction-Identifier", s.kind}
-		if i%2 == 0 { // session-level and server-wide registrations both reach the file
-			h = append(h, "X-Recording-Id", id)
+		if i%2 == 1 {
+			p.mustAdmin("/Admin/AddSanitizer", s.body, "X-Abstraction-Identifier", s.kind)
 		}
-		p.mustAdmin("/Admin/AddSanitizer", s.body, h...)
+	}
+	id := p.startRecord("san/Rec.json")
+	for i, s := range sanitizers {
+		if i%2 == 0 {
+			p.mustAdmin("/Admin/AddSanitizer", s.body, "X-Abstraction-Identifier", s.kind, "X-Recording-Id", id)
+		}
 	}
 	r := p.send(id, "record", up.URL, "GET", tpSecretPath, "", "X-Remove-Me", "request side", "Authorization", tpRealAuth)
 	if r.Code != 200 || !strings.Contains(r.Body, `"secretValue":"s3cr3t"`) || r.Header.Get("X-Custom-Secret") != "topsecret-12345" || r.Header.Get("X-Remove-Me") != "gone" {
@@ -242,11 +254,11 @@ func TestTestProxyRecordSanitizers(t *testing.T) {
 		what      string
 		got, want []string
 	}{
-		{"BodyKeySanitizer", []string{it.Response.Body}, []string{`{"name":"s1","properties":{"secretValue":"Sanitized","other":"keep"}}`}},
+		{"BodyKeySanitizer", []string{it.Response.Body}, []string{`{"name":"Sanitized","properties":{"secretValue":"Sanitized","other":"keep"}}`}}, // name: AZSDK3493
 		{"HeaderRegexSanitizer", tpHeader(it.Response.Headers, "X-Custom-Secret"), []string{"REPLACED"}},
 		{"RemoveHeaderSanitizer, response", append(tpHeader(it.Response.Headers, "X-Remove-Me"), tpHeader(it.Response.Headers, "X-Also-Remove")...), nil},
 		{"RemoveHeaderSanitizer, request", tpHeader(it.Request.Headers, "X-Remove-Me"), nil},
-		{"default Authorization rule", tpHeader(it.Request.Headers, "Authorization"), []string{"Bearer " + redact.Redacted}},
+		{"AZSDK0000", tpHeader(it.Request.Headers, "Authorization"), []string{"Sanitized"}},
 	}
 	for _, c := range checks {
 		if !slices.Equal(c.got, c.want) {

@@ -1,9 +1,10 @@
 // Package testproxy serves Microsoft's Azure SDK test-proxy protocol on azvcr's engine: the admin
-// API (/Record/Start, /Playback/Start, /Admin/...), recording and playback sessions keyed by
-// x-recording-id, each with its own engine, sanitizers (mapped onto azvcr's redaction rules),
-// matcher settings and transforms, server-wide or per session, and recordings in test-proxy's
-// JSON format (or azvcr's YAML, by file extension). It is an http.Handler; the command serves it
-// on the listeners test-proxy's --urls name.
+// API (/Record/Start, /Playback/Start, /Admin/..., /Info/...), recording and playback sessions
+// keyed by x-recording-id, each with its own engine, test-proxy's central sanitizers and those a
+// harness adds (server-wide, snapshotted into each session at its start, or per session), its
+// matcher and transforms, and recordings in test-proxy's JSON format (or azvcr's YAML, by file
+// extension), restored from an assets repository when a harness names an assets.json. It is an
+// http.Handler; the command serves it on the listeners test-proxy's --urls name.
 package testproxy
 
 import (
@@ -15,7 +16,6 @@ import (
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/matcher"
-	"github.com/azvcr/azvcr/redact"
 )
 
 // Headers of the Azure SDK test-proxy protocol.
@@ -24,6 +24,8 @@ const (
 	hMode         = "X-Recording-Mode"
 	hUpstream     = "X-Recording-Upstream-Base-Uri"
 	hSkip         = "X-Recording-Skip"
+	hRemove       = "X-Recording-Remove"
+	hPurge        = "X-Purge-Inmemory-Recording"
 	hAbstraction  = "X-Abstraction-Identifier"
 	hMismatch     = "X-Request-Mismatch"
 	hMismatchText = "X-Request-Mismatch-Error"
@@ -32,9 +34,9 @@ const (
 type config struct {
 	storage  string
 	upstream http.RoundTripper
-	redactor redact.Redactor
 	logger   *slog.Logger
 	repeat   matcher.Repeat
+	restore  func(assetsJSON string) (string, error)
 }
 
 // Option configures a Server.
@@ -48,37 +50,37 @@ func WithStorage(dir string) Option { return func(c *config) { c.storage = dir }
 // sessions answer every request with 502.
 func WithUpstream(rt http.RoundTripper) Option { return func(c *config) { c.upstream = rt } }
 
-// WithRedactor sets azvcr's own rules, applied before the sanitizers (default redact.DefaultRules).
-func WithRedactor(r redact.Redactor) Option { return func(c *config) { c.redactor = r } }
-
 // WithLogger sets the logger; the default discards.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithRepeat sets which requests may get their last recorded answer again once all are used.
+// The default is matcher.RepeatNone: test-proxy answers each recording once.
 func WithRepeat(r matcher.Repeat) Option { return func(c *config) { c.repeat = r } }
+
+// WithRestore sets how an x-recording-assets-file is restored: given the assets.json path, it
+// returns the directory recording paths are then relative to.
+func WithRestore(f func(assetsJSON string) (string, error)) Option {
+	return func(c *config) { c.restore = f }
+}
 
 // Server is the test-proxy protocol.
 type Server struct {
 	cfg    config
 	log    *slog.Logger
 	routes map[string]http.HandlerFunc // admin routes, lower case
+	reg    *registry
 
-	mu        sync.Mutex
-	sessions  map[string]*session
-	finished  map[string]*cassette.Cassette // stopped in-memory recordings, for playback by id
-	sanitizer []namedRule                   // server-wide, in the order added
-	ignore    matcher.Ignore                // server-wide matcher settings
-	transform []transform
+	mu         sync.Mutex
+	sessions   map[string]*session
+	finished   map[string]*cassette.Cassette // stopped in-memory recordings, for playback by id
+	matcher    matcher.RecordMatcher         // server-wide
+	transforms []*transform                  // server-wide
 }
 
-type namedRule struct {
-	id   string
-	rule redact.Rule
-}
-
-// New builds a test-proxy server.
+// New builds a test-proxy server with test-proxy's defaults: the central sanitizers (unless
+// TEST_PROXY_DISABLE_DEFAULT_SANITIZERS is true), the default matcher and the default transforms.
 func New(opts ...Option) *Server {
-	cfg := config{redactor: redact.DefaultRules()}
+	cfg := config{repeat: matcher.RepeatNone}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -88,7 +90,8 @@ func New(opts ...Option) *Server {
 	if cfg.logger == nil {
 		cfg.logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: cfg.logger, sessions: map[string]*session{}, finished: map[string]*cassette.Cassette{}}
+	s := &Server{cfg: cfg, log: cfg.logger, reg: newRegistry(), sessions: map[string]*session{}, finished: map[string]*cassette.Cassette{},
+		matcher: matcher.DefaultRecordMatcher(), transforms: defaultTransforms()}
 	s.routes = map[string]http.HandlerFunc{
 		"/admin/isalive":             s.isAlive,
 		"/record/start":              s.recordStart,
@@ -98,10 +101,13 @@ func New(opts ...Option) *Server {
 		"/admin/addsanitizer":        s.addSanitizer,
 		"/admin/addsanitizers":       s.addSanitizers,
 		"/admin/removesanitizers":    s.removeSanitizers,
+		"/admin/getsanitizers":       s.getSanitizers,
 		"/admin/setmatcher":          s.setMatcher,
 		"/admin/addtransform":        s.addTransform,
 		"/admin/reset":               s.reset,
 		"/admin/setrecordingoptions": s.setRecordingOptions,
+		"/info/available":            s.infoAvailable,
+		"/info/active":               s.infoActive,
 	}
 	return s
 }

@@ -2,6 +2,7 @@ package testproxy
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,12 +24,19 @@ type session struct {
 	id     string
 	mode   string // "record" or "playback"
 	file   string // absolute path; "" for in-memory recordings
+	source string // playback of an in-memory recording: its id
 	vars   map[string]string
 	engine *engine.Engine
-	played []*cassette.Interaction // playback: the recording, to index again on SetMatcher
-	mu     sync.Mutex
-	record []*cassette.Interaction // record
-	rules  []namedRule             // session sanitizers
+
+	mu         sync.Mutex
+	record     []*cassette.Interaction // record: what was recorded, unsanitized until Stop
+	loaded     []*cassette.Interaction // playback: the recording as loaded
+	prepared   bool                    // playback: loaded was sanitized and indexed
+	index      *matcher.Index          // playback, once prepared
+	sanitizers []string                // ids in force: the server-wide list at Start, then the session's own
+	own        []string                // ids this session registered
+	matcher    *matcher.RecordMatcher  // playback: set with x-recording-id; nil means the server's
+	transforms []*transform            // playback: added with x-recording-id
 }
 
 // Add keeps a recorded interaction until the session stops (engine.Sink).
@@ -48,6 +56,10 @@ func newID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
+// captureHeaders is what test-proxy keeps of a request's headers: all of them (the protocol's
+// own x-recording-* headers are already gone).
+func captureHeaders(h http.Header) http.Header { return h.Clone() }
+
 // startBody is the JSON body of /Record/Start and /Playback/Start.
 type startBody struct {
 	File   string `json:"x-recording-file"`
@@ -63,12 +75,34 @@ func readStart(r *http.Request) (startBody, error) {
 	return b, json.Unmarshal(data, &b)
 }
 
-// path resolves a recording file against the storage location.
-func (s *Server) path(file string) string {
-	if filepath.IsAbs(file) {
-		return file
+// recordingPath resolves a recording file as test-proxy does: inside the restored assets when an
+// assets.json is named, else against the storage location; ".json" is added when missing.
+func (s *Server) recordingPath(b startBody) (string, *httpError) {
+	dir := s.cfg.storage
+	if b.Assets != "" {
+		assets := b.Assets
+		if !filepath.IsAbs(assets) {
+			assets = filepath.Join(s.cfg.storage, filepath.FromSlash(assets))
+		}
+		if _, err := os.Stat(assets); err != nil {
+			return "", errorf(http.StatusBadRequest, "The provided assets.json path of %q does not exist.", assets)
+		}
+		if s.cfg.restore != nil {
+			restored, err := s.cfg.restore(assets)
+			if err != nil {
+				return "", errorf(http.StatusInternalServerError, "%v", err)
+			}
+			dir = restored
+		}
 	}
-	return filepath.Join(s.cfg.storage, filepath.FromSlash(file))
+	file := b.File
+	if !filepath.IsAbs(file) || b.Assets != "" {
+		file = filepath.Join(dir, filepath.FromSlash(b.File))
+	}
+	if !strings.HasSuffix(file, ".json") && !isYAML(file) {
+		file += ".json"
+	}
+	return file, nil
 }
 
 func (s *Server) recordStart(w http.ResponseWriter, r *http.Request) {
@@ -77,23 +111,28 @@ func (s *Server) recordStart(w http.ResponseWriter, r *http.Request) {
 		knownError(w, http.StatusBadRequest, "Record/Start: body is not JSON: %v", err)
 		return
 	}
-	sess := &session{id: newID(), mode: "record"}
+	sess := &session{id: newID(), mode: "record", sanitizers: s.reg.serverList()}
 	if b.File != "" {
-		sess.file = s.path(b.File)
+		file, herr := s.recordingPath(b)
+		if herr != nil {
+			herr.write(w)
+			return
+		}
+		sess.file = file
 	}
 	up := s.cfg.upstream
 	if up == nil {
 		up = noUpstream{}
 	}
-	sess.engine, err = engine.New(engine.Record, engine.WithSink(sess), engine.WithUpstream(up),
-		engine.WithLogger(s.log), engine.WithRecordFilter(skipFilter))
+	// Sanitizers run when the session stops, over everything it recorded, as test-proxy's do.
+	sess.engine, err = engine.New(engine.Record, engine.WithSink(sess), engine.WithUpstream(up), engine.WithLogger(s.log),
+		engine.WithRecordFilter(skipFilter), engine.WithRedactor(redact.Redactor{}), engine.WithHeaderCapture(captureHeaders))
 	if err != nil {
 		knownError(w, http.StatusInternalServerError, "Record/Start: %v", err)
 		return
 	}
 	s.mu.Lock()
 	s.sessions[sess.id] = sess
-	s.refreshRedactor(sess)
 	s.mu.Unlock()
 	s.log.Info("test-proxy record started", "id", sess.id, "file", sess.file)
 	w.Header().Set(hRecordingID, sess.id)
@@ -107,30 +146,41 @@ func (noUpstream) RoundTrip(*http.Request) (*http.Response, error) {
 	return nil, fmt.Errorf("no upstream transport configured")
 }
 
-func (s *Server) session(w http.ResponseWriter, r *http.Request, mode string) *session {
-	id := r.Header.Get(hRecordingID)
+// activeSession is the session a header names, or test-proxy's 400.
+func (s *Server) activeSession(w http.ResponseWriter, id, mode string) *session {
 	s.mu.Lock()
 	sess := s.sessions[id]
 	s.mu.Unlock()
 	if sess == nil || (mode != "" && sess.mode != mode) {
-		knownError(w, http.StatusBadRequest, "There is no active %s session under recording id %q.", orAny(mode), id)
+		if mode == "" {
+			knownError(w, http.StatusBadRequest, "%s is not an active session for either record or playback. Check the value being passed and try again.", id)
+		} else {
+			knownError(w, http.StatusBadRequest, "%s is not an active %s session. Check the value being passed and try again.", id, mode)
+		}
 		return nil
 	}
 	return sess
 }
 
-func orAny(mode string) string {
-	if mode == "" {
-		return "recording or playback"
-	}
-	return mode
+// end takes a session off the server and forgets the sanitizers it registered.
+func (s *Server) end(sess *session) {
+	s.mu.Lock()
+	delete(s.sessions, sess.id)
+	s.mu.Unlock()
+	sess.mu.Lock()
+	own := sess.own
+	sess.mu.Unlock()
+	s.reg.forget(own)
 }
 
-// recordStop saves the session's interactions as test-proxy JSON (or YAML, when the file name
-// says so), with the variables the body carries.
+// recordStop sanitizes what the session recorded and saves it as test-proxy JSON (or YAML, when
+// the file name says so), with the variables from the body; an unknown id is ignored.
 func (s *Server) recordStop(w http.ResponseWriter, r *http.Request) {
-	sess := s.session(w, r, "record")
-	if sess == nil {
+	s.mu.Lock()
+	sess := s.sessions[r.Header.Get(hRecordingID)]
+	s.mu.Unlock()
+	if sess == nil || sess.mode != "record" {
+		w.WriteHeader(http.StatusOK) // test-proxy: stopping an unknown recording does nothing
 		return
 	}
 	vars := map[string]string{}
@@ -148,37 +198,25 @@ func (s *Server) recordStop(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	s.mu.Lock()
-	delete(s.sessions, sess.id)
-	s.mu.Unlock()
 	sess.mu.Lock()
-	c := &cassette.Cassette{Version: cassette.Version, Interactions: sess.record}
+	sans := s.reg.resolve(sess.sanitizers)
+	its := sanitizeRecording(sans, sess.record)
 	sess.mu.Unlock()
+	s.end(sess)
+	c := &cassette.Cassette{Version: cassette.Version, Interactions: its, Variables: vars}
 	if strings.EqualFold(r.Header.Get(hSkip), "request-response") {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
 	if sess.file == "" {
-		c.Variables = vars
 		s.mu.Lock()
 		s.finished[sess.id] = c
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if err := os.MkdirAll(filepath.Dir(sess.file), 0o755); err != nil {
-		knownError(w, http.StatusInternalServerError, "Record/Stop: %v", err)
-		return
-	}
-	var err error
-	if isYAML(sess.file) {
-		c.Variables = vars
-		err = cassette.Save(sess.file, c)
-	} else {
-		err = testproxyjson.Save(sess.file, c, vars)
-	}
-	if err != nil {
-		knownError(w, http.StatusInternalServerError, "Record/Stop: saving %s: %v", sess.file, err)
+	if herr := s.save(sess.file, c); herr != nil {
+		herr.write(w)
 		return
 	}
 	s.log.Info("test-proxy recording saved", "id", sess.id, "file", sess.file, "interactions", len(c.Interactions))
@@ -191,7 +229,8 @@ func isYAML(path string) bool {
 }
 
 // playbackStart loads a recording (a file, or a stopped in-memory recording named by
-// x-recording-id) and answers with its variables.
+// x-recording-id) and answers with its variables. The recording is sanitized and indexed at the
+// first request, with the sanitizers and matcher in force then, as test-proxy does.
 func (s *Server) playbackStart(w http.ResponseWriter, r *http.Request) {
 	b, err := readStart(r)
 	if err != nil {
@@ -200,10 +239,15 @@ func (s *Server) playbackStart(w http.ResponseWriter, r *http.Request) {
 	}
 	var c *cassette.Cassette
 	vars := map[string]string{}
-	file := ""
+	sess := &session{id: newID(), mode: "playback", sanitizers: s.reg.serverList()}
 	switch {
 	case b.File != "":
-		file = s.path(b.File)
+		file, herr := s.recordingPath(b)
+		if herr != nil {
+			herr.write(w)
+			return
+		}
+		w.Header().Set("X-Base64-Recording-File-Location", base64.StdEncoding.EncodeToString([]byte(file)))
 		if isYAML(file) {
 			c, err = cassette.Load(file)
 			if c != nil {
@@ -213,91 +257,104 @@ func (s *Server) playbackStart(w http.ResponseWriter, r *http.Request) {
 			c, vars, err = testproxyjson.Load(file)
 		}
 		if os.IsNotExist(err) {
-			knownError(w, http.StatusNotFound, "Recording file path %s does not exist.", file)
+			mismatch(w, "Recording file path "+file+" does not exist.")
 			return
 		}
 		if err != nil {
 			knownError(w, http.StatusBadRequest, "Playback/Start: %v", err)
 			return
 		}
+		sess.file = file
 	default:
+		sess.source = r.Header.Get(hRecordingID)
 		s.mu.Lock()
-		c = s.finished[r.Header.Get(hRecordingID)]
+		c = s.finished[sess.source]
 		s.mu.Unlock()
 		if c == nil {
-			knownError(w, http.StatusBadRequest, "Playback/Start: no x-recording-file, and no finished in-memory recording under x-recording-id %q", r.Header.Get(hRecordingID))
+			knownError(w, http.StatusBadRequest, "There is no in-memory session with id %s available for playback retrieval.", sess.source)
 			return
 		}
 		vars = c.Variables
 	}
-	sess := &session{id: newID(), mode: "playback", file: file, vars: vars, played: c.Interactions}
-	s.mu.Lock()
-	ignore := s.ignore
-	s.mu.Unlock()
-	idx, err := s.index(sess.played, ignore)
-	if err != nil {
-		knownError(w, http.StatusBadRequest, "Playback/Start: %s: %v", file, err)
-		return
+	for _, it := range c.Interactions {
+		sess.loaded = append(sess.loaded, cloneInteraction(it))
 	}
-	sess.engine, err = engine.New(engine.Replay, engine.WithIndex(idx), engine.WithLogger(s.log),
-		engine.WithMissResponse(s.missResponse(sess.id)))
+	sess.vars = vars
+	empty, _ := matcher.New(nil)
+	sess.engine, err = engine.New(engine.Replay, engine.WithIndex(empty), engine.WithLogger(s.log),
+		engine.WithMissResponse(s.missResponse(sess.id)), engine.WithHeaderCapture(captureHeaders),
+		engine.WithReplayShape(s.applyTransforms(sess)))
 	if err != nil {
 		knownError(w, http.StatusInternalServerError, "Playback/Start: %v", err)
 		return
 	}
 	s.mu.Lock()
 	s.sessions[sess.id] = sess // registered only once it can answer
-	s.refreshRedactor(sess)
 	s.mu.Unlock()
 	if vars == nil {
 		vars = map[string]string{}
 	}
-	s.log.Info("test-proxy playback started", "id", sess.id, "file", file, "interactions", len(c.Interactions))
+	s.log.Info("test-proxy playback started", "id", sess.id, "file", sess.file, "interactions", len(c.Interactions))
 	w.Header().Set(hRecordingID, sess.id)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	json.NewEncoder(w).Encode(vars)
 }
 
-func (s *Server) index(its []*cassette.Interaction, ig matcher.Ignore) (*matcher.Index, error) {
-	return matcher.New(its, matcher.WithRepeat(s.cfg.repeat), matcher.WithIgnore(ig))
+func cloneInteraction(it *cassette.Interaction) *cassette.Interaction {
+	c := *it
+	c.Request.Headers = it.Request.Headers.Clone()
+	c.Response.Headers = it.Response.Headers.Clone()
+	return &c
+}
+
+// recordMatcher is the matcher in force for a session.
+func (s *Server) recordMatcher(sess *session) matcher.RecordMatcher {
+	sess.mu.Lock()
+	m := sess.matcher
+	sess.mu.Unlock()
+	if m != nil {
+		return *m
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.matcher
+}
+
+// prepare readies a playback session for a request: at the first one, the loaded recording is
+// sanitized and indexed; every time, live requests get the session's sanitizers as they are now
+// (bodies only when the matcher compares them).
+func (s *Server) prepare(sess *session) error {
+	m := s.recordMatcher(sess)
+	sess.mu.Lock()
+	sans := s.reg.resolve(sess.sanitizers)
+	if !sess.prepared {
+		sess.loaded = sanitizeRecording(sans, sess.loaded)
+		idx, err := matcher.New(sess.loaded, matcher.WithRecordMatcher(m), matcher.WithRepeat(s.cfg.repeat))
+		if err != nil {
+			sess.mu.Unlock()
+			return err
+		}
+		sess.engine.SetIndex(idx)
+		sess.index, sess.prepared = idx, true
+	}
+	sess.mu.Unlock()
+	sess.engine.SetRedactor(redact.Redactor{requestRule{sans: sans, bodies: m.CompareBodies}})
+	return nil
 }
 
 func (s *Server) playbackStop(w http.ResponseWriter, r *http.Request) {
-	id := r.Header.Get(hRecordingID)
-	s.mu.Lock()
-	sess := s.sessions[id]
-	if sess != nil && sess.mode == "playback" {
-		delete(s.sessions, id)
-	}
-	s.mu.Unlock()
-	if sess == nil || sess.mode != "playback" {
-		knownError(w, http.StatusBadRequest, "There is no active playback session under recording id %q.", id)
+	sess := s.activeSession(w, r.Header.Get(hRecordingID), "playback")
+	if sess == nil {
 		return
 	}
+	s.end(sess)
+	if sess.source != "" && strings.EqualFold(r.Header.Get(hPurge), "true") {
+		s.mu.Lock()
+		delete(s.finished, sess.source)
+		s.mu.Unlock()
+	}
 	sum := sess.engine.Summary()
-	s.log.Info("test-proxy playback stopped", "id", id, "replayed", sum.Replayed, "unused", sum.Unused, "misses", sum.Misses)
+	s.log.Info("test-proxy playback stopped", "id", sess.id, "replayed", sum.Replayed, "unused", sum.Unused, "misses", sum.Misses)
 	w.WriteHeader(http.StatusOK)
-}
-
-// refreshRedactor gives the session's engine azvcr's rules, then the server-wide sanitizers, then
-// the session's. Called with s.mu held, whenever one of them changes.
-func (s *Server) refreshRedactor(sess *session) {
-	r := append(redact.Redactor{}, s.cfg.redactor...)
-	for _, n := range s.sanitizer {
-		r = append(r, n.rule)
-	}
-	sess.mu.Lock()
-	for _, n := range sess.rules {
-		r = append(r, n.rule)
-	}
-	sess.mu.Unlock()
-	sess.engine.SetRedactor(r)
-}
-
-// refreshRedactors does refreshRedactor for every session. Called with s.mu held.
-func (s *Server) refreshRedactors() {
-	for _, sess := range s.sessions {
-		s.refreshRedactor(sess)
-	}
 }

@@ -259,3 +259,10 @@ func jsonDepth(s string) int {
 	}
 	return most
 }
+
+// IsText says whether a body with these headers is text to test-proxy: its sanitizers edit only
+// text bodies (RecordEntry.TryGetBodyAsText).
+func IsText(h http.Header) bool {
+	ct, ok := tpContentType(h)
+	return ok && tpIsText(ct)
+}

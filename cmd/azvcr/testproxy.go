@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/azvcr/azvcr/assets"
 	"github.com/azvcr/azvcr/certs"
 	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/forwardproxy"
@@ -29,6 +30,7 @@ const defaultTestProxyURLs = "http://localhost:5000;https://localhost:5001"
 func runStart(args []string, stdout, stderr io.Writer) int {
 	storage, urls := "", os.Getenv("ASPNETCORE_URLS")
 	verbose := false
+	var proxyOpts []forwardproxy.Option
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name, val, hasVal := strings.Cut(a, "=")
@@ -50,6 +52,15 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 		case "--":
 		case "-v", "--verbose":
 			verbose = true
+		case "--resolve": // azvcr's own: HOST=ADDR, where record sessions reach HOST
+			host, addr, ok := strings.Cut(next(), "=")
+			if !ok || host == "" || addr == "" {
+				fmt.Fprintln(stderr, "azvcr start: --resolve wants HOST=ADDR")
+				return exitUsage
+			}
+			proxyOpts = append(proxyOpts, forwardproxy.WithResolve(host, addr))
+		case "--upstream-ca": // azvcr's own: a PEM file of extra roots for upstream TLS
+			proxyOpts = append(proxyOpts, forwardproxy.WithUpstreamCA(next()))
 		default:
 			fmt.Fprintf(stderr, "azvcr start: ignoring test-proxy option %s\n", a)
 		}
@@ -84,20 +95,21 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 	// One listener set serves both ways in: requests addressed to azvcr go to the test-proxy
 	// protocol, requests proxied through it (HTTPS_PROXY) pass through the allow-list.
 	tp := &lateHandler{}
-	srv, err := forwardproxy.New(engine.Passthrough, forwardproxy.WithCA(ca), forwardproxy.WithRedactor(redactor),
-		forwardproxy.WithLogger(logger), forwardproxy.WithDirectHandler(tp))
+	srv, err := forwardproxy.New(engine.Passthrough, append([]forwardproxy.Option{forwardproxy.WithCA(ca), forwardproxy.WithRedactor(redactor),
+		forwardproxy.WithLogger(logger), forwardproxy.WithDirectHandler(tp)}, proxyOpts...)...)
 	if err != nil {
 		fmt.Fprintln(stderr, "azvcr start:", err)
 		return exitError
 	}
-	tp.h = testproxy.New(testproxy.WithStorage(storage), testproxy.WithRedactor(redactor),
+	store := &assets.Store{}
+	tp.h = testproxy.New(testproxy.WithStorage(storage), testproxy.WithRestore(store.Restore),
 		testproxy.WithUpstream(srv.Upstream()), testproxy.WithLogger(logger))
 	for _, raw := range strings.Split(urls, ";") {
 		if raw = strings.TrimSpace(raw); raw == "" {
 			continue
 		}
 		u, err := url.Parse(raw)
-		if err != nil || u.Port() == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		if err != nil || u.Port() == "" || (u.Scheme != "http" && u.Scheme != "https") { // port 0 picks one
 			fmt.Fprintf(stderr, "azvcr start: --urls: want http://host:port or https://host:port, got %q\n", raw)
 			srv.Close()
 			return exitUsage
@@ -113,7 +125,10 @@ func runStart(args []string, stdout, stderr io.Writer) int {
 			srv.Close()
 			return exitError
 		}
-		fmt.Fprintf(stdout, "Now listening on: %s\n", raw)
+		// With port 0 the system picks one; the line names the port taken, as Kestrel's does.
+		addrs := srv.Addrs()
+		_, port, _ := net.SplitHostPort(addrs[len(addrs)-1])
+		fmt.Fprintf(stdout, "Now listening on: %s://%s\n", u.Scheme, net.JoinHostPort(u.Hostname(), port))
 	}
 	fmt.Fprintf(stderr, "azvcr: test-proxy protocol, recordings under %s\n", storage)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -147,28 +162,30 @@ func listenAddr(u *url.URL) string {
 	return net.JoinHostPort(host, u.Port())
 }
 
-// runRestore answers `restore -a assets.json`: azvcr reads recordings from the working tree, so
-// there is nothing to fetch; it says where the recordings are looked for.
+// runRestore answers `restore -a assets.json`: the recordings the assets.json names are fetched
+// with git into <repo root>/.assets, as test-proxy's restore does (the assets repository is
+// <base>/<AssetsRepo>, base https://github.com unless $AZVCR_ASSETS_BASE_URL says otherwise).
 func runRestore(args []string, stdout, stderr io.Writer) int {
-	assets := ""
+	file := ""
 	for i := 0; i < len(args); i++ {
 		if args[i] == "-a" || args[i] == "--assets-json-path" {
 			if i+1 < len(args) {
-				assets = args[i+1]
+				file = args[i+1]
 				i++
 			}
 		} else if v, ok := strings.CutPrefix(args[i], "--assets-json-path="); ok {
-			assets = v
+			file = v
 		}
 	}
-	if assets == "" {
+	if file == "" {
 		fmt.Fprintln(stderr, "azvcr restore: want -a assets.json")
 		return exitUsage
 	}
-	if _, err := os.Stat(assets); err != nil {
+	dir, err := (&assets.Store{}).Restore(file)
+	if err != nil {
 		fmt.Fprintf(stderr, "azvcr restore: %v\n", err)
 		return exitError
 	}
-	fmt.Fprintf(stdout, "azvcr: nothing to restore: recordings are read from the working tree (paths relative to --storage-location), not fetched for %s\n", assets)
+	fmt.Fprintf(stdout, "azvcr: restored %s into %s\n", file, dir)
 	return exitOK
 }

@@ -14,10 +14,16 @@ Usage:
   azvcr version
 
 Azure SDK test-proxy drop-in (same engine; see the README's test-proxy section):
-  azvcr start [--storage-location DIR] [-- --urls=http://localhost:5000;https://localhost:5001]
+  azvcr start [--storage-location DIR] [--resolve HOST=ADDR] [--upstream-ca FILE]
+              [-- --urls=http://localhost:5000;https://localhost:5001]
                                               serve the test-proxy protocol: /Record/Start,
-                                              /Playback/Start, /Admin/..., sessions by x-recording-id
-  azvcr restore -a assets.json                nothing to fetch: recordings come from the tree
+                                              /Playback/Start, /Admin/..., sessions by x-recording-id;
+                                              --resolve and --upstream-ca as for the proxy, for
+                                              record sessions
+  azvcr restore -a assets.json                fetch the recordings an assets.json names with git
+                                              into <repo root>/.assets (the assets repository is
+                                              $AZVCR_ASSETS_BASE_URL/<AssetsRepo>, default
+                                              https://github.com/<AssetsRepo>)
   azvcr --version                             the bare version, as test-proxy prints it
 
 Proxy flags (record, replay, auto, passthrough):

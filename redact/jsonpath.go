@@ -1,0 +1,321 @@
+package redact
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// JSONPath selects values in a JSON document the way Newtonsoft's SelectTokens does, the JSONPath
+// dialect the Azure SDK test-proxy's BodyKeySanitizer speaks. Supported: a leading $ (optional),
+// .name, ['name'] and ["name"] (with unions ['a','b']), .* and [*], [n] and unions [0,2],
+// slices [start:end:step] with non-negative bounds, and recursive descent (..name, ..*, ..[0]).
+// Filter expressions ([?(...)]) are refused when the path is parsed.
+type JSONPath struct {
+	src  string
+	segs []pathSeg
+}
+
+// pathSeg is one step of a JSONPath: which children it selects, and whether at any depth.
+type pathSeg struct {
+	deep    bool     // .. before it: the step may skip any number of levels
+	any     bool     // * : every child
+	names   []string // object keys (a union when more than one)
+	indices []int    // array positions (a union when more than one)
+	slice   *[3]int  // [start:end:step]; end -1 means to the end
+}
+
+// pathStep is one level of a value's location: an object key, or an array position (key "").
+type pathStep struct {
+	key   string
+	index int // -1 for object keys
+}
+
+// ParseJSONPath reads a JSONPath; the error says which part it could not read.
+func ParseJSONPath(p string) (*JSONPath, error) {
+	j := &JSONPath{src: p}
+	rest := strings.TrimSpace(p)
+	if rest == "" {
+		return nil, fmt.Errorf("json path is empty")
+	}
+	if rest[0] == '$' {
+		rest = rest[1:]
+	} else if rest[0] != '.' && rest[0] != '[' {
+		rest = "." + rest // SelectTokens("a.b") means $.a.b
+	}
+	for rest != "" {
+		var seg pathSeg
+		switch {
+		case strings.HasPrefix(rest, ".."):
+			seg.deep = true
+			rest = rest[2:]
+		case rest[0] == '.':
+			rest = rest[1:]
+		case rest[0] != '[':
+			return nil, fmt.Errorf("json path %q: cannot read %q", p, rest)
+		}
+		if strings.HasPrefix(rest, "[") {
+			n, err := parseBracket(rest, &seg)
+			if err != nil {
+				return nil, fmt.Errorf("json path %q: %v", p, err)
+			}
+			rest = rest[n:]
+			j.segs = append(j.segs, seg)
+			continue
+		}
+		end := strings.IndexAny(rest, ".[")
+		if end < 0 {
+			end = len(rest)
+		}
+		name := rest[:end]
+		rest = rest[end:]
+		switch name {
+		case "":
+			return nil, fmt.Errorf("json path %q: a name is missing after '.'", p)
+		case "*":
+			seg.any = true
+		default:
+			seg.names = []string{name}
+		}
+		j.segs = append(j.segs, seg)
+	}
+	if len(j.segs) == 0 {
+		return nil, fmt.Errorf("json path %q selects the whole document, not a value in it", p)
+	}
+	return j, nil
+}
+
+// parseBracket reads one [...] step into seg and returns how many bytes it took.
+func parseBracket(s string, seg *pathSeg) (int, error) {
+	i := 1
+	skip := func() {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+	}
+	skip()
+	if i < len(s) && (s[i] == '?' || s[i] == '(') {
+		return 0, fmt.Errorf("filter and script expressions are not supported")
+	}
+	if i < len(s) && s[i] == '*' {
+		i++
+		skip()
+		if i >= len(s) || s[i] != ']' {
+			return 0, fmt.Errorf("want ] after [*")
+		}
+		seg.any = true
+		return i + 1, nil
+	}
+	if i < len(s) && (s[i] == '\'' || s[i] == '"') {
+		for {
+			q := s[i]
+			end := i + 1
+			var name strings.Builder
+			for end < len(s) && s[end] != q {
+				if s[end] == '\\' && end+1 < len(s) {
+					end++
+				}
+				name.WriteByte(s[end])
+				end++
+			}
+			if end >= len(s) {
+				return 0, fmt.Errorf("unterminated quoted name")
+			}
+			seg.names = append(seg.names, name.String())
+			i = end + 1
+			skip()
+			if i < len(s) && s[i] == ',' {
+				i++
+				skip()
+				if i < len(s) && (s[i] == '\'' || s[i] == '"') {
+					continue
+				}
+				return 0, fmt.Errorf("want a quoted name after ','")
+			}
+			if i < len(s) && s[i] == ']' {
+				return i + 1, nil
+			}
+			return 0, fmt.Errorf("want ] after a quoted name")
+		}
+	}
+	end := strings.IndexByte(s, ']')
+	if end < 0 {
+		return 0, fmt.Errorf("unterminated [")
+	}
+	body := strings.TrimSpace(s[1:end])
+	if strings.Contains(body, ":") {
+		parts := strings.Split(body, ":")
+		if len(parts) > 3 {
+			return 0, fmt.Errorf("slice [%s] has too many parts", body)
+		}
+		sl := [3]int{0, -1, 1}
+		for k, part := range parts {
+			if part = strings.TrimSpace(part); part == "" {
+				continue
+			}
+			v, err := strconv.Atoi(part)
+			if err != nil || v < 0 || (k == 2 && v == 0) {
+				return 0, fmt.Errorf("slice [%s]: want non-negative bounds and a positive step", body)
+			}
+			sl[k] = v
+		}
+		seg.slice = &sl
+		return end + 1, nil
+	}
+	for _, part := range strings.Split(body, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || v < 0 {
+			return 0, fmt.Errorf("[%s]: want a name in quotes, *, non-negative indices or a slice", body)
+		}
+		seg.indices = append(seg.indices, v)
+	}
+	return end + 1, nil
+}
+
+// String is the path as written.
+func (j *JSONPath) String() string { return j.src }
+
+// matches reports whether the value at path is selected.
+func (j *JSONPath) matches(path []pathStep) bool { return matchSegs(j.segs, path) }
+
+func matchSegs(segs []pathSeg, path []pathStep) bool {
+	if len(segs) == 0 {
+		return len(path) == 0
+	}
+	s := segs[0]
+	for skip := 0; skip < len(path); skip++ {
+		if skip > 0 && !s.deep {
+			return false
+		}
+		if s.selects(path[skip]) && matchSegs(segs[1:], path[skip+1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s pathSeg) selects(p pathStep) bool {
+	switch {
+	case s.any:
+		return true
+	case p.index < 0:
+		for _, n := range s.names {
+			if n == p.key {
+				return true
+			}
+		}
+	case s.slice != nil:
+		start, end, step := s.slice[0], s.slice[1], s.slice[2]
+		return p.index >= start && (end < 0 || p.index < end) && (p.index-start)%step == 0
+	default:
+		for _, i := range s.indices {
+			if i == p.index {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// compileJSONPath gives the path as the predicate config rules use, over the "[n]" spelling of
+// array positions that jsonValueSpans reports. Config files spell paths from the root: $ first.
+func compileJSONPath(p string) (func([]string, bool) bool, error) {
+	if !strings.HasPrefix(p, "$") {
+		return nil, fmt.Errorf("json_path %q: want a path from the root: $.field, $.a[*].b, $.a[0] or $..field", p)
+	}
+	j, err := ParseJSONPath(p)
+	if err != nil {
+		return nil, err
+	}
+	return func(path []string, _ bool) bool {
+		steps := make([]pathStep, len(path))
+		for i, el := range path {
+			steps[i] = pathStep{key: el, index: -1}
+			if strings.HasPrefix(el, "[") && strings.HasSuffix(el, "]") {
+				if n, err := strconv.Atoi(el[1 : len(el)-1]); err == nil {
+					steps[i] = pathStep{index: n}
+				}
+			}
+		}
+		return j.matches(steps)
+	}, nil
+}
+
+// jsonLeaf is one scalar value in a JSON document: where it is and its text.
+type jsonLeaf struct {
+	path       []pathStep
+	start, end int // byte range of the value's JSON text
+	token      any // string, json.Number, bool or nil
+}
+
+// jsonLeaves lists every scalar value of a JSON document with its path, in document order. ok is
+// false when data is not one JSON value.
+func jsonLeaves(data []byte) (leaves []jsonLeaf, ok bool) {
+	type frame struct {
+		object    bool
+		key       string
+		index     int
+		expectKey bool
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var stack []*frame
+	path := func() []pathStep {
+		p := make([]pathStep, len(stack))
+		for i, f := range stack {
+			if f.object {
+				p[i] = pathStep{key: f.key, index: -1}
+			} else {
+				p[i] = pathStep{index: f.index}
+			}
+		}
+		return p
+	}
+	valueDone := func() {
+		if n := len(stack); n > 0 {
+			if top := stack[n-1]; top.object {
+				top.expectKey = true
+			} else {
+				top.index++
+			}
+		}
+	}
+	done := false // one complete top-level value was read
+	for {
+		before := int(dec.InputOffset())
+		tok, err := dec.Token()
+		if err == io.EOF && done {
+			return leaves, true
+		}
+		if err != nil || done {
+			return nil, false // not JSON, or more than one value
+		}
+		after := int(dec.InputOffset())
+		if d, isDelim := tok.(json.Delim); isDelim {
+			switch d {
+			case '{', '[':
+				stack = append(stack, &frame{object: d == '{', expectKey: d == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+				valueDone()
+				done = len(stack) == 0
+			}
+			continue
+		}
+		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].expectKey {
+			stack[n-1].key, _ = tok.(string)
+			stack[n-1].expectKey = false
+			continue
+		}
+		start := before
+		for start < after && strings.IndexByte(" \t\r\n:,", data[start]) >= 0 {
+			start++
+		}
+		leaves = append(leaves, jsonLeaf{path: path(), start: start, end: after, token: tok})
+		valueDone()
+		done = len(stack) == 0
+	}
+}
