@@ -211,7 +211,7 @@ func TestTestProxyRecordSanitizers(t *testing.T) {
 	id := p.startRecord("san/Rec.json")
 	sanitizers := []struct{ kind, body string }{
 		{"BodyKeySanitizer", `{"jsonPath":"$..secretValue","value":"Sanitized"}`},
-		{"HeaderRegexSanitizer", `{"key":"X-Custom-Secret","value":"REPLACED","regex":"topsecret-\\d+"}`},
+		{"HeaderRegexSanitizer", `{"key":"X-Custom-Tag","value":"REPLACED","regex":"topsecret-\\d+"}`},
 		{"RemoveHeaderSanitizer", `{"headersForRemoval":"X-Remove-Me, X-Also-Remove"}`},
 	}
 	for i, s := range sanitizers {
@@ -222,7 +222,7 @@ func TestTestProxyRecordSanitizers(t *testing.T) {
 		p.mustAdmin("/Admin/AddSanitizer", s.body, h...)
 	}
 	r := p.send(id, "record", up.URL, "GET", tpSecretPath, "", "X-Remove-Me", "request side", "Authorization", tpRealAuth)
-	if r.Code != 200 || !strings.Contains(r.Body, `"secretValue":"s3cr3t"`) || r.Header.Get("X-Custom-Secret") != "topsecret-12345" || r.Header.Get("X-Remove-Me") != "gone" {
+	if r.Code != 200 || !strings.Contains(r.Body, `"secretValue":"s3cr3t"`) || r.Header.Get("X-Custom-Tag") != "topsecret-12345" || r.Header.Get("X-Remove-Me") != "gone" {
 		t.Errorf("the client did not get the real answer: %d %s %v", r.Code, r.Body, r.Header)
 	}
 	if got := up.requests()[0].header.Get("X-Remove-Me"); got != "request side" {
@@ -243,7 +243,7 @@ func TestTestProxyRecordSanitizers(t *testing.T) {
 		got, want []string
 	}{
 		{"BodyKeySanitizer", []string{it.Response.Body}, []string{`{"name":"s1","properties":{"secretValue":"Sanitized","other":"keep"}}`}},
-		{"HeaderRegexSanitizer", tpHeader(it.Response.Headers, "X-Custom-Secret"), []string{"REPLACED"}},
+		{"HeaderRegexSanitizer", tpHeader(it.Response.Headers, "X-Custom-Tag"), []string{"REPLACED"}},
 		{"RemoveHeaderSanitizer, response", append(tpHeader(it.Response.Headers, "X-Remove-Me"), tpHeader(it.Response.Headers, "X-Also-Remove")...), nil},
 		{"RemoveHeaderSanitizer, request", tpHeader(it.Request.Headers, "X-Remove-Me"), nil},
 		{"default Authorization rule", tpHeader(it.Request.Headers, "Authorization"), []string{"Bearer " + redact.Redacted}},
