@@ -83,9 +83,13 @@ func (shapeRule) redactValue(v *value) {
 // "Bearer REDACTED", "Bearer REDACTED, Bearer REDACTED" for a list of auxiliary tokens.
 type authorizationRule struct{}
 
-func (authorizationRule) Name() string                          { return "authorization" }
-func (a authorizationRule) RedactRequest(r *cassette.Request)   { (&walker{rules: []valueRule{a}}).request(r) }
-func (a authorizationRule) RedactResponse(r *cassette.Response) { (&walker{rules: []valueRule{a}}).response(r) }
+func (authorizationRule) Name() string { return "authorization" }
+func (a authorizationRule) RedactRequest(r *cassette.Request) {
+	(&walker{rules: []valueRule{a}}).request(r)
+}
+func (a authorizationRule) RedactResponse(r *cassette.Response) {
+	(&walker{rules: []valueRule{a}}).response(r)
+}
 
 func (authorizationRule) redactValue(v *value) {
 	if v.place == inHeader && isAuthorizationHeader(v.name) {
