@@ -62,7 +62,9 @@ type azureIDRule struct {
 
 var (
 	guid       = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
-	learnIDRes = []*regexp.Regexp{
+	// learnIDHints: a text holds one of these, in any case, or no id to learn.
+	learnIDHints = []string{"subscriptions/", "tenants/", "login.microsoftonline.com", "subscriptionid", "tenantid", `"tid"`}
+	learnIDRes   = []*regexp.Regexp{
 		regexp.MustCompile(`(?i)/subscriptions/(` + guid + `)`),
 		regexp.MustCompile(`(?i)/tenants/(` + guid + `)`),
 		regexp.MustCompile(`(?i)login\.microsoftonline\.com(?::\d+)?(?:/|%2F)(` + guid + `)`), // also URL-encoded, as in MSAL's instance discovery
@@ -100,6 +102,9 @@ func (a *azureIDRule) learn(texts ...string) {
 	defer a.mu.Unlock()
 	grew := false
 	for _, t := range texts {
+		if !containsAnyFold(t, learnIDHints) {
+			continue
+		}
 		for _, re := range learnIDRes {
 			for _, m := range re.FindAllStringSubmatch(t, -1) {
 				if id := strings.ToLower(m[1]); id != ZeroGUID && !a.ids[id] {
@@ -177,6 +182,29 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// containsAnyFold reports whether s holds one of the lower-case ASCII subs in any case.
+func containsAnyFold(s string, subs []string) bool {
+	for _, sub := range subs {
+		for i := 0; i+len(sub) <= len(s); i++ {
+			j := 0
+			for j < len(sub) && lowerByte(s[i+j]) == sub[j] {
+				j++
+			}
+			if j == len(sub) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func containsAny(s string, subs []string) bool {

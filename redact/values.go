@@ -75,6 +75,9 @@ func (w *walker) visit(p place, name, text string, depth int) []edit {
 	v := value{place: p, name: name, text: text}
 	for _, r := range w.rules {
 		r.redactValue(&v)
+		if wholeEdit(v.edits, len(text)) {
+			break // nothing is left for the other rules to find
+		}
 	}
 	if !wholeEdit(v.edits, len(text)) && depth < maxNesting && p != inParam && p != inUserinfo {
 		v.edits = append(v.edits, w.inside(text, depth)...)
@@ -91,7 +94,7 @@ func (w *walker) inside(text string, depth int) []edit {
 			return edits
 		}
 	}
-	if strings.IndexByte(text, '=') >= 0 {
+	if strings.IndexByte(strings.TrimRight(text, "="), '=') >= 0 { // more than base64 padding
 		out = append(out, w.params(text)...)
 	}
 	if strings.Contains(text, "://") {

@@ -84,6 +84,12 @@ type builder struct {
 	starts, ends []int
 }
 
+func newBuilder(n int) *builder {
+	b := &builder{starts: make([]int, 0, n), ends: make([]int, 0, n)}
+	b.b.Grow(n)
+	return b
+}
+
 func (b *builder) write(s string, from, to int) {
 	b.b.WriteString(s)
 	for range len(s) {
@@ -95,7 +101,7 @@ func (b *builder) write(s string, from, to int) {
 // unescapeMap undoes JSON and YAML double-quoted escapes: \/ \" \\ \' \n \t \r \b \f \uXXXX
 // (surrogate pairs joined) and \xXX. Anything else stays as written.
 func unescapeMap(s string) (string, []int, []int) {
-	var b builder
+	b := newBuilder(len(s))
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c != '\\' || i+1 == len(s) {
@@ -163,7 +169,7 @@ func simpleEscape(n byte) (rune, bool) {
 // percentMap decodes every valid %XX; unlike url.QueryUnescape it keeps + (a base64 character)
 // and tolerates stray percent signs.
 func percentMap(s string) (string, []int, []int) {
-	var b builder
+	b := newBuilder(len(s))
 	for i := 0; i < len(s); i++ {
 		if s[i] == '%' && i+2 < len(s) {
 			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {

@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"bytes"
 	"encoding/base64"
 	"slices"
 	"strconv"
@@ -85,15 +86,11 @@ func findHits(s string, depth int) []hit {
 	}
 	var hits []hit
 	views := Views(s)
-	lower := make([]string, len(views))
-	runs := make([]int, len(views))
-	for i, v := range views {
-		lower[i] = strings.ToLower(v.Text)
-		runs[i] = longestBase64Run(v.Text)
-	}
-	for _, d := range detectors {
-		for i, v := range views {
-			if d.applies(lower[i], runs[i]) {
+	for _, v := range views {
+		var buf [512]byte
+		lower, run := lowerASCII(buf[:0], v.Text), longestBase64Run(v.Text)
+		for _, d := range detectors {
+			if d.applies(lower, run) {
 				hits = d.find(v, hits)
 			}
 		}
@@ -104,7 +101,7 @@ func findHits(s string, depth int) []hit {
 	return hits
 }
 
-func (d detector) applies(lower string, run int) bool {
+func (d detector) applies(lower []byte, run int) bool {
 	if d.minRun > 0 && run < d.minRun {
 		return false
 	}
@@ -112,11 +109,23 @@ func (d detector) applies(lower string, run int) bool {
 		return true
 	}
 	for _, h := range d.hints {
-		if strings.Contains(lower, h) {
+		if bytes.Contains(lower, []byte(h)) {
 			return true
 		}
 	}
 	return false
+}
+
+// lowerASCII appends s with ASCII letters in lower case to b (for hints, which are ASCII).
+func lowerASCII(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // find appends the valid matches in view that no earlier hit already covers.

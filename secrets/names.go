@@ -1,8 +1,10 @@
 package secrets
 
 import (
+	"bytes"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -21,8 +23,17 @@ var secretNameHints = []string{"pass", "pwd", "secret", "key", "token", "credent
 // quotes, separators and the ':' and '#' of Cosmos session and continuation tokens.
 const namedValueChars = `[A-Za-z0-9+/_~.!@$^*=-]`
 
+// secretNameParts are secretNameWords as they read in a name lower-cased without separators.
+var secretNameParts = []string{
+	"password", "passwd", "pwd", "secret", "apikey", "accesskey", "accountkey", "subscriptionkey", "sharedkey",
+	"privatekey", "masterkey", "encryptionkey", "signingkey", "functionkey", "functionskey", "credential",
+	"accesstoken", "refreshtoken", "idtoken", "authtoken", "sastoken", "bearertoken", "securitytoken", "assertion",
+}
+
+// secretNameRoots: a name holds one of these or none of secretNameParts (a quick rejection).
+var secretNameRoots = []string{"pass", "pwd", "secret", "key", "token", "credential", "assertion"}
+
 var (
-	secretNameRe  = regexp.MustCompile(`(?i)(?:` + secretNameWords + `)`)
 	namedValuePre = regexp.MustCompile(`^` + namedValueChars + `+`)
 	guidRe        = regexp.MustCompile(`^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$`)
 )
@@ -37,16 +48,41 @@ var notSecretSuffixes = []string{
 
 // SecretName reports whether a field, header or parameter name says its value is a secret.
 func SecretName(name string) bool {
-	if !secretNameRe.MatchString(name) {
+	if len(name) < 3 {
 		return false
 	}
-	n := strings.ToLower(strings.NewReplacer("_", "", "-", "", ".", "").Replace(name))
+	var buf [64]byte
+	n := appendNormalized(buf[:0], name)
+	if !slices.ContainsFunc(secretNameRoots, func(p string) bool { return bytes.Contains(n, []byte(p)) }) ||
+		!slices.ContainsFunc(secretNameParts, func(p string) bool { return bytes.Contains(n, []byte(p)) }) {
+		return false
+	}
 	for _, s := range notSecretSuffixes {
-		if strings.HasSuffix(n, s) {
+		if bytes.HasSuffix(n, []byte(s)) {
 			return false
 		}
 	}
 	return true
+}
+
+// normalizeName lower-cases a name and drops '_', '-' and '.': client_secret, clientSecret and
+// Client-Secret read alike.
+func normalizeName(name string) string {
+	return string(appendNormalized(nil, name))
+}
+
+func appendNormalized(b []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '_' || c == '-' || c == '.':
+		case c >= 'A' && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
 }
 
 // isNamedSecretValue: what a generated secret looks like when only its name gives it away:
@@ -78,7 +114,7 @@ func entropy(v string) float64 {
 
 // namedRule is the rule a secret found by its name reports: client_secret keeps its own.
 func namedRule(name string) string {
-	if n := strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name)); n == "clientsecret" {
+	if normalizeName(name) == "clientsecret" {
 		return "client-secret"
 	}
 	return "named-secret"
