@@ -61,7 +61,7 @@ type azureIDRule struct {
 }
 
 var (
-	guid       = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
+	guid = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
 	// learnIDHints: a text holds one of these, in any case, or no id to learn.
 	learnIDHints = []string{"subscriptions/", "tenants/", "login.microsoftonline.com", "subscriptionid", "tenantid", `"tid"`}
 	learnIDRes   = []*regexp.Regexp{
