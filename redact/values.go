@@ -158,9 +158,9 @@ func (w *walker) url(u string) []edit {
 		start = end + 1
 	}
 	if pathEnd < len(u) {
-		at(pathEnd, w.params(u[pathEnd:]))
+		at(pathEnd, w.visit(inText, "", u[pathEnd:], maxNesting-1))
 	}
-	return out
+	return mergeEdits(out, -1)
 }
 
 // decoded offers s[start:end] with its URL encoding undone and maps the edits back.

@@ -99,7 +99,7 @@ func (b *builder) write(s string, from, to int) {
 }
 
 // unescapeMap undoes JSON and YAML double-quoted escapes: \/ \" \\ \' \n \t \r \b \f \uXXXX
-// (surrogate pairs joined) and \xXX. Anything else stays as written.
+// (surrogate pairs joined), \UXXXXXXXX and \xXX. Anything else stays as written.
 func unescapeMap(s string) (string, []int, []int) {
 	b := newBuilder(len(s))
 	for i := 0; i < len(s); {
@@ -119,6 +119,8 @@ func unescapeMap(s string) (string, []int, []int) {
 		switch n {
 		case 'u':
 			width = 4
+		case 'U': // YAML's 32-bit escape
+			width = 8
 		case 'x':
 			width = 2
 		}

@@ -124,7 +124,7 @@ var detectors = []detector{
 		rule:      "partial-redaction",
 		re:        regexp.MustCompile(`(?P<v>[A-Za-z0-9+/]{6,})(?:REDACTED|Sanitized)`),
 		hints:     []string{"redacted", "sanitized"},
-		notBefore: b64Chars,
+		notBefore: b64Chars + `\%`, // not the tail of an escape (\U0001F600REDACTED)
 		valid:     func(_, v string) bool { return isResidue(v) },
 	},
 }

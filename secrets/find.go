@@ -94,6 +94,9 @@ func findHits(s string, depth int) []hit {
 				hits = d.find(v, hits)
 			}
 		}
+		if run >= 88 {
+			hits = slashBoundedKeys(v, hits)
+		}
 	}
 	if depth < maxDecodeDepth {
 		hits = append(hits, base64Hits(views, hits, depth)...)
@@ -143,7 +146,7 @@ func (d detector) find(view View, hits []hit) []hit {
 			}
 		}
 		start, end := m[2*vIdx], m[2*vIdx+1]
-		if (start > 0 && strings.IndexByte(d.notBefore, s[start-1]) >= 0) || (end < len(s) && strings.IndexByte(d.notAfter, s[end]) >= 0) {
+		if (start > 0 && strings.IndexByte(d.notBefore, s[start-1]) >= 0) || (end < len(s) && strings.IndexByte(d.notAfter, s[end]) >= 0 && !sentenceEnd(s[end:], d.notAfter)) {
 			pos = m[0] + 1 // part of a longer run; a real one may start further on
 			continue
 		}
@@ -270,6 +273,38 @@ func coveredRange(hits []hit, start, end int) bool {
 		}
 	}
 	return false
+}
+
+// sentenceEnd: rest starts with a full stop that ends the text or a sentence, not one inside a
+// longer value ("Your secret is abc8Q~....").
+func sentenceEnd(rest, notAfter string) bool {
+	return rest[0] == '.' && (len(rest) == 1 || strings.IndexByte(notAfter, rest[1]) < 0)
+}
+
+// slashBoundedKeys finds Cosmos keys standing between slashes, as in a decoded path
+// (/keys/<key>/x), where the regular expression cannot tell the key's own slashes from the
+// path's: an 88-character window ending in "==" that is all base64 with a '/' before it and no
+// base64 after it.
+func slashBoundedKeys(v View, hits []hit) []hit {
+	s := v.Text
+	for off := 0; ; {
+		i := strings.Index(s[off:], "==")
+		if i < 0 {
+			return hits
+		}
+		end := off + i + 2
+		off = end
+		start := end - 88
+		if start < 1 || s[start-1] != '/' || (end < len(s) && s[end] != '/' && (isB64(s[end]) || s[end] == '=')) {
+			continue
+		}
+		key := s[start:end]
+		if strings.Trim(key[:86], b64Chars) != "" || base64Len(key) != 64 || !looksRandom(key) || isEmulatorKey(key) || covered(hits, key) {
+			continue
+		}
+		from, to := v.Source(start, end)
+		hits = append(hits, hit{rule: "cosmos-key", value: key, start: from, end: to, excerpt: mask(key, v.Label)})
+	}
 }
 
 // cutByEncoding reports whether rest, the text after a value, starts with a percent-encoded

@@ -30,39 +30,27 @@ var secretNameParts = []string{
 	"accesstoken", "refreshtoken", "idtoken", "authtoken", "sastoken", "bearertoken", "securitytoken", "assertion",
 }
 
-// secretNameRoots: a name holds one of these or none of secretNameParts (a quick rejection).
-var secretNameRoots = []string{"pass", "pwd", "secret", "key", "token", "credential", "assertion"}
-
 var (
 	namedValuePre = regexp.MustCompile(`^` + namedValueChars + `+`)
 	guidRe        = regexp.MustCompile(`^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$`)
 )
 
-// notSecretSuffixes end names that describe a secret without holding it: keyName, secretUri,
-// passwordLastChanged...
-var notSecretSuffixes = []string{
-	"name", "names", "id", "ids", "size", "length", "type", "kind", "version", "uri", "url", "endpoint",
-	"path", "file", "metadata", "count", "expiry", "expires", "expiration", "time", "date", "policy",
-	"profile", "source", "hint", "format", "required", "enabled", "changed", "lastchanged", "reference",
-}
-
-// SecretName reports whether a field, header or parameter name says its value is a secret.
+// SecretName reports whether a field, header or parameter name says its value is a secret: it
+// ends with a secret's word (password, X-Api-Key, clientSecret, refresh_token, adminPassword1,
+// secretValue), so that names that only describe one (secretName, keyVaultUri,
+// client_assertion_type, id_token_signing_alg_values_supported) do not count.
 func SecretName(name string) bool {
 	if len(name) < 3 {
 		return false
 	}
 	var buf [64]byte
-	n := appendNormalized(buf[:0], name)
-	if !slices.ContainsFunc(secretNameRoots, func(p string) bool { return bytes.Contains(n, []byte(p)) }) ||
-		!slices.ContainsFunc(secretNameParts, func(p string) bool { return bytes.Contains(n, []byte(p)) }) {
-		return false
-	}
-	for _, s := range notSecretSuffixes {
-		if bytes.HasSuffix(n, []byte(s)) {
-			return false
+	n := bytes.TrimRight(appendNormalized(buf[:0], name), "0123456789")
+	for _, tail := range [][]byte{[]byte("values"), []byte("value"), []byte("s")} {
+		if t := bytes.TrimSuffix(n, tail); len(t) < len(n) && slices.ContainsFunc(secretNameParts, func(p string) bool { return bytes.HasSuffix(t, []byte(p)) }) {
+			return true
 		}
 	}
-	return true
+	return slices.ContainsFunc(secretNameParts, func(p string) bool { return bytes.HasSuffix(n, []byte(p)) })
 }
 
 // normalizeName lower-cases a name and drops '_', '-' and '.': client_secret, clientSecret and
