@@ -79,7 +79,7 @@ func (w *walker) visit(p place, name, text string, depth int) []edit {
 			break // nothing is left for the other rules to find
 		}
 	}
-	if !wholeEdit(v.edits, len(text)) && depth < maxNesting && p != inParam && p != inUserinfo {
+	if !wholeEdit(v.edits, len(text)) && depth < maxNesting && p != inUserinfo {
 		v.edits = append(v.edits, w.inside(text, depth)...)
 	}
 	return mergeEdits(v.edits, len(text))
@@ -95,11 +95,11 @@ func (w *walker) inside(text string, depth int) []edit {
 		}
 	}
 	if strings.IndexByte(strings.TrimRight(text, "="), '=') >= 0 { // more than base64 padding
-		out = append(out, w.params(text)...)
+		out = append(out, w.params(text, depth)...)
 	}
 	if strings.Contains(text, "://") {
 		for _, loc := range urlRe.FindAllStringIndex(text, -1) {
-			for _, e := range w.url(text[loc[0]:loc[1]]) {
+			for _, e := range w.url(text[loc[0]:loc[1]], depth) {
 				out = append(out, edit{e.start + loc[0], e.end + loc[0], e.with})
 			}
 		}
@@ -113,12 +113,12 @@ var paramRe = regexp.MustCompile(`(?:^|[?&;#])\s*([A-Za-z0-9_.~$\[\] -]*[A-Za-z0
 
 // params offers each parameter value, decoded, to the rules, in the text as given and with URL
 // encoding or escapes undone (a URL-encoded redirect_uri holding ?code=...).
-func (w *walker) params(text string) []edit {
+func (w *walker) params(text string, depth int) []edit {
 	var out []edit
 	for _, view := range secrets.Views(text) {
 		for _, m := range paramRe.FindAllStringSubmatchIndex(view.Text, -1) {
 			name, vs, ve := view.Text[m[2]:m[3]], m[4], m[5]
-			for _, e := range w.visit(inParam, name, view.Text[vs:ve], 0) {
+			for _, e := range w.visit(inParam, name, view.Text[vs:ve], depth+1) {
 				from, to := view.Source(vs+e.start, vs+e.end)
 				out = append(out, edit{from, to, e.with})
 			}
@@ -131,7 +131,7 @@ var urlRe = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`)
 
 // url offers the parts of a URL: the password of its user info, each path segment, and the
 // parameters of its query and fragment.
-func (w *walker) url(u string) []edit {
+func (w *walker) url(u string, depth int) []edit {
 	var out []edit
 	at := func(off int, edits []edit) {
 		for _, e := range edits {
@@ -158,7 +158,7 @@ func (w *walker) url(u string) []edit {
 		start = end + 1
 	}
 	if pathEnd < len(u) {
-		at(pathEnd, w.visit(inText, "", u[pathEnd:], maxNesting-1))
+		at(pathEnd, w.visit(inText, "", u[pathEnd:], depth+1))
 	}
 	return mergeEdits(out, -1)
 }
@@ -238,7 +238,7 @@ func (w *walker) redactText(p place, name, text string) string {
 // request redacts the request's headers, URL, go-vcr form map and body.
 func (w *walker) request(r *cassette.Request) {
 	w.headers(r.Headers)
-	r.URL = splice(r.URL, w.url(r.URL))
+	r.URL = splice(r.URL, w.url(r.URL, 0))
 	for name, vals := range r.Form {
 		for i, s := range vals {
 			vals[i] = w.redactText(inParam, name, s)
