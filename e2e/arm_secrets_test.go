@@ -74,14 +74,7 @@ func TestARMRecordRedactsSecretsThenReplays(t *testing.T) {
 	served := fake.Requests()[before:]
 	fake.Close() // replay must not need it
 
-	data, err := os.ReadFile(cassettePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cassette.Load(cassettePath)
-	if err != nil {
-		t.Fatalf("cassette.Load: %v", err)
-	}
+	data, c := readCassette(t, cassettePath)
 	checkRequestSequence(t, c, served, sum)
 
 	leaks := findLeaks(data, c, plantedSecrets(sec))

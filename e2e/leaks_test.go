@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
+	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
 )
@@ -146,6 +148,20 @@ func findLeaks(data []byte, c *cassette.Cassette, secrets []planted) []string {
 		}
 	}
 	return leaks
+}
+
+// readCassette reads a cassette file as bytes (for the leak search) and as interactions.
+func readCassette(t *testing.T, path string) ([]byte, *cassette.Cassette) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cassette.Load(path)
+	if err != nil {
+		t.Fatalf("cassette.Load: %v", err)
+	}
+	return data, c
 }
 
 func sortedKeys[M ~map[string][]string](m M) []string {

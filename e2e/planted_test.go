@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -75,14 +74,7 @@ func TestPlantedSecretsNeverReachTheCassette(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cassette.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, c := readCassette(t, path)
 	planted := plantedList(p, sec)
 	leaks := findLeaks(data, c, planted)
 	for _, l := range leaks {
