@@ -194,3 +194,18 @@ func shortInts(xs []int) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// TestBase64InsideEveryAlignment: the base64 needle for each alignment is found in the base64 of
+// any text holding the secret at that alignment, whatever surrounds it.
+func TestBase64InsideEveryAlignment(t *testing.T) {
+	secret := "AccountKey=" + strings.Repeat("k3y+/", 12)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
+		for pre := range 9 {
+			text := strings.Repeat("x", pre) + secret + strings.Repeat("y", pre%4)
+			needle := base64Inside(enc.WithPadding(base64.NoPadding), secret, pre%3)
+			if !strings.Contains(enc.EncodeToString([]byte(text)), needle) {
+				t.Errorf("prefix %d: %q not in the encoding", pre, needle)
+			}
+		}
+	}
+}

@@ -283,8 +283,8 @@ func sentenceEnd(rest, notAfter string) bool {
 
 // slashBoundedKeys finds Cosmos keys standing between slashes, as in a decoded path
 // (/keys/<key>/x), where the regular expression cannot tell the key's own slashes from the
-// path's: an 88-character window ending in "==" that is all base64 with a '/' before it and no
-// base64 after it.
+// path's: an 88-character window ending in "==" that is all base64 with a '/' before it, no
+// base64 after it, and a short path before the '/' (not the rest of a long base64 text).
 func slashBoundedKeys(v View, hits []hit) []hit {
 	s := v.Text
 	for off := 0; ; {
@@ -297,6 +297,9 @@ func slashBoundedKeys(v View, hits []hit) []hit {
 		start := end - 88
 		if start < 1 || s[start-1] != '/' || (end < len(s) && s[end] != '/' && (isB64(s[end]) || s[end] == '=')) {
 			continue
+		}
+		if before := start - 1 - len(strings.TrimRight(s[:start-1], b64Chars)); before > 40 {
+			continue // the tail of a longer base64 text, not a path segment
 		}
 		key := s[start:end]
 		if strings.Trim(key[:86], b64Chars) != "" || base64Len(key) != 64 || !looksRandom(key) || isEmulatorKey(key) || covered(hits, key) {

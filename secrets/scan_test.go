@@ -138,6 +138,11 @@ func checkMasked(t *testing.T, s *lintSecrets, fs []secrets.Finding) {
 	}
 }
 
+// longBase64Tail is a long base64 text whose last 88 characters are key, right after a '/'.
+func longBase64Tail(key string) string {
+	return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xfb, 0xef, 0xbe}, 40)) + "/" + key
+}
+
 const zeroGUIDForTest = "00000000-0000-0000-0000-000000000000"
 
 func TestLintRules(t *testing.T) {
@@ -235,6 +240,9 @@ func TestLintRules(t *testing.T) {
 		{"no: names that describe a secret", `{"secretName":"` + s.APIKey + `","keyVaultUri":"` + s.APIKey + `","passwordLastChanged":"` + s.APIKey + `"}`, nil},
 		{"no: data keys", `{"partitionKey":"` + s.APIKey + `","token":"` + s.APIKey + `","x-ms-session-token":"` + s.APIKey + `"}`, nil},
 		{"no: short, GUID, placeholder", `{"password":"hunter2","apiKey":"` + zeroGUIDForTest + `","clientSecret":"REDACTED","pwd":"<password>"}`, nil},
+
+		{"key between path slashes", `{"path":"/dbs/db/keys/` + s.Key + `/x"}`, []string{"1:cosmos-key"}},
+		{"no: the tail of a long base64 text after a slash", "x: " + longBase64Tail(s.Key), nil},
 
 		// partial-redaction
 		{"placeholder with the key's tail", `{"cs":"AccountKey=REDACTED\u002B` + s.Key[10:] + `;"}`, []string{"1:partial-redaction"}},
