@@ -235,3 +235,24 @@ func headerDel(h http.Header, name string) {
 		}
 	}
 }
+
+// RecordedRequests returns copies of the interactions whose requests have gone through the
+// rules, as live requests do before matching. A recording made by another tool (Microsoft's
+// test-proxy, go-vcr) holds what its own sanitizers left; indexed through this it matches live
+// requests that these rules redact. Responses are shared, not copied.
+func (r Redactor) RecordedRequests(its []*cassette.Interaction) []*cassette.Interaction {
+	out := make([]*cassette.Interaction, len(its))
+	for i, it := range its {
+		cp := *it
+		cp.Request.Headers = it.Request.Headers.Clone()
+		if it.Request.Form != nil {
+			cp.Request.Form = make(map[string][]string, len(it.Request.Form))
+			for k, v := range it.Request.Form {
+				cp.Request.Form[k] = slices.Clone(v)
+			}
+		}
+		r.Request(&cp.Request)
+		out[i] = &cp
+	}
+	return out
+}

@@ -188,3 +188,21 @@ func TestShippedCassetteRoundTrips(t *testing.T) {
 	}
 	t.Logf("%d interactions unchanged", len(before.Interactions))
 }
+
+// TestRecordedRequests: another tool's recording, indexed through the rules, holds requests as
+// live ones look after redaction; the originals and the responses are left alone.
+func TestRecordedRequests(t *testing.T) {
+	orig := &cassette.Interaction{
+		Request:  cassette.Request{URL: "https://h/x?sig=abc", Headers: http.Header{"X-Api-Key": {"k"}}, Body: `{"wrappedDataEncryptionKey":"VTNkaA=="}`},
+		Response: cassette.Response{Body: `{"password":"kept in the response as recorded"}`},
+	}
+	got := redact.DefaultRules().RecordedRequests([]*cassette.Interaction{orig})[0]
+	live := cassette.Request{URL: "https://h/x?sig=live", Headers: http.Header{"X-Api-Key": {"other"}}, Body: `{"wrappedDataEncryptionKey":"bGl2ZQ=="}`}
+	redact.DefaultRules().Request(&live)
+	if got.Request.URL != live.URL || got.Request.Body != live.Body || got.Request.Headers.Get("X-Api-Key") != live.Headers.Get("X-Api-Key") {
+		t.Errorf("recorded %+v, live %+v", got.Request, live)
+	}
+	if orig.Request.URL != "https://h/x?sig=abc" || orig.Request.Headers.Get("X-Api-Key") != "k" || got.Response.Body != orig.Response.Body {
+		t.Errorf("the original changed or the response was redacted: %+v / %+v", orig, got.Response)
+	}
+}

@@ -260,7 +260,8 @@ func (s *Server) playbackStart(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) index(its []*cassette.Interaction, ig matcher.Ignore) (*matcher.Index, error) {
-	return matcher.New(its, matcher.WithRepeat(s.cfg.repeat), matcher.WithIgnore(ig))
+	// Recorded requests get azvcr's rules too, as live ones do before matching.
+	return matcher.New(s.cfg.redactor.RecordedRequests(its), matcher.WithRepeat(s.cfg.repeat), matcher.WithIgnore(ig))
 }
 
 func (s *Server) playbackStop(w http.ResponseWriter, r *http.Request) {
