@@ -175,15 +175,6 @@ func (durationRule) Name() string                        { return "durations" }
 func (durationRule) RedactRequest(*cassette.Request)     {}
 func (durationRule) RedactResponse(r *cassette.Response) { r.Duration = "0s" }
 
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // containsAnyFold reports whether s holds one of the lower-case ASCII subs in any case.
 func containsAnyFold(s string, subs []string) bool {
 	for _, sub := range subs {
@@ -205,15 +196,6 @@ func lowerByte(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
-}
-
-func containsAny(s string, subs []string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
 }
 
 func looksJSON(body string) bool {

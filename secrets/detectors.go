@@ -148,8 +148,6 @@ const emulatorKey = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8m
 // (placeholders such as <secret> and ${SECRET}), or % (it is read URL-decoded).
 const secretChars = `[^\s&"',;\\\[\]{}()<>%]`
 
-var secretValue = regexp.MustCompile(`^` + secretChars + `+$`)
-
 const zeroGUID = "00000000-0000-0000-0000-000000000000"
 
 const (
