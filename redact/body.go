@@ -26,7 +26,7 @@ func (w *walker) body(b string) string {
 		}
 		return gzipString(out)
 	}
-	if t := strings.TrimLeft(b, " \t\r\n"); t != "" && (t[0] == '{' || t[0] == '[') {
+	if looksJSON(b) {
 		if edits, ok := w.json(b, 0); ok {
 			return splice(b, edits)
 		}

@@ -89,7 +89,7 @@ func (w *walker) visit(p place, name, text string, depth int) []edit {
 // connection strings, also URL-encoded), the parts of URLs, and JSON.
 func (w *walker) inside(text string, depth int) []edit {
 	var out []edit
-	if t := strings.TrimLeft(text, " \t\r\n"); t != "" && (t[0] == '{' || t[0] == '[') {
+	if looksJSON(text) {
 		if edits, ok := w.json(text, depth+1); ok {
 			return edits
 		}
