@@ -37,6 +37,9 @@ func startProxy(t testing.TB, mode engine.Mode, ca *certs.CA, opts ...forwardpro
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
+	if mode.Records() && srv.CassettePath() != "" {
+		keepRecording(t, srv.CassettePath()) // runs after the Close below
+	}
 	t.Cleanup(func() { srv.Close() })
 	return srv
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
+	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
 )
@@ -17,34 +19,58 @@ type planted struct {
 	guid        bool // match case-insensitively
 }
 
-// encodings lists the forms a secret can take in a recording: as is, base64 (standard and URL
-// alphabets, with and without padding), URL query and path escaped, and JSON string escaped (as
-// Go writes it, and with / and + escaped as other encoders do). Forms equal to an earlier one are
-// left out.
+// encodings lists the forms a secret can take in a recording: as is; base64 (standard and URL
+// alphabets) at each of the three alignments it can have inside a longer encoded text, and
+// whole with and without padding; URL query and path escaped; and JSON string escaped as Go
+// writes it, with / and + escaped as other encoders do (\/ \u002B \u002b) and with = as \u003d.
+// Forms equal to an earlier one are left out.
 func encodings(v string) [][2]string {
 	js, _ := json.Marshal(v)
 	jsonEsc := string(js[1 : len(js)-1])
-	jsonEsc2 := strings.NewReplacer("/", `\/`, "+", `\u002b`).Replace(jsonEsc)
 	all := [][2]string{
 		{"raw", v},
 		{"base64", base64.StdEncoding.EncodeToString([]byte(v))},
 		{"base64 unpadded", base64.RawStdEncoding.EncodeToString([]byte(v))},
 		{"base64url", base64.URLEncoding.EncodeToString([]byte(v))},
 		{"base64url unpadded", base64.RawURLEncoding.EncodeToString([]byte(v))},
-		{"query-escaped", url.QueryEscape(v)},
-		{"path-escaped", url.PathEscape(v)},
-		{"JSON-escaped", jsonEsc},
-		{`JSON-escaped with \/ and \u002b`, jsonEsc2},
 	}
+	for align := range 3 {
+		for _, enc := range []struct {
+			name string
+			e    *base64.Encoding
+		}{{"base64", base64.RawStdEncoding}, {"base64url", base64.RawURLEncoding}} {
+			all = append(all, [2]string{fmt.Sprintf("%s at alignment %d", enc.name, align), base64Inside(enc.e, v, align)})
+		}
+	}
+	all = append(all,
+		[2]string{"query-escaped", url.QueryEscape(v)},
+		[2]string{"path-escaped", url.PathEscape(v)},
+		[2]string{"JSON-escaped", jsonEsc},
+		[2]string{`JSON-escaped with \/ and \u002b`, strings.NewReplacer("/", `\/`, "+", `\u002b`).Replace(jsonEsc)},
+		[2]string{`JSON-escaped with \/ and \u002B`, strings.NewReplacer("/", `\/`, "+", `\u002B`).Replace(jsonEsc)},
+		[2]string{`JSON-escaped with \u002B and \u003d`, strings.NewReplacer("+", `\u002B`, "=", `\u003d`).Replace(jsonEsc)},
+	)
 	var out [][2]string
 	seen := map[string]bool{}
 	for _, f := range all {
-		if !seen[f[1]] {
+		if f[1] != "" && !seen[f[1]] {
 			seen[f[1]] = true
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// base64Inside is the part of the base64 of a longer text that encodes only v, when v starts
+// align bytes after a 3-byte boundary: what any encoding of a text holding v contains.
+func base64Inside(e *base64.Encoding, v string, align int) string {
+	enc := e.EncodeToString(append(make([]byte, align), v...))
+	from := (align*8 + 5) / 6      // the first character whose bits are all v's
+	to := (align + len(v)) * 8 / 6 // past the last such character
+	if to-from < 8 {
+		return "" // too short to name a secret
+	}
+	return enc[from:to]
 }
 
 // findLeaks searches the cassette bytes, and each decoded field (in case YAML quoting or line
@@ -124,6 +150,20 @@ func findLeaks(data []byte, c *cassette.Cassette, secrets []planted) []string {
 	return leaks
 }
 
+// readCassette reads a cassette file as bytes (for the leak search) and as interactions.
+func readCassette(t *testing.T, path string) ([]byte, *cassette.Cassette) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cassette.Load(path)
+	if err != nil {
+		t.Fatalf("cassette.Load: %v", err)
+	}
+	return data, c
+}
+
 func sortedKeys[M ~map[string][]string](m M) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -153,4 +193,19 @@ func shortInts(xs []int) string {
 		parts = append(parts, fmt.Sprint(x))
 	}
 	return strings.Join(parts, ",")
+}
+
+// TestBase64InsideEveryAlignment: the base64 needle for each alignment is found in the base64 of
+// any text holding the secret at that alignment, whatever surrounds it.
+func TestBase64InsideEveryAlignment(t *testing.T) {
+	secret := "AccountKey=" + strings.Repeat("k3y+/", 12)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawURLEncoding} {
+		for pre := range 9 {
+			text := strings.Repeat("x", pre) + secret + strings.Repeat("y", pre%4)
+			needle := base64Inside(enc.WithPadding(base64.NoPadding), secret, pre%3)
+			if !strings.Contains(enc.EncodeToString([]byte(text)), needle) {
+				t.Errorf("prefix %d: %q not in the encoding", pre, needle)
+			}
+		}
+	}
 }

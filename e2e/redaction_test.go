@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/cosmosflow"
 	"github.com/azvcr/azvcr/fixtures/upstream"
@@ -82,14 +81,7 @@ func randomKey(t testing.TB) string {
 func TestCosmosKeyNeverReachesTheCassette(t *testing.T) {
 	key := randomKey(t)
 	path, recorded := recordFlow(t, key)
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cassette.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, c := readCassette(t, path)
 	raw, _ := base64.StdEncoding.DecodeString(key)
 	for _, leak := range findLeaks(data, c, []planted{{name: "master key", value: key}, {name: "master key bytes", value: string(raw)}}) {
 		t.Errorf("%s: %s", path, leak)

@@ -311,6 +311,9 @@ func (s *Server) Leaves() *certs.Leaves { return s.leaves }
 // Mode reports the proxy's mode.
 func (s *Server) Mode() engine.Mode { return s.engine.Mode() }
 
+// CassettePath is the cassette file the proxy records to or replays from ("" in passthrough).
+func (s *Server) CassettePath() string { return s.cfg.cassette }
+
 // Upstream is the guarded transport the proxy forwards through: the allow-list and the
 // self-loop check in front of the real transport. Another face on the same process (the
 // test-proxy protocol) forwards through it too.

@@ -39,19 +39,23 @@ type Redactor []Rule
 // DefaultRuleNames lists the default rules in the order they run.
 var DefaultRuleNames = []string{
 	"authorization", "arm-keys", "connection-strings", "permission-tokens", "entra-secrets",
-	"entra-tokens", "cookies", "operation-identifier", "azure-ids", "dates", "request-ids", "durations",
+	"entra-tokens", "secret-names", "secret-shapes", "cookies", "operation-identifier", "azure-ids",
+	"dates", "request-ids", "durations",
 }
 
-// DefaultRules are on unless turned off by name (Without). No rule touches id or name fields:
-// Cosmos DB documents depend on them.
+// DefaultRules are on unless turned off by name (Without). The rules up to secret-shapes work
+// on decoded values (see value); no rule touches Cosmos DB's own fields (id, partitionKey, _rid,
+// _self, _etag, _ts) or document content that does not look like a secret.
 func DefaultRules() Redactor {
 	return Redactor{
 		authorizationRule{},
-		jsonFieldRule{name: "arm-keys", fields: []string{"primaryMasterKey", "secondaryMasterKey", "primaryReadonlyMasterKey", "secondaryReadonlyMasterKey"}},
-		regexRule{name: "connection-strings", re: connectionKeyRe, replace: "${1}=" + Redacted, where: inBodies | inHeaders},
-		jsonFieldRule{name: "permission-tokens", fields: []string{"_token"}},
-		formFieldRule{name: "entra-secrets", fields: []string{"client_secret", "client_assertion", "assertion", "refresh_token", "code", "password"}},
-		jsonFieldRule{name: "entra-tokens", fields: []string{"access_token", "refresh_token", "id_token"}},
+		nameRule{name: "arm-keys", fields: armKeyFields},
+		nameRule{name: "connection-strings", params: connectionStringParams},
+		nameRule{name: "permission-tokens", fields: []string{"_token"}},
+		nameRule{name: "entra-secrets", params: entraSecretParams, fields: entraSecretFields},
+		nameRule{name: "entra-tokens", params: entraTokenNames, fields: entraTokenNames},
+		nameRule{name: "secret-names", headers: secretHeaders, params: secretParams, fields: secretFields, words: true},
+		shapeRule{},
 		HeaderRule{RuleName: "cookies", Headers: []string{"Cookie", "Set-Cookie"}, Value: Redacted},
 		HeaderRule{RuleName: "operation-identifier", Headers: []string{"X-Ms-Operation-Identifier"}, Value: Redacted},
 		newAzureIDRule(),
@@ -90,9 +94,7 @@ func (r Redactor) Names() []string {
 func (r Redactor) Request(req *cassette.Request) {
 	restore := r.keep(req.Headers)
 	before := len(req.Body)
-	for _, rule := range r {
-		rule.RedactRequest(req)
-	}
+	r.apply(func(rule Rule) { rule.RedactRequest(req) }, func(w *walker) { w.request(req) })
 	restore()
 	fixLength(req.Headers, &req.ContentLength, before, len(req.Body))
 }
@@ -101,11 +103,29 @@ func (r Redactor) Request(req *cassette.Request) {
 func (r Redactor) Response(resp *cassette.Response) {
 	restore := r.keep(resp.Headers)
 	before := len(resp.Body)
-	for _, rule := range r {
-		rule.RedactResponse(resp)
-	}
+	r.apply(func(rule Rule) { rule.RedactResponse(resp) }, func(w *walker) { w.response(resp) })
 	restore()
 	fixLength(resp.Headers, &resp.ContentLength, before, len(resp.Body))
+}
+
+// apply runs the rules in order; value rules in a row share one walk over the message.
+func (r Redactor) apply(one func(Rule), walk func(*walker)) {
+	for i := 0; i < len(r); {
+		var w walker
+		for ; i < len(r); i++ {
+			vr, ok := r[i].(valueRule)
+			if !ok {
+				break
+			}
+			w.rules = append(w.rules, vr)
+		}
+		if len(w.rules) > 0 {
+			walk(&w)
+			continue
+		}
+		one(r[i])
+		i++
+	}
 }
 
 // fixLength keeps recorded lengths true to a body that redaction shortened or lengthened (a stale
@@ -214,4 +234,25 @@ func headerDel(h http.Header, name string) {
 			delete(h, k)
 		}
 	}
+}
+
+// RecordedRequests returns copies of the interactions whose requests have gone through the
+// rules, as live requests do before matching. A recording made by another tool (Microsoft's
+// test-proxy, go-vcr) holds what its own sanitizers left; indexed through this it matches live
+// requests that these rules redact. Responses are shared, not copied.
+func (r Redactor) RecordedRequests(its []*cassette.Interaction) []*cassette.Interaction {
+	out := make([]*cassette.Interaction, len(its))
+	for i, it := range its {
+		cp := *it
+		cp.Request.Headers = it.Request.Headers.Clone()
+		if it.Request.Form != nil {
+			cp.Request.Form = make(map[string][]string, len(it.Request.Form))
+			for k, v := range it.Request.Form {
+				cp.Request.Form[k] = slices.Clone(v)
+			}
+		}
+		r.Request(&cp.Request)
+		out[i] = &cp
+	}
+	return out
 }

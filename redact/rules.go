@@ -1,106 +1,12 @@
 package redact
 
 import (
-	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/azvcr/azvcr/cassette"
 )
-
-// authorizationRule blanks every Authorization value but keeps its kind, so a cassette still
-// shows how a request was signed: Cosmos "type=master&ver=1.0&sig=REDACTED", "Bearer REDACTED".
-type authorizationRule struct{}
-
-func (authorizationRule) Name() string                        { return "authorization" }
-func (authorizationRule) RedactRequest(r *cassette.Request)   { redactAuthHeaders(r.Headers) }
-func (authorizationRule) RedactResponse(r *cassette.Response) { redactAuthHeaders(r.Headers) }
-
-func redactAuthHeaders(h map[string][]string) {
-	for key, vals := range h {
-		if !strings.EqualFold(key, "Authorization") && !strings.EqualFold(key, "Proxy-Authorization") {
-			continue
-		}
-		for i, v := range vals {
-			vals[i] = redactAuthorization(v)
-		}
-	}
-}
-
-func redactAuthorization(v string) string {
-	if scheme, _, ok := strings.Cut(strings.TrimSpace(v), " "); ok && !strings.Contains(scheme, "=") {
-		return scheme + " " + Redacted // Bearer, SharedKey, Basic...
-	}
-	decoded, err := url.QueryUnescape(v)
-	if err != nil || !strings.Contains(strings.ToLower(decoded), "sig=") {
-		return Redacted
-	}
-	var kept []string
-	for _, part := range strings.Split(decoded, "&") {
-		k, _, _ := strings.Cut(part, "=")
-		switch strings.ToLower(strings.TrimSpace(k)) {
-		case "type", "ver":
-			kept = append(kept, part)
-		}
-	}
-	kept = append(kept, "sig="+Redacted)
-	out := strings.Join(kept, "&")
-	if strings.Contains(strings.ToLower(v), "%3d") { // it came URL-encoded, as Cosmos SDKs send it
-		out = url.QueryEscape(out)
-	}
-	return out
-}
-
-// jsonFieldRule replaces the value of the named fields, at any depth, in JSON bodies. The rest of
-// the body stays byte for byte as the service wrote it.
-type jsonFieldRule struct {
-	name   string
-	fields []string
-}
-
-func (j jsonFieldRule) Name() string                        { return j.name }
-func (j jsonFieldRule) RedactRequest(r *cassette.Request)   { r.Body = j.apply(r.Body) }
-func (j jsonFieldRule) RedactResponse(r *cassette.Response) { r.Body = j.apply(r.Body) }
-
-func (j jsonFieldRule) apply(body string) string {
-	if !looksJSON(body) || !containsAny(body, j.fields) {
-		return body
-	}
-	// Only string values: ARM's keysMetadata.primaryMasterKey, for one, is an object of dates.
-	return replaceJSONValues(body, func(path []string, isString bool) bool {
-		return isString && len(path) > 0 && containsString(j.fields, path[len(path)-1])
-	}, `"`+Redacted+`"`)
-}
-
-// formFieldRule replaces the named fields of application/x-www-form-urlencoded request bodies.
-type formFieldRule struct {
-	name   string
-	fields []string
-}
-
-func (f formFieldRule) Name() string                      { return f.name }
-func (f formFieldRule) RedactResponse(*cassette.Response) {}
-func (f formFieldRule) RedactRequest(r *cassette.Request) {
-	if !strings.Contains(strings.ToLower(strings.Join(headerGet(r.Headers, "Content-Type"), ",")), "x-www-form-urlencoded") {
-		return
-	}
-	parts := strings.Split(r.Body, "&")
-	for i, p := range parts {
-		k, _, ok := strings.Cut(p, "=")
-		if name, err := url.QueryUnescape(k); ok && err == nil && containsString(f.fields, name) {
-			parts[i] = k + "=" + Redacted
-		}
-	}
-	r.Body = strings.Join(parts, "&")
-	if r.Form != nil {
-		for _, name := range f.fields {
-			if _, ok := r.Form[name]; ok {
-				r.Form[name] = []string{Redacted}
-			}
-		}
-	}
-}
 
 // Where a regexRule looks.
 const (
@@ -109,8 +15,6 @@ const (
 	inBodies
 	everywhere = inURL | inHeaders | inBodies
 )
-
-var connectionKeyRe = regexp.MustCompile(`(?i)\b(AccountKey|SharedAccessKey)=[^;"'\s&\\]+`)
 
 // regexRule replaces matches of a regular expression in URLs, header values and bodies.
 type regexRule struct {
@@ -157,8 +61,10 @@ type azureIDRule struct {
 }
 
 var (
-	guid       = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
-	learnIDRes = []*regexp.Regexp{
+	guid = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
+	// learnIDHints: a text holds one of these, in any case, or no id to learn.
+	learnIDHints = []string{"subscriptions/", "tenants/", "login.microsoftonline.com", "subscriptionid", "tenantid", `"tid"`}
+	learnIDRes   = []*regexp.Regexp{
 		regexp.MustCompile(`(?i)/subscriptions/(` + guid + `)`),
 		regexp.MustCompile(`(?i)/tenants/(` + guid + `)`),
 		regexp.MustCompile(`(?i)login\.microsoftonline\.com(?::\d+)?(?:/|%2F)(` + guid + `)`), // also URL-encoded, as in MSAL's instance discovery
@@ -196,6 +102,9 @@ func (a *azureIDRule) learn(texts ...string) {
 	defer a.mu.Unlock()
 	grew := false
 	for _, t := range texts {
+		if !containsAnyFold(t, learnIDHints) {
+			continue
+		}
 		for _, re := range learnIDRes {
 			for _, m := range re.FindAllStringSubmatch(t, -1) {
 				if id := strings.ToLower(m[1]); id != ZeroGUID && !a.ids[id] {
@@ -266,22 +175,27 @@ func (durationRule) Name() string                        { return "durations" }
 func (durationRule) RedactRequest(*cassette.Request)     {}
 func (durationRule) RedactResponse(r *cassette.Response) { r.Duration = "0s" }
 
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+// containsAnyFold reports whether s holds one of the lower-case ASCII subs in any case.
+func containsAnyFold(s string, subs []string) bool {
+	for _, sub := range subs {
+		for i := 0; i+len(sub) <= len(s); i++ {
+			j := 0
+			for j < len(sub) && lowerByte(s[i+j]) == sub[j] {
+				j++
+			}
+			if j == len(sub) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-func containsAny(s string, subs []string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
+func lowerByte(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
 	}
-	return false
+	return c
 }
 
 func looksJSON(body string) bool {

@@ -49,10 +49,32 @@ func scanBinaryBlocks(name string, lines []string) []Finding {
 		}
 		off := 0
 		for _, dl := range strings.SplitAfter(string(data), "\n") {
-			for _, h := range scanLine(strings.TrimRight(dl, "\r\n")) {
-				out = append(out, Finding{File: name, Line: lineAt(off + h.off), Rule: h.rule, Excerpt: h.excerpt + " in !!binary"})
+			for _, h := range findHits(strings.TrimRight(dl, "\r\n"), 0) {
+				out = append(out, Finding{File: name, Line: lineAt(off + h.start), Rule: h.rule, Excerpt: h.excerpt + " in !!binary"})
 			}
 			off += len(dl)
+		}
+	}
+	return out
+}
+
+// binaryLines marks the lines of YAML !!binary scalars, which scanBinaryBlocks reads decoded.
+func binaryLines(lines []string) []bool {
+	out := make([]bool, len(lines))
+	for i := 0; i < len(lines); i++ {
+		m := binaryTag.FindStringSubmatch(strings.TrimSuffix(lines[i], "\r"))
+		if m == nil {
+			continue
+		}
+		out[i] = true
+		indent := len(m[1])
+		for j := i + 1; j < len(lines); j++ {
+			l := strings.TrimSuffix(lines[j], "\r")
+			if t := strings.TrimSpace(l); t != "" && len(l)-len(strings.TrimLeft(l, " \t")) <= indent {
+				break
+			}
+			out[j] = true
+			i = j
 		}
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -14,8 +15,11 @@ import (
 type detector struct {
 	rule string
 	re   *regexp.Regexp
-	// hint is a lower-case substring a line must contain for the rule to apply ("" for any line).
-	hint string
+	// hints are lower-case substrings one of which a text must contain for the rule to apply
+	// (none: any text). They keep the regular expressions off texts they cannot match.
+	hints []string
+	// minRun, when set, is the length of the base64 run a text must hold for the rule to apply.
+	minRun int
 	// notBefore and notAfter, when set, hold the characters that must not touch the value: a
 	// base64 run inside a longer run is not a key.
 	notBefore, notAfter string
@@ -31,14 +35,14 @@ var detectors = []detector{
 		// URL-encoded; resource tokens and Entra ID (aad) tokens are signed differently.
 		rule:  "cosmos-signature",
 		re:    regexp.MustCompile(`(?i)\b(?P<ctx>type=(?P<kind>master|resource|aad)&ver=[0-9.]{1,8}&sig=)(?P<v>[A-Za-z0-9+/_.;=-]+)`),
-		hint:  "sig",
+		hints: []string{"sig"},
 		valid: isCosmosSig,
 	},
 	{
 		// SAS tokens (Storage, Service Bus, Event Hubs): sig=<base64 HMAC-SHA256>.
 		rule:  "sas-signature",
 		re:    regexp.MustCompile(`(?i)\b(?P<ctx>sig=)(?P<v>[A-Za-z0-9+/_-]+={0,2})`),
-		hint:  "sig",
+		hints: []string{"sig"},
 		valid: func(_, v string) bool { return base64Len(v) == 32 && looksRandom(v) },
 	},
 	{
@@ -46,28 +50,39 @@ var detectors = []detector{
 		// Event Hubs, IoT Hub).
 		rule:  "connection-string-key",
 		re:    regexp.MustCompile(`(?i)\b(?P<ctx>(?:AccountKey|SharedAccessKey)=)(?P<v>[A-Za-z0-9+/_-]+={0,2})`),
-		hint:  "key",
+		hints: []string{"key"},
 		valid: func(_, v string) bool { return base64Len(v) >= 16 && looksRandom(v) },
 	},
 	{
 		// Entra ID client secrets: in token request forms, JSON and YAML.
 		rule:  "client-secret",
 		re:    regexp.MustCompile(`(?i)\b(?P<ctx>client_secret(?:=|["']?\s*:\s*["']?))(?P<v>` + secretChars + `+)`),
-		hint:  "client_secret",
+		hints: []string{"client_secret"},
 		valid: func(_, v string) bool { return isClientSecret(v) },
 	},
 	{
-		// Authorization: Bearer <token> (RFC 6750 b64token).
+		// Entra ID client secrets by their shape, wherever they are: three characters, a digit,
+		// "Q~", then 31 to 34 more.
+		rule:      "entra-client-secret",
+		re:        regexp.MustCompile(`(?P<v>[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})`),
+		hints:     []string{"q~"},
+		notBefore: entraChars,
+		notAfter:  entraChars,
+		valid:     func(_, v string) bool { return looksRandom(v) && mixedCase(v) },
+	},
+	{
+		// Authorization: Bearer <token> (RFC 6750 b64token), also in lists such as
+		// x-ms-authorization-auxiliary.
 		rule:  "bearer-token",
 		re:    regexp.MustCompile(`(?i)\b(?P<ctx>Bearer)\s+(?P<v>[A-Za-z0-9._~+/-]+=*)`),
-		hint:  "bearer",
+		hints: []string{"bearer"},
 		valid: func(_, v string) bool { return len(v) >= 20 && !isPlaceholder(v) && mixedCase(v) && looksRandom(v) },
 	},
 	{
 		// JWT: three base64url segments, the first two JSON objects.
 		rule:      "jwt",
 		re:        regexp.MustCompile(`(?P<v>eyJ[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]*)`),
-		hint:      "eyj",
+		hints:     []string{"eyj"},
 		notBefore: b64URLChars,
 		notAfter:  b64URLChars,
 		valid:     func(_, v string) bool { return isJWT(v) },
@@ -77,9 +92,40 @@ var detectors = []detector{
 		// (The start is anchored so that a long base64 run costs linear time.)
 		rule:      "cosmos-key",
 		re:        regexp.MustCompile(`(?:^|[^A-Za-z0-9+/])(?P<v>[A-Za-z0-9+/]{86}==)`),
+		minRun:    88,
 		notBefore: b64Chars,
 		notAfter:  b64Chars + "=",
 		valid:     func(_, v string) bool { return base64Len(v) == 64 && looksRandom(v) },
+	},
+	{
+		// A PEM private key (a client certificate's, say).
+		rule:  "private-key",
+		re:    regexp.MustCompile(`(?P<ctx>-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY-----)(?P<v>[\sA-Za-z0-9+/=:,-]{40,}?)-----END`),
+		hints: []string{"private key-----"},
+		valid: func(_, v string) bool { return looksRandom(v) },
+	},
+	{
+		// A value whose name says it is a secret (password=, "apiKey": ..., X-Api-Key: ...) and
+		// that looks generated: long enough, mixed, varied.
+		rule:  "named-secret",
+		re:    regexp.MustCompile(`(?i)(?P<ctx>(?P<kind>[A-Za-z0-9_.-]{0,40}(?:` + secretNameWords + `)[A-Za-z0-9_.-]{0,20})["']?\s*[:=]\s*["']?)(?P<v>` + namedValueChars + `{8,})`),
+		hints: secretNameHints,
+		valid: func(name, v string) bool { return SecretName(name) && isNamedSecretValue(v) },
+	},
+	{
+		// What is left of a secret beside a placeholder: a rule that stopped at an escape
+		// (AccountKey=REDACTED\u002BoW7f...) replaced only part of the value.
+		rule:  "partial-redaction",
+		re:    regexp.MustCompile(`(?P<ctx>REDACTED|Sanitized)(?P<v>[A-Za-z0-9+/]{6,}={0,2})`),
+		hints: []string{"redacted", "sanitized"},
+		valid: func(_, v string) bool { return isResidue(v) },
+	},
+	{
+		rule:      "partial-redaction",
+		re:        regexp.MustCompile(`(?P<v>[A-Za-z0-9+/]{6,})(?:REDACTED|Sanitized)`),
+		hints:     []string{"redacted", "sanitized"},
+		notBefore: b64Chars + `\%`, // not the tail of an escape (\U0001F600REDACTED)
+		valid:     func(_, v string) bool { return isResidue(v) },
 	},
 }
 
@@ -87,7 +133,9 @@ var detectors = []detector{
 func Rules() []string {
 	var out []string
 	for _, d := range detectors {
-		out = append(out, d.rule)
+		if !slices.Contains(out, d.rule) {
+			out = append(out, d.rule)
+		}
 	}
 	return out
 }
@@ -100,19 +148,19 @@ const emulatorKey = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8m
 // (placeholders such as <secret> and ${SECRET}), or % (it is read URL-decoded).
 const secretChars = `[^\s&"',;\\\[\]{}()<>%]`
 
-var secretValue = regexp.MustCompile(`^` + secretChars + `+$`)
-
 const zeroGUID = "00000000-0000-0000-0000-000000000000"
 
 const (
 	b64Chars    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 	b64URLChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+	entraChars  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.-"
 )
 
 var (
-	// go-vcr records token request forms as a YAML map: "client_secret:" then "- value" items.
-	secretKeyLine = regexp.MustCompile(`(?i)^\s*(?:-\s+)?["']?(client_secret)["']?:\s*$`)
-	seqItem       = regexp.MustCompile(`^\s*-\s+("[^"]*"|'[^']*'|[^\s#"']\S*)`)
+	// A YAML key whose values follow as "- value" items: go-vcr's form map and headers.
+	seqKeyLine = regexp.MustCompile(`^\s*(?:-\s+)?["']?([A-Za-z0-9_.-]+)["']?:\s*$`)
+	pemBegin   = regexp.MustCompile(`-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY-----`)
+	seqItem    = regexp.MustCompile(`^\s*-\s+("[^"]*"|'[^']*'|[^\s#"']\S*)`)
 	// A YAML !!binary scalar: inline, or a block whose lines are indented deeper than its key.
 	binaryTag = regexp.MustCompile(`^(\s*)(?:-\s+)?(?:[^\s#][^#]*?:\s+)?!!binary(?:\s+(.*?))?\s*$`)
 )

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -29,7 +30,10 @@ type lintSecrets struct {
 	SBKey         string // Service Bus SharedAccessKey: base64 of 32 bytes
 	JWT           string // header.payload.signature, base64url
 	Opaque        string // an opaque bearer token
-	ClientSecret  string // Entra ID client secret, 40 characters with '~' and '.'
+	ClientSecret  string // Entra ID client secret, 42 characters with '~' and '.'
+	EntraSecret   string // an Entra ID client secret of the real length (40), found by its shape
+	PEMBody       string // the base64 lines of a PEM private key
+	APIKey        string // a generated API key with nothing but its name to give it away
 	Binary        string // base64 of a non-UTF-8 body holding AccountKey=<Key2>
 	BinaryPayload []byte
 
@@ -90,6 +94,7 @@ func newLintSecrets() *lintSecrets {
 		cs = append(cs, alphabet[r.IntN(len(alphabet))])
 	}
 	s.ClientSecret = string(cs[:3]) + "8Q~" + string(cs[3:]) + ".~"
+	s.EntraSecret = string(cs[:3]) + "8Q~" + string(cs[3:37])
 	s.BinaryPayload = slices.Concat(randBytes(100), []byte{0xff, 0xfe, 0x00}, []byte("\nAccountKey="+s.Key2+";\n"), randBytes(100))
 	s.Binary = base64.StdEncoding.EncodeToString(s.BinaryPayload)
 
@@ -100,11 +105,13 @@ func newLintSecrets() *lintSecrets {
 	s.KeyDoubleEscaped = strings.NewReplacer("/", `\\/`, "+", `\\u002b`).Replace(s.Key2)
 	s.ClientSecretEncoded = strings.NewReplacer("~", "%7E", ".", "%2E").Replace(s.ClientSecret)
 	s.SASSigEncoded = url.QueryEscape(s.SASSig)
+	s.PEMBody = base64.StdEncoding.EncodeToString(randBytes(120))
+	s.APIKey = hex.EncodeToString(randBytes(16))
 	return s
 }
 
 func (s *lintSecrets) all() []string {
-	return []string{s.Key, s.Key2, s.CosmosSig, s.SASSig, s.SBKey, s.JWT, s.Opaque, s.ClientSecret}
+	return []string{s.Key, s.Key2, s.CosmosSig, s.SASSig, s.SBKey, s.JWT, s.Opaque, s.ClientSecret, s.EntraSecret, s.APIKey, s.PEMBody[:64]}
 }
 
 // lintGot renders findings as "line:rule", in order.
@@ -130,6 +137,13 @@ func checkMasked(t *testing.T, s *lintSecrets, fs []secrets.Finding) {
 		}
 	}
 }
+
+// longBase64Tail is a long base64 text whose last 88 characters are key, right after a '/'.
+func longBase64Tail(key string) string {
+	return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xfb, 0xef, 0xbe}, 40)) + "/" + key
+}
+
+const zeroGUIDForTest = "00000000-0000-0000-0000-000000000000"
 
 func TestLintRules(t *testing.T) {
 	s := newLintSecrets()
@@ -208,6 +222,37 @@ func TestLintRules(t *testing.T) {
 		{"no: short", "?sig=abc", nil},
 		{"no: 16 bytes", "?sig=" + url.QueryEscape(sig16), nil},
 		{"no: a word ending in sig", "?xsig=" + url.QueryEscape(s.SASSig), nil},
+
+		// entra-client-secret
+		{"Entra secret by its shape", `{"note":"` + s.EntraSecret + `"}`, []string{"1:entra-client-secret"}},
+		{"Entra secret in a URL", "url: https://h/x?c=" + url.QueryEscape(s.EntraSecret), []string{"1:entra-client-secret"}},
+		{"no: longer than an Entra secret", "x: " + s.EntraSecret + "abcdef", nil},
+
+		// private-key
+		{"PEM key in a JSON body", `body: '{"pem":"-----BEGIN PRIVATE KEY-----\n` + s.PEMBody[:64] + `\n` + s.PEMBody[64:] + `\n-----END PRIVATE KEY-----\n"}'`, []string{"1:private-key"}},
+		{"PEM key in a block scalar", "body: |\n    -----BEGIN RSA PRIVATE KEY-----\n    " + s.PEMBody[:64] + "\n    " + s.PEMBody[64:] + "\n    -----END RSA PRIVATE KEY-----\n", []string{"2:private-key"}},
+		{"no: a public key", "-----BEGIN PUBLIC KEY-----\n" + s.PEMBody + "\n-----END PUBLIC KEY-----", nil},
+
+		// named-secret
+		{"apiKey in JSON", `{"apiKey":"` + s.APIKey + `"}`, []string{"1:named-secret"}},
+		{"password in a form", "user=a&password=" + s.Opaque[:20] + "&x=1", []string{"1:named-secret"}},
+		{"X-Api-Key header in a cassette", "    headers:\n      X-Api-Key:\n        - " + s.APIKey + "\n      Accept:\n        - " + s.APIKey, []string{"3:named-secret"}},
+		{"no: names that describe a secret", `{"secretName":"` + s.APIKey + `","keyVaultUri":"` + s.APIKey + `","passwordLastChanged":"` + s.APIKey + `"}`, nil},
+		{"no: data keys", `{"partitionKey":"` + s.APIKey + `","token":"` + s.APIKey + `","x-ms-session-token":"` + s.APIKey + `"}`, nil},
+		{"no: short, GUID, placeholder", `{"password":"hunter2","apiKey":"` + zeroGUIDForTest + `","clientSecret":"REDACTED","pwd":"<password>"}`, nil},
+
+		{"key between path slashes", `{"path":"/dbs/db/keys/` + s.Key + `/x"}`, []string{"1:cosmos-key"}},
+		{"no: the tail of a long base64 text after a slash", "x: " + longBase64Tail(s.Key), nil},
+
+		// partial-redaction
+		{"placeholder with the key's tail", `{"cs":"AccountKey=REDACTED\u002B` + s.Key[10:] + `;"}`, []string{"1:partial-redaction"}},
+		{"placeholder after the signature's head", "?sig=" + s.SASSig[:12] + "REDACTED", []string{"1:partial-redaction"}},
+		{"no: placeholders with separators", "sig=REDACTED&se=1 https://Sanitized.documents.azure.com/ AccountKey=REDACTED; Bearer REDACTED, REDACTEDVALUE", nil},
+
+		// base64
+		{"connection string inside base64", "x: " + base64.StdEncoding.EncodeToString([]byte(`{"cs":"AccountKey=`+s.Key2+`;"}`)), []string{"1:connection-string-key"}},
+		{"jwt inside base64, offset 1", "x: " + base64.StdEncoding.EncodeToString([]byte(`a `+s.JWT)), []string{"1:jwt"}},
+		{"client secret inside base64url, offset 2", "x: " + base64.RawURLEncoding.EncodeToString([]byte(`ab client_secret=`+s.ClientSecret)), []string{"1:client-secret"}},
 
 		// several
 		{"two rules on one line, lines exact", "version: 2\n# nothing here\nx: " + s.Key + " y: Bearer " + s.Opaque + "\n\nz: ?sig=" + s.SASSig,

@@ -106,7 +106,7 @@ func newARMUpstream(t *testing.T) *armUpstream {
 			}
 			jsonAnswer(w, http.StatusOK, fmt.Sprintf(`{"status":%q,"poll":%d}`, status, n))
 		case "GET " + tpSecretPath:
-			w.Header().Set("X-Custom-Secret", "topsecret-12345")
+			w.Header().Set("X-Custom-Tag", "topsecret-12345")
 			w.Header().Set("X-Remove-Me", "gone")
 			w.Header().Set("X-Also-Remove", "gone too")
 			jsonAnswer(w, http.StatusOK, `{"name":"s1","properties":{"secretValue":"s3cr3t","other":"keep"}}`)

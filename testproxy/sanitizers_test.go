@@ -218,7 +218,7 @@ func TestTestProxyRecordSanitizers(t *testing.T) {
 	p := newTPServer(t, withUpstreamCA(t, up.caFile))
 	sanitizers := []struct{ kind, body string }{
 		{"BodyKeySanitizer", `{"jsonPath":"$..secretValue","value":"Sanitized"}`},
-		{"HeaderRegexSanitizer", `{"key":"X-Custom-Secret","value":"REPLACED","regex":"topsecret-\\d+"}`},
+		{"HeaderRegexSanitizer", `{"key":"X-Custom-Tag","value":"REPLACED","regex":"topsecret-\\d+"}`},
 		{"RemoveHeaderSanitizer", `{"headersForRemoval":"X-Remove-Me, X-Also-Remove"}`},
 	}
 	// Server-wide registrations reach sessions started after them; session ones their session.
@@ -234,7 +234,7 @@ func TestTestProxyRecordSanitizers(t *testing.T) {
 		}
 	}
 	r := p.send(id, "record", up.URL, "GET", tpSecretPath, "", "X-Remove-Me", "request side", "Authorization", tpRealAuth)
-	if r.Code != 200 || !strings.Contains(r.Body, `"secretValue":"s3cr3t"`) || r.Header.Get("X-Custom-Secret") != "topsecret-12345" || r.Header.Get("X-Remove-Me") != "gone" {
+	if r.Code != 200 || !strings.Contains(r.Body, `"secretValue":"s3cr3t"`) || r.Header.Get("X-Custom-Tag") != "topsecret-12345" || r.Header.Get("X-Remove-Me") != "gone" {
 		t.Errorf("the client did not get the real answer: %d %s %v", r.Code, r.Body, r.Header)
 	}
 	if got := up.requests()[0].header.Get("X-Remove-Me"); got != "request side" {
@@ -255,7 +255,7 @@ func TestTestProxyRecordSanitizers(t *testing.T) {
 		got, want []string
 	}{
 		{"BodyKeySanitizer", []string{it.Response.Body}, []string{`{"name":"Sanitized","properties":{"secretValue":"Sanitized","other":"keep"}}`}}, // name: AZSDK3493
-		{"HeaderRegexSanitizer", tpHeader(it.Response.Headers, "X-Custom-Secret"), []string{"REPLACED"}},
+		{"HeaderRegexSanitizer", tpHeader(it.Response.Headers, "X-Custom-Tag"), []string{"REPLACED"}},
 		{"RemoveHeaderSanitizer, response", append(tpHeader(it.Response.Headers, "X-Remove-Me"), tpHeader(it.Response.Headers, "X-Also-Remove")...), nil},
 		{"RemoveHeaderSanitizer, request", tpHeader(it.Request.Headers, "X-Remove-Me"), nil},
 		{"AZSDK0000", tpHeader(it.Request.Headers, "Authorization"), []string{"Sanitized"}},

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -44,9 +46,10 @@ func TestLintCommand(t *testing.T) {
 		{"unreadable and findings", []string{"lint", leaky2, missing}, exitError, []string{leaky2 + ":2: cosmos-key: " + key[:4] + "…(88 chars)"},
 			"azvcr lint: open " + missing + ": no such file or directory\nazvcr lint: 1 finding in 1 file; 1 file could not be read\n"},
 		{"a file named like a flag", []string{"lint", "--", leaky2}, exitError, []string{leaky2 + ":2: cosmos-key: " + key[:4] + "…(88 chars)"}, "1 finding in 1 file"},
-		{"no files", []string{"lint"}, exitUsage, nil, "azvcr lint: no files given (usage: azvcr lint FILE...)\n"},
+		{"no files", []string{"lint"}, exitUsage, nil, "azvcr lint: no files given (usage: azvcr lint [--format text|json] FILE...)\n"},
 		{"bad flag", []string{"lint", "--strict", clean}, exitUsage, nil, "flag provided but not defined: -strict"},
 		{"help", []string{"lint", "-h"}, exitOK, nil, "azvcr lint        FILE..."},
+		{"unknown format", []string{"lint", "--format", "xml", clean}, exitUsage, nil, "azvcr lint: unknown --format \"xml\" (text or json)\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,6 +73,55 @@ func TestLintCommand(t *testing.T) {
 				if strings.Contains(out.String()+errb.String(), secret) {
 					t.Fatalf("output shows the secret %q:\n%s%s", secret, out.String(), errb.String())
 				}
+			}
+		})
+	}
+}
+
+// TestLintJSON: --format json prints one document with every finding and unreadable file, masked
+// like the text, and keeps the exit codes.
+func TestLintJSON(t *testing.T) {
+	dir := t.TempDir()
+	raw := make([]byte, 64)
+	rand.Read(raw)
+	key := base64.StdEncoding.EncodeToString(raw)
+	leaky := filepath.Join(dir, "leaky.yaml")
+	os.WriteFile(leaky, []byte("a: 1\nbody: '{\"cs\":\"AccountKey=REDACTED\\u002B"+key[10:]+";\"}'\nk: "+key+"\n"), 0o644)
+	clean := filepath.Join("..", "..", "fixtures", "cassettes", "cosmos-e2e.yaml")
+	missing := filepath.Join(dir, "missing.yaml")
+	tests := []struct {
+		name  string
+		files []string
+		code  int
+		want  lintReport
+	}{
+		{"clean", []string{clean}, exitOK, lintReport{Files: 1, Clean: true, Findings: []lintFinding{}, Unreadable: []lintError{}}},
+		{"findings and an unreadable file", []string{leaky, missing, clean}, exitError, lintReport{Files: 3,
+			Findings: []lintFinding{
+				{File: leaky, Line: 2, Rule: "partial-redaction", Excerpt: "REDACTED+" + key[10:13] + "…(79 chars, escaped)"},
+				{File: leaky, Line: 3, Rule: "cosmos-key", Excerpt: key[:4] + "…(88 chars)"},
+			},
+			Unreadable: []lintError{{File: missing, Error: "open " + missing + ": no such file or directory"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(append([]string{"lint", "--format", "json"}, tt.files...), &out, &errb)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d", code, tt.code)
+			}
+			if errb.Len() != 0 {
+				t.Errorf("stderr %q, want nothing besides the document", errb.String())
+			}
+			var got lintReport
+			if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+				t.Fatalf("stdout is not one JSON document: %v\n%s", err, out.String())
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tt.want)
+			}
+			if strings.Contains(out.String(), key[4:20]) || strings.Contains(out.String(), key[20:40]) {
+				t.Fatalf("output shows the secret:\n%s", out.String())
 			}
 		})
 	}

@@ -10,6 +10,7 @@ Usage:
   azvcr ca init     [--ca-dir DIR] [--force]  create the per-install CA (ECDSA P-256, key mode 0600)
   azvcr ca path     [--ca-dir DIR]            print the CA certificate path for clients to trust
   azvcr lint        FILE...                   report anything in FILE that looks like a secret
+                    [--format text|json]        (json: one document for CI, same exit codes)
   azvcr convert     IN OUT                    convert a test-proxy .json recording to a .yaml cassette, or back
   azvcr version
 
@@ -55,9 +56,11 @@ on disk; a summary (replayed, unused, misses) goes to stderr and azvcr exits 0.
 
 azvcr lint reads any file line by line (a malformed cassette too) and prints file:line: rule: excerpt
 for each value that looks like a secret, masked (first four characters and length). Rules:
-cosmos-key, jwt, cosmos-signature, connection-string-key, client-secret, bearer-token,
-sas-signature; values are also found URL-encoded, JSON-escaped and inside !!binary bodies. What
-azvcr's redaction writes (REDACTED, the zero GUID) is not reported. A summary goes to stderr.
+cosmos-signature, sas-signature, connection-string-key, client-secret, entra-client-secret,
+bearer-token, jwt, cosmos-key, private-key, named-secret, partial-redaction; values are also
+found URL-encoded, JSON-escaped, inside base64 and inside !!binary bodies. What azvcr's redaction
+writes (REDACTED, the zero GUID) is not reported, but a placeholder with part of a secret beside
+it is. A summary goes to stderr; --format json prints one JSON document on stdout instead.
 
 A replayed request with no recording is answered with status 490, header X-Azvcr-Miss and a JSON
 body naming the closest recorded interaction and what differed.

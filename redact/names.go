@@ -1,0 +1,144 @@
+package redact
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/secrets"
+)
+
+// The name lists: where a header, parameter or JSON key has one of these names, its whole value
+// is a secret, whatever it looks like. Names are compared in any case. Cosmos DB's own fields
+// (id, partitionKey, _rid, _self, _etag, _ts, keysMetadata) are on no list, and "code" is a
+// parameter name only: ARM errors carry a JSON "code".
+var (
+	armKeyFields = []string{
+		"primaryMasterKey", "secondaryMasterKey", "primaryReadonlyMasterKey", "secondaryReadonlyMasterKey",
+		"primaryKey", "secondaryKey",
+	}
+	connectionStringParams = []string{"AccountKey", "SharedAccessKey", "SharedAccessSignature", "Password", "Pwd"}
+	entraSecretParams      = []string{"client_secret", "client_assertion", "assertion", "refresh_token", "code", "password"}
+	entraSecretFields      = []string{"client_secret", "clientSecret", "client_assertion", "clientAssertion", "password"}
+	entraTokenNames        = []string{"access_token", "refresh_token", "id_token", "accessToken", "refreshToken", "idToken"}
+	secretHeaders          = []string{
+		"X-Api-Key", "Api-Key", "Ocp-Apim-Subscription-Key", "X-Functions-Key", "X-Ms-Encryption-Key",
+		"X-Ms-Source-Encryption-Key", "X-Ms-Cosmos-Key", "X-Ms-Cosmos-Master-Key",
+	}
+	secretParams = []string{"sig", "api-key", "apikey", "api_key", "subscription-key", "password", "pwd", "secret"}
+	secretFields = []string{"AccountKey", "sharedAccessKey", "apiKey", "api_key", "secret", "sig", "signature", "privateKey", "private_key"}
+)
+
+// nameRule replaces the whole value of the headers, parameters and JSON keys it names.
+type nameRule struct {
+	name    string
+	headers []string // header names
+	params  []string // query, fragment, form and connection-string parameters, and URL passwords
+	fields  []string // JSON keys, at any depth; only string values are replaced (keysMetadata's are objects)
+	words   bool     // also every name secrets.SecretName recognises (password, X-Api-Key, clientSecret...)
+}
+
+func (n nameRule) Name() string                        { return n.name }
+func (n nameRule) RedactRequest(r *cassette.Request)   { (&walker{rules: []valueRule{n}}).request(r) }
+func (n nameRule) RedactResponse(r *cassette.Response) { (&walker{rules: []valueRule{n}}).response(r) }
+
+func (n nameRule) redactValue(v *value) {
+	var list []string
+	switch v.place {
+	case inHeader:
+		list = n.headers
+	case inParam, inUserinfo:
+		list = n.params
+	case inJSON:
+		list = n.fields
+	default:
+		return
+	}
+	if containsFold(list, v.name) || (n.words && v.name != "" && secrets.SecretName(v.name)) {
+		v.replaceAll(Redacted)
+	}
+}
+
+// shapeRule replaces whatever the secret detectors find (the rules azvcr lint reports) in every
+// value: a Cosmos key in any JSON field or header, a JWT, a SAS signature in a URL inside a body.
+type shapeRule struct{}
+
+func (shapeRule) Name() string                          { return "secret-shapes" }
+func (s shapeRule) RedactRequest(r *cassette.Request)   { (&walker{rules: []valueRule{s}}).request(r) }
+func (s shapeRule) RedactResponse(r *cassette.Response) { (&walker{rules: []valueRule{s}}).response(r) }
+
+func (shapeRule) redactValue(v *value) {
+	name := v.name
+	if v.place != inHeader && v.place != inParam && v.place != inJSON {
+		name = ""
+	}
+	for _, m := range secrets.FindValue(name, v.text) {
+		v.replace(m.Start, m.End, Redacted)
+	}
+}
+
+// authorizationRule blanks the credential of Authorization headers (and Proxy-Authorization,
+// x-ms-authorization-auxiliary, x-ms-copy-source-authorization...) but keeps its kind, so a
+// cassette still shows how a request was signed: Cosmos "type=master&ver=1.0&sig=REDACTED",
+// "Bearer REDACTED", "Bearer REDACTED, Bearer REDACTED" for a list of auxiliary tokens.
+type authorizationRule struct{}
+
+func (authorizationRule) Name() string { return "authorization" }
+func (a authorizationRule) RedactRequest(r *cassette.Request) {
+	(&walker{rules: []valueRule{a}}).request(r)
+}
+func (a authorizationRule) RedactResponse(r *cassette.Response) {
+	(&walker{rules: []valueRule{a}}).response(r)
+}
+
+func (authorizationRule) redactValue(v *value) {
+	if v.place == inHeader && isAuthorizationHeader(v.name) {
+		v.replaceAll(redactAuthorization(v.text))
+	}
+}
+
+func isAuthorizationHeader(name string) bool {
+	n := strings.ToLower(name)
+	return n == "authorization" || strings.HasSuffix(n, "-authorization") || strings.HasSuffix(n, "-authorization-auxiliary")
+}
+
+func redactAuthorization(v string) string {
+	if strings.Contains(v, ",") && !strings.Contains(strings.ToLower(v), "sig") {
+		parts := strings.Split(v, ",")
+		for i, p := range parts {
+			lead := p[:len(p)-len(strings.TrimLeft(p, " "))]
+			parts[i] = lead + redactAuthorization(strings.TrimSpace(p))
+		}
+		return strings.Join(parts, ",")
+	}
+	if scheme, _, ok := strings.Cut(strings.TrimSpace(v), " "); ok && !strings.Contains(scheme, "=") {
+		return scheme + " " + Redacted // Bearer, SharedKey, Basic, SharedAccessSignature...
+	}
+	decoded, err := url.QueryUnescape(v)
+	if err != nil || !strings.Contains(strings.ToLower(decoded), "sig=") {
+		return Redacted
+	}
+	var kept []string
+	for _, part := range strings.Split(decoded, "&") {
+		k, _, _ := strings.Cut(part, "=")
+		switch strings.ToLower(strings.TrimSpace(k)) {
+		case "type", "ver":
+			kept = append(kept, part)
+		}
+	}
+	kept = append(kept, "sig="+Redacted)
+	out := strings.Join(kept, "&")
+	if strings.Contains(strings.ToLower(v), "%3d") { // it came URL-encoded, as Cosmos SDKs send it
+		out = url.QueryEscape(out)
+	}
+	return out
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,262 @@
+package redact
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/secrets"
+)
+
+// place says where a value was found.
+type place int
+
+const (
+	inHeader   place = iota // a header value; name is the header's
+	inParam                 // a query, fragment, form or connection-string parameter; name is its key
+	inPath                  // a segment of a URL path
+	inUserinfo              // the password of a URL's user info
+	inJSON                  // a JSON string value; name is its key (array items: the array's key)
+	inJSONKey               // a JSON object key
+	inText                  // a body that is neither JSON nor gzip, or a string found in one
+)
+
+// A value is one decoded string of an exchange — a header value, a URL part, a parameter, a
+// JSON string unescaped — offered to the value rules. They read text and ask for ranges of it
+// to be replaced; the walker writes each replacement over the bytes that encode the range, so
+// the rest of the body, URL or header keeps its bytes. A replacement always covers whole escape
+// sequences: a secret is replaced whole or not at all.
+type value struct {
+	place place
+	name  string
+	text  string
+	edits []edit
+}
+
+// edit replaces text[start:end] with with.
+type edit struct {
+	start, end int
+	with       string
+}
+
+// replace asks for text[start:end] to become with.
+func (v *value) replace(start, end int, with string) {
+	if start < end {
+		v.edits = append(v.edits, edit{start, end, with})
+	}
+}
+
+// replaceAll asks for the whole value to become with, unless it is empty or already that.
+func (v *value) replaceAll(with string) {
+	if v.text != "" && v.text != with {
+		v.replace(0, len(v.text), with)
+	}
+}
+
+// valueRule is a rule that works on decoded values. A Redactor walks each request and response
+// once for all its value rules in a row, offering every value to each of them.
+type valueRule interface {
+	Rule
+	redactValue(v *value)
+}
+
+// walker carries the value rules through one request or response.
+type walker struct {
+	rules []valueRule
+}
+
+// maxNesting bounds JSON inside strings inside JSON.
+const maxNesting = 3
+
+// visit offers a decoded text to the rules and looks inside it (parameters, URLs, JSON held in
+// a string), returning the edits to make in text's coordinates, merged and in order.
+func (w *walker) visit(p place, name, text string, depth int) []edit {
+	v := value{place: p, name: name, text: text}
+	for _, r := range w.rules {
+		r.redactValue(&v)
+		if wholeEdit(v.edits, len(text)) {
+			break // nothing is left for the other rules to find
+		}
+	}
+	if !wholeEdit(v.edits, len(text)) && depth < maxNesting && p != inUserinfo {
+		v.edits = append(v.edits, w.inside(text, depth)...)
+	}
+	return mergeEdits(v.edits, len(text))
+}
+
+// inside finds the values held in a text: name=value parameters (query strings, forms,
+// connection strings, also URL-encoded), the parts of URLs, and JSON.
+func (w *walker) inside(text string, depth int) []edit {
+	var out []edit
+	if looksJSON(text) {
+		if edits, ok := w.json(text, depth+1); ok {
+			return edits
+		}
+	}
+	if strings.IndexByte(strings.TrimRight(text, "="), '=') >= 0 { // more than base64 padding
+		out = append(out, w.params(text, depth)...)
+	}
+	if strings.Contains(text, "://") {
+		for _, loc := range urlRe.FindAllStringIndex(text, -1) {
+			for _, e := range w.url(text[loc[0]:loc[1]], depth) {
+				out = append(out, edit{e.start + loc[0], e.end + loc[0], e.with})
+			}
+		}
+	}
+	return out
+}
+
+// paramRe finds name=value pairs after a start of text or a separator (? & ; #): query
+// strings, forms, connection strings, Cosmos's type=master&ver=1.0&sig=.
+var paramRe = regexp.MustCompile(`(?:^|[?&;#])\s*([A-Za-z0-9_.~$\[\] -]*[A-Za-z0-9_.~$\]-])\s*=([^&;#\s"'<>]*)`)
+
+// params offers each parameter value, decoded, to the rules, in the text as given and with URL
+// encoding or escapes undone (a URL-encoded redirect_uri holding ?code=...).
+func (w *walker) params(text string, depth int) []edit {
+	var out []edit
+	for _, view := range secrets.Views(text) {
+		for _, m := range paramRe.FindAllStringSubmatchIndex(view.Text, -1) {
+			name, vs, ve := view.Text[m[2]:m[3]], m[4], m[5]
+			for _, e := range w.visit(inParam, name, view.Text[vs:ve], depth+1) {
+				from, to := view.Source(vs+e.start, vs+e.end)
+				out = append(out, edit{from, to, e.with})
+			}
+		}
+	}
+	return out
+}
+
+var urlRe = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`)
+
+// url offers the parts of a URL: the password of its user info, each path segment, and the
+// parameters of its query and fragment.
+func (w *walker) url(u string, depth int) []edit {
+	var out []edit
+	at := func(off int, edits []edit) {
+		for _, e := range edits {
+			out = append(out, edit{e.start + off, e.end + off, e.with})
+		}
+	}
+	rest := 0
+	if i := strings.Index(u, "://"); i >= 0 {
+		rest = i + 3
+		end := rest + strings.IndexAny(u[rest:]+"/", "/?#")
+		if at := strings.LastIndexByte(u[rest:end], '@'); at >= 0 {
+			if c := strings.IndexByte(u[rest:rest+at], ':'); c >= 0 {
+				out = append(out, w.decoded(inUserinfo, "password", u, rest+c+1, rest+at)...)
+			}
+		}
+		rest = end
+	}
+	pathEnd := rest + strings.IndexAny(u[rest:]+"?", "?#")
+	for start := rest; start < pathEnd; {
+		end := start + strings.IndexByte(u[start:pathEnd]+"/", '/')
+		if end > start {
+			out = append(out, w.decoded(inPath, "", u, start, end)...)
+		}
+		start = end + 1
+	}
+	if pathEnd < len(u) {
+		at(pathEnd, w.visit(inText, "", u[pathEnd:], depth+1))
+	}
+	return mergeEdits(out, -1)
+}
+
+// decoded offers s[start:end] with its URL encoding undone and maps the edits back.
+func (w *walker) decoded(p place, name, s string, start, end int) []edit {
+	views := secrets.Views(s[start:end])
+	view := views[len(views)-1] // the most decoded
+	var out []edit
+	for _, e := range w.visit(p, name, view.Text, maxNesting) {
+		from, to := view.Source(e.start, e.end)
+		out = append(out, edit{from + start, to + start, e.with})
+	}
+	return out
+}
+
+// wholeEdit reports whether an edit replaces all of a text n bytes long.
+func wholeEdit(edits []edit, n int) bool {
+	for _, e := range edits {
+		if e.start == 0 && e.end == n {
+			return true
+		}
+	}
+	return false
+}
+
+// mergeEdits orders edits and joins those that overlap: a replacement of the whole text wins
+// over the rest (it keeps its own text, such as "Bearer REDACTED"); overlapping parts become
+// one REDACTED.
+func mergeEdits(edits []edit, n int) []edit {
+	if len(edits) == 0 {
+		return nil
+	}
+	for _, e := range edits {
+		if e.start == 0 && e.end == n {
+			return []edit{e}
+		}
+	}
+	slices.SortStableFunc(edits, func(a, b edit) int { return a.start - b.start })
+	out := edits[:1]
+	for _, e := range edits[1:] {
+		last := &out[len(out)-1]
+		if e.start < last.end {
+			if e.end > last.end || e.with != last.with {
+				last.end = max(last.end, e.end)
+				last.with = Redacted
+			}
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// splice writes edits, in order and apart, over s.
+func splice(s string, edits []edit) string {
+	if len(edits) == 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	last := 0
+	for _, e := range edits {
+		b.WriteString(s[last:e.start])
+		b.WriteString(e.with)
+		last = e.end
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// redactText is visit and splice for a text as a whole.
+func (w *walker) redactText(p place, name, text string) string {
+	return splice(text, w.visit(p, name, text, 0))
+}
+
+// request redacts the request's headers, URL, go-vcr form map and body.
+func (w *walker) request(r *cassette.Request) {
+	w.headers(r.Headers)
+	r.URL = splice(r.URL, w.url(r.URL, 0))
+	for name, vals := range r.Form {
+		for i, s := range vals {
+			vals[i] = w.redactText(inParam, name, s)
+		}
+	}
+	r.Body = w.body(r.Body)
+}
+
+// response redacts the response's headers and body.
+func (w *walker) response(r *cassette.Response) {
+	w.headers(r.Headers)
+	r.Body = w.body(r.Body)
+}
+
+func (w *walker) headers(h map[string][]string) {
+	for name, vals := range h {
+		for i, s := range vals {
+			vals[i] = w.redactText(inHeader, name, s)
+		}
+	}
+}

@@ -1,0 +1,369 @@
+package secrets
+
+import (
+	"bytes"
+	"encoding/base64"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Match is a secret found in a text: the byte range it takes in the text as given (whole escape
+// sequences included when it was found encoded, the whole base64 run when it was found inside
+// one) and the rule that found it.
+type Match struct {
+	Start, End int
+	Rule       string
+}
+
+// minSecretLen is the shortest text any detector can match ("REDACTED" and six characters
+// left of a secret); shorter texts are not looked at.
+const minSecretLen = 14
+
+// Find reports the secrets in s, found as written, with JSON/YAML escapes and URL encoding
+// undone, and inside base64 runs that decode to text. Matches are in order and do not overlap.
+func Find(s string) []Match {
+	return matches(findHits(s, 0))
+}
+
+// FindValue reports the secrets in value, the value of a field, header or parameter called
+// name: what Find reports, and the whole value when the name says it is a secret
+// (SecretName) and the value looks generated.
+func FindValue(name, value string) []Match {
+	hits := findHits(value, 0)
+	if h, ok := namedHit(name, value); ok && !covered(hits, h.value) {
+		hits = append(hits, h)
+	}
+	return matches(hits)
+}
+
+// namedHit is value as a secret given away by its name, or false.
+func namedHit(name, value string) (hit, bool) {
+	if !SecretName(name) {
+		return hit{}, false
+	}
+	v := strings.TrimSpace(value)
+	if pre := namedValuePre.FindString(v); pre == "" || !namedValid(namedRule(name), pre) {
+		return hit{}, false
+	}
+	return hit{rule: namedRule(name), value: v, start: 0, end: len(value), excerpt: name + ": " + mask(v, "")}, true
+}
+
+func matches(hits []hit) []Match {
+	if len(hits) == 0 {
+		return nil
+	}
+	out := make([]Match, 0, len(hits))
+	for _, h := range hits {
+		out = append(out, Match{Start: h.start, End: h.end, Rule: h.rule})
+	}
+	slices.SortFunc(out, func(a, b Match) int { return a.Start - b.Start })
+	merged := out[:1]
+	for _, m := range out[1:] {
+		last := &merged[len(merged)-1]
+		if m.Start < last.End {
+			last.End = max(last.End, m.End)
+			continue
+		}
+		merged = append(merged, m)
+	}
+	return merged
+}
+
+type hit struct {
+	rule, value, excerpt string
+	start, end           int // the value's byte range in the text given to findHits
+}
+
+// maxDecodeDepth bounds base64 inside base64.
+const maxDecodeDepth = 2
+
+// findHits runs every detector over every view of s, then looks inside base64 runs.
+func findHits(s string, depth int) []hit {
+	if len(s) < minSecretLen {
+		return nil
+	}
+	var hits []hit
+	views := Views(s)
+	for _, v := range views {
+		var buf [512]byte
+		lower, run := lowerASCII(buf[:0], v.Text), longestBase64Run(v.Text)
+		for _, d := range detectors {
+			if d.applies(lower, run) {
+				hits = d.find(v, hits)
+			}
+		}
+		if run >= 88 {
+			hits = slashBoundedKeys(v, hits)
+		}
+	}
+	if depth < maxDecodeDepth {
+		hits = append(hits, base64Hits(views, hits, depth)...)
+	}
+	return hits
+}
+
+func (d detector) applies(lower []byte, run int) bool {
+	if d.minRun > 0 && run < d.minRun {
+		return false
+	}
+	if len(d.hints) == 0 {
+		return true
+	}
+	for _, h := range d.hints {
+		if bytes.Contains(lower, []byte(h)) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerASCII appends s with ASCII letters in lower case to b (for hints, which are ASCII).
+func lowerASCII(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// find appends the valid matches in view that no earlier hit already covers.
+func (d detector) find(view View, hits []hit) []hit {
+	s := view.Text
+	vIdx, kIdx, cIdx := d.re.SubexpIndex("v"), d.re.SubexpIndex("kind"), d.re.SubexpIndex("ctx")
+	for pos := 0; pos < len(s); {
+		m := d.re.FindStringSubmatchIndex(s[pos:])
+		if m == nil {
+			break
+		}
+		for i := range m {
+			if m[i] >= 0 {
+				m[i] += pos
+			}
+		}
+		start, end := m[2*vIdx], m[2*vIdx+1]
+		if (start > 0 && strings.IndexByte(d.notBefore, s[start-1]) >= 0) || (end < len(s) && strings.IndexByte(d.notAfter, s[end]) >= 0 && !sentenceEnd(s[end:], d.notAfter)) {
+			pos = m[0] + 1 // part of a longer run; a real one may start further on
+			continue
+		}
+		pos = max(m[1], m[0]+1)
+		if cutByEncoding(s[end:]) {
+			continue // the value goes on encoded (%2B, \/): the decoded view reports all of it
+		}
+		v, kind := s[start:end], ""
+		if kIdx >= 0 && m[2*kIdx] >= 0 {
+			kind = strings.ToLower(s[m[2*kIdx]:m[2*kIdx+1]])
+		}
+		if !d.valid(kind, v) || isEmulatorKey(v) || covered(hits, v) {
+			continue
+		}
+		ctx := ""
+		if cIdx >= 0 && m[2*cIdx] >= 0 {
+			ctx = context(s[m[2*cIdx]:m[2*cIdx+1]])
+		}
+		from, to := view.Source(start, end)
+		hits = append(hits, hit{rule: d.rule, value: v, start: from, end: to, excerpt: ctx + mask(v, view.Label)})
+	}
+	return hits
+}
+
+// base64Hits decodes the base64 runs of each view that hold text and reports what they hide;
+// a secret inside a run is reported as the whole run, which is what has to go.
+func base64Hits(views []View, found []hit, depth int) []hit {
+	var out []hit
+	for _, v := range views {
+		for _, r := range base64Runs(v.Text, 24) {
+			from, to := v.Source(r[0], r[1])
+			if coveredRange(found, from, to) || coveredRange(out, from, to) {
+				continue
+			}
+			text, ok := decodeBase64Text(v.Text[r[0]:r[1]])
+			if !ok {
+				continue
+			}
+			if inner := findHits(text, depth+1); len(inner) > 0 {
+				label := "base64"
+				if v.Label != "" {
+					label = v.Label + ", base64"
+				}
+				out = append(out, hit{rule: inner[0].rule, value: v.Text[r[0]:r[1]], start: from, end: to,
+					excerpt: strings.TrimSuffix(inner[0].excerpt, ")") + ", in " + label + ")"})
+			}
+		}
+	}
+	return out
+}
+
+// base64Runs finds the runs of base64 characters (either alphabet, with their padding) at
+// least min long, bounded by other characters.
+func base64Runs(s string, min int) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(s); {
+		if !isB64(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isB64(s[j]) {
+			j++
+		}
+		for j < len(s) && s[j] == '=' {
+			j++
+		}
+		if j-i >= min {
+			out = append(out, [2]int{i, j})
+		}
+		i = j
+		for i < len(s) && s[i] == '=' {
+			i++
+		}
+	}
+	return out
+}
+
+func isB64(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_'
+}
+
+// longestBase64Run is the length of the longest run of standard base64 characters in s.
+func longestBase64Run(s string) int {
+	best, cur := 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' {
+			cur++
+			best = max(best, cur)
+		} else {
+			cur = 0
+		}
+	}
+	return best
+}
+
+// decodeBase64Text decodes a base64 run (standard or URL alphabet, padded or not) that holds
+// printable UTF-8 text.
+func decodeBase64Text(run string) (string, bool) {
+	raw := strings.TrimRight(run, "=")
+	var b []byte
+	var err error
+	if strings.ContainsAny(raw, "-_") {
+		b, err = base64.RawURLEncoding.DecodeString(raw)
+	} else {
+		b, err = base64.RawStdEncoding.DecodeString(raw)
+	}
+	if err != nil || !utf8.Valid(b) {
+		return "", false
+	}
+	for _, r := range string(b) {
+		if r < ' ' && r != '\n' && r != '\r' && r != '\t' || r == 0x7f || r == utf8.RuneError {
+			return "", false
+		}
+	}
+	return string(b), true
+}
+
+func coveredRange(hits []hit, start, end int) bool {
+	for _, h := range hits {
+		if h.start < end && start < h.end {
+			return true
+		}
+	}
+	return false
+}
+
+// sentenceEnd: rest starts with a full stop that ends the text or a sentence, not one inside a
+// longer value ("Your secret is abc8Q~....").
+func sentenceEnd(rest, notAfter string) bool {
+	return rest[0] == '.' && (len(rest) == 1 || strings.IndexByte(notAfter, rest[1]) < 0)
+}
+
+// slashBoundedKeys finds Cosmos keys standing between slashes, as in a decoded path
+// (/keys/<key>/x), where the regular expression cannot tell the key's own slashes from the
+// path's: an 88-character window ending in "==" that is all base64 with a '/' before it, no
+// base64 after it, and a short path before the '/' (not the rest of a long base64 text).
+func slashBoundedKeys(v View, hits []hit) []hit {
+	s := v.Text
+	for off := 0; ; {
+		i := strings.Index(s[off:], "==")
+		if i < 0 {
+			return hits
+		}
+		end := off + i + 2
+		off = end
+		start := end - 88
+		if start < 1 || s[start-1] != '/' || (end < len(s) && s[end] != '/' && (isB64(s[end]) || s[end] == '=')) {
+			continue
+		}
+		if before := start - 1 - len(strings.TrimRight(s[:start-1], b64Chars)); before > 40 {
+			continue // the tail of a longer base64 text, not a path segment
+		}
+		key := s[start:end]
+		if strings.Trim(key[:86], b64Chars) != "" || base64Len(key) != 64 || !looksRandom(key) || isEmulatorKey(key) || covered(hits, key) {
+			continue
+		}
+		from, to := v.Source(start, end)
+		hits = append(hits, hit{rule: "cosmos-key", value: key, start: from, end: to, excerpt: mask(key, v.Label)})
+	}
+}
+
+// cutByEncoding reports whether rest, the text after a value, starts with a percent-encoded
+// or backslash-escaped character that could belong to the value (%2B, \/, \u002b): the value
+// then goes on, and the view with the encoding undone reports all of it.
+func cutByEncoding(rest string) bool {
+	var c uint64 = ' '
+	esc := strings.TrimLeft(rest, `\`) // \/ and \\u002b: JSON escaped inside a YAML string
+	switch {
+	case len(rest) >= 3 && rest[0] == '%':
+		c, _ = strconv.ParseUint(rest[1:3], 16, 8)
+	case len(esc) == len(rest):
+	case strings.HasPrefix(esc, "/"):
+		c = '/'
+	case len(esc) >= 5 && esc[0] == 'u':
+		c, _ = strconv.ParseUint(esc[1:5], 16, 16)
+	case len(esc) >= 3 && esc[0] == 'x':
+		c, _ = strconv.ParseUint(esc[1:3], 16, 8)
+	}
+	return c < 128 && (c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte("+/=_-~.", byte(c)) >= 0)
+}
+
+func covered(hits []hit, v string) bool {
+	for _, h := range hits {
+		if strings.Contains(h.value, v) || strings.Contains(v, h.value) {
+			return true
+		}
+	}
+	return false
+}
+
+// context is the text before a value, shortened and on one line.
+func context(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if strings.EqualFold(s, "bearer") {
+		s += " "
+	}
+	if n := utf8.RuneCountInString(s); n > 40 {
+		r := []rune(s)
+		s = "…" + string(r[n-40:])
+	}
+	return s
+}
+
+// mask shows the first four characters of a secret and its length, never the rest.
+func mask(v, label string) string {
+	shown := v
+	if len(v) > 4 {
+		shown = v[:4]
+	}
+	if len(v) < 12 {
+		shown = ""
+	}
+	note := strconv.Itoa(len(v)) + " chars"
+	if label != "" {
+		note += ", " + label
+	}
+	return shown + "…(" + note + ")"
+}

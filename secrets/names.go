@@ -1,0 +1,117 @@
+package secrets
+
+import (
+	"bytes"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// secretNameWords are the words that make a field, header or parameter name a secret's
+// (password, X-Api-Key, clientSecret, refresh_token...). Bare "key" and "token" are not among
+// them: partitionKey, x-ms-session-token and continuation tokens are data.
+const secretNameWords = `passw(?:or)?d|pwd|secret|api[_.-]?key|access[_.-]?key|account[_.-]?key|subscription[_.-]?key|` +
+	`shared[_.-]?key|private[_.-]?key|master[_.-]?key|encryption[_.-]?key|signing[_.-]?key|functions?[_.-]?key|` +
+	`credentials?|access[_.-]?token|refresh[_.-]?token|id[_.-]?token|auth[_.-]?token|sas[_.-]?token|` +
+	`bearer[_.-]?token|security[_.-]?token|assertion`
+
+// secretNameHints keep the named-secret expression off texts without any of the words.
+var secretNameHints = []string{"pass", "pwd", "secret", "key", "token", "credential", "assertion"}
+
+// namedValueChars is what a named secret's value may hold in free text; it ends at spaces,
+// quotes, separators and the ':' and '#' of Cosmos session and continuation tokens.
+const namedValueChars = `[A-Za-z0-9+/_~.!@$^*=-]`
+
+// secretNameParts are secretNameWords as they read in a name lower-cased without separators.
+var secretNameParts = []string{
+	"password", "passwd", "pwd", "secret", "apikey", "accesskey", "accountkey", "subscriptionkey", "sharedkey",
+	"privatekey", "masterkey", "encryptionkey", "signingkey", "functionkey", "functionskey", "credential",
+	"accesstoken", "refreshtoken", "idtoken", "authtoken", "sastoken", "bearertoken", "securitytoken", "assertion",
+}
+
+var (
+	namedValuePre = regexp.MustCompile(`^` + namedValueChars + `+`)
+	guidRe        = regexp.MustCompile(`^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$`)
+)
+
+// SecretName reports whether a field, header or parameter name says its value is a secret: it
+// ends with a secret's word (password, X-Api-Key, clientSecret, refresh_token, adminPassword1,
+// secretValue), so that names that only describe one (secretName, keyVaultUri,
+// client_assertion_type, id_token_signing_alg_values_supported) do not count.
+func SecretName(name string) bool {
+	if len(name) < 3 {
+		return false
+	}
+	var buf [64]byte
+	n := bytes.TrimRight(appendNormalized(buf[:0], name), "0123456789")
+	for _, tail := range [][]byte{[]byte("values"), []byte("value"), []byte("s")} {
+		if t := bytes.TrimSuffix(n, tail); len(t) < len(n) && slices.ContainsFunc(secretNameParts, func(p string) bool { return bytes.HasSuffix(t, []byte(p)) }) {
+			return true
+		}
+	}
+	return slices.ContainsFunc(secretNameParts, func(p string) bool { return bytes.HasSuffix(n, []byte(p)) })
+}
+
+// normalizeName lower-cases a name and drops '_', '-' and '.': client_secret, clientSecret and
+// Client-Secret read alike.
+func normalizeName(name string) string {
+	return string(appendNormalized(nil, name))
+}
+
+func appendNormalized(b []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '_' || c == '-' || c == '.':
+		case c >= 'A' && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// isNamedSecretValue: what a generated secret looks like when only its name gives it away:
+// at least ten characters, mixed, varied, not an id, a date or a placeholder.
+func isNamedSecretValue(v string) bool {
+	return len(v) >= 10 && !isPlaceholder(v) && !guidRe.MatchString(v) && mixedCase(v) && looksRandom(v) && entropy(v) >= 3
+}
+
+// isResidue: the tail or head of a secret next to a placeholder.
+func isResidue(v string) bool {
+	return strings.ContainsAny(v, "0123456789+/") && mixedCase(v) && looksRandom(v)
+}
+
+// entropy is the Shannon entropy of v in bits per character.
+func entropy(v string) float64 {
+	var counts [256]int
+	for i := 0; i < len(v); i++ {
+		counts[v[i]]++
+	}
+	h := 0.0
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / float64(len(v))
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
+// namedRule is the rule a secret found by its name reports: client_secret keeps its own.
+func namedRule(name string) string {
+	if normalizeName(name) == "clientsecret" {
+		return "client-secret"
+	}
+	return "named-secret"
+}
+
+// namedValid checks a value found by its name with the rule's own test.
+func namedValid(rule, v string) bool {
+	if rule == "client-secret" {
+		return isClientSecret(v)
+	}
+	return isNamedSecretValue(v)
+}
