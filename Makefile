@@ -40,16 +40,30 @@ bench: build
 	        printf "replay through azvcr: %.0f ns/op, direct TLS baseline: %.0f ns/op, ratio %.2fx\n", r, d, r/d; \
 	        printf "matching: %.0f ns/op at 100 interactions, %.0f ns/op at 100k, ratio %.2fx\n", s, l, l/s }' bin/bench.txt
 
-# Microsoft's own recorded armcosmos suites, run unmodified against azvcr as the test-proxy.
+# Microsoft's own recorded armcosmos suites, run unmodified against azvcr as the test-proxy, then
+# the Go tests that read those recordings (build tag `conformance`; `make test` never needs them).
 # The recordings are read from $AZVCR_CONFORMANCE_DIR (default ../shared/conformance/armcosmos);
-# every suite with a recording there runs. A missing directory fails loudly.
+# every suite with a recording there runs. When the directory holds no recordings and
+# CONFORMANCE_RESTORE is set, that command runs first to put them there (the restore hook). No
+# recordings after that fails loudly: conformance is never skipped.
 AZVCR_CONFORMANCE_DIR ?= $(abspath ../shared/conformance/armcosmos)
+CONFORMANCE_RESTORE   ?=
 CONFORMANCE_KIT := $(firstword $(wildcard $(AZVCR_CONFORMANCE_DIR)/run.sh) $(abspath ../shared/conformance/armcosmos/run.sh))
+CONFORMANCE_GO_TESTS  := 4
 
 conformance: build
-	@test -d "$(AZVCR_CONFORMANCE_DIR)/recordings" || { echo "conformance: no recordings at $(AZVCR_CONFORMANCE_DIR)/recordings (set AZVCR_CONFORMANCE_DIR)" >&2; exit 1; }
+	@if ! ls "$(AZVCR_CONFORMANCE_DIR)"/recordings/*.json >/dev/null 2>&1 && [ -n "$(CONFORMANCE_RESTORE)" ]; then \
+	  echo "conformance: no recordings in $(AZVCR_CONFORMANCE_DIR)/recordings; restoring: $(CONFORMANCE_RESTORE)"; \
+	  $(CONFORMANCE_RESTORE) || exit 1; fi
+	@ls "$(AZVCR_CONFORMANCE_DIR)"/recordings/*.json >/dev/null 2>&1 || { echo "conformance: no recordings at $(AZVCR_CONFORMANCE_DIR)/recordings (set AZVCR_CONFORMANCE_DIR, or CONFORMANCE_RESTORE to a command that fetches them)" >&2; exit 1; }
 	@test -f "$(CONFORMANCE_KIT)" || { echo "conformance: no run.sh kit at $(CONFORMANCE_KIT)" >&2; exit 1; }
 	PROXY_BIN=$(CURDIR)/$(BIN) DATA=$(AZVCR_CONFORMANCE_DIR) bash $(CONFORMANCE_KIT)
+	@mkdir -p bin
+	AZVCR_CONFORMANCE_DIR=$(AZVCR_CONFORMANCE_DIR) $(GO) test -tags conformance -count=1 -run Conformance -v ./... > bin/conformance-go.txt 2>&1 \
+	  || { cat bin/conformance-go.txt; exit 1; }
+	@grep -E '^(--- |ok|FAIL)' bin/conformance-go.txt | grep -v 'no test files'
+	@n=$$(grep -c '^--- PASS: Test[A-Za-z]*Conformance' bin/conformance-go.txt); test "$$n" -ge $(CONFORMANCE_GO_TESTS) \
+	  || { echo "conformance: $$n Go conformance tests passed, want $(CONFORMANCE_GO_TESTS)" >&2; exit 1; }
 
 clean:
 	rm -rf bin $(NPM_DIR)/node_modules
