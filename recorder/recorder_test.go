@@ -12,6 +12,8 @@ import (
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/engine"
+	"github.com/azvcr/azvcr/internal/cassettetest"
+	"github.com/azvcr/azvcr/internal/httpcheck"
 	"github.com/azvcr/azvcr/secrets"
 )
 
@@ -39,42 +41,41 @@ func service(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	return srv, &hits
 }
 
-// send sends a request through c and returns the status and body.
-func send(t *testing.T, c *http.Client, method, url, body string, header http.Header) (int, string) {
+// send sends a request through c and returns the status and body; headers are name, value pairs.
+func send(t *testing.T, c *http.Client, method, url, body string, headers ...string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	r := httpcheck.Do(t, c, method, url, body, headers...)
+	return r.Code, r.Body
+}
+
+// lowerCase sends header names in lower case, as some clients spell them.
+type lowerCase struct{ next http.RoundTripper }
+
+func (l lowerCase) RoundTrip(r *http.Request) (*http.Response, error) {
+	out := *r
+	out.Header = http.Header{}
+	for k, v := range r.Header {
+		out.Header[strings.ToLower(k)] = v
 	}
-	for k, v := range header {
-		req.Header[k] = v // as given, possibly not canonical
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(data)
+	return l.next.RoundTrip(&out)
 }
 
 // workload is what the tests record and replay: two reads and a query, one with its secret in a
 // header spelled in lower case (as some clients spell it).
 func workload(t *testing.T, c *http.Client, base string) []string {
 	t.Helper()
+	lower := &http.Client{Transport: lowerCase{c.Transport}}
 	var out []string
 	for _, call := range []struct {
+		client             *http.Client
 		method, path, body string
-		header             http.Header
+		secret             string
 	}{
-		{"GET", "/items/a", "", http.Header{"Authorization": {"Bearer token-one-secret"}}},
-		{"POST", "/query", `{"query":"SELECT * FROM c","parameters":[]}`, http.Header{"authorization": {"Bearer token-two-secret"}}},
-		{"GET", "/items/b", "", http.Header{"Authorization": {"Bearer token-one-secret"}}},
+		{c, "GET", "/items/a", "", "Bearer token-one-secret"},
+		{lower, "POST", "/query", `{"query":"SELECT * FROM c","parameters":[]}`, "Bearer token-two-secret"},
+		{c, "GET", "/items/b", "", "Bearer token-one-secret"},
 	} {
-		code, body := send(t, c, call.method, base+call.path, call.body, call.header)
+		code, body := send(t, call.client, call.method, base+call.path, call.body, "Authorization", call.secret)
 		out = append(out, call.method+" "+call.path+" "+http.StatusText(code)+" "+body)
 	}
 	return out
@@ -108,7 +109,7 @@ func TestRecordThenReplay(t *testing.T) {
 		t.Errorf("lint: %s", f)
 	}
 	// Header names as a server sees them: the query's lower-case authorization is Authorization.
-	if h := loadCassette(t, path).Interactions[1].Request.Headers; len(h["authorization"]) != 0 || len(h["Authorization"]) != 1 {
+	if h := cassettetest.MustLoad(t, path).Interactions[1].Request.Headers; len(h["authorization"]) != 0 || len(h["Authorization"]) != 1 {
 		t.Errorf("recorded query headers %v", h)
 	}
 	if _, err := os.Stat(path + recordingSuffix); !os.IsNotExist(err) {
@@ -143,7 +144,7 @@ func recordOne(t *testing.T, srv *httptest.Server, dir, id string, fail bool) *s
 	t.Helper()
 	s := newSpy(t, "TestOne")
 	r := Start(s, WithMode(ModeRecord), WithCassetteDir(dir), WithRealTransport(srv.Client().Transport))
-	send(t, r.Client(), "GET", srv.URL+"/items/"+id, "", http.Header{"Authorization": {"Bearer x-secret"}})
+	send(t, r.Client(), "GET", srv.URL+"/items/"+id, "", "Authorization", "Bearer x-secret")
 	if fail {
 		s.Fail()
 	}
@@ -186,19 +187,10 @@ func TestRecordingReplacesTheCassetteOnlyWhenTheTestPasses(t *testing.T) {
 	}
 }
 
-func loadCassette(t *testing.T, path string) *cassette.Cassette {
-	t.Helper()
-	c, err := cassette.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // onlyBody is the response body of the one interaction in the cassette at path.
 func onlyBody(t *testing.T, path string) string {
 	t.Helper()
-	c := loadCassette(t, path)
+	c := cassettetest.MustLoad(t, path)
 	if len(c.Interactions) != 1 {
 		t.Fatalf("%s: %d interactions", path, len(c.Interactions))
 	}
@@ -213,7 +205,7 @@ func TestMissFailsTheTestAndAnswers490(t *testing.T) {
 
 	s := newSpy(t, "TestOne")
 	r := Start(s, WithCassetteDir(dir), WithMode(ModeReplay))
-	code, body := send(t, r.Client(), "GET", srv.URL+"/items/zzz", "", nil)
+	code, body := send(t, r.Client(), "GET", srv.URL+"/items/zzz", "")
 	if code != engine.MissStatus || !strings.Contains(body, "AzvcrNoRecording") {
 		t.Errorf("miss answered %d %s", code, body)
 	}
@@ -264,8 +256,8 @@ func TestAutoReplaysWhatItHasAndAppendsTheRest(t *testing.T) {
 
 	s := newSpy(t, "TestOne")
 	r := Start(s, WithCassetteDir(dir), WithMode(ModeAuto), WithRealTransport(srv.Client().Transport))
-	_, a := send(t, r.Client(), "GET", srv.URL+"/items/a", "", nil)
-	_, b := send(t, r.Client(), "GET", srv.URL+"/items/b", "", nil)
+	_, a := send(t, r.Client(), "GET", srv.URL+"/items/a", "")
+	_, b := send(t, r.Client(), "GET", srv.URL+"/items/b", "")
 	s.finish()
 	if s.Failed() || hits.Load() != before+1 || !strings.Contains(a, `"a"`) || !strings.Contains(b, `"b"`) {
 		t.Fatalf("auto: errors %q, %d new requests upstream, answers %s %s", s.errorText(), hits.Load()-before, a, b)
