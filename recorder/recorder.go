@@ -76,9 +76,12 @@ func start(t testing.TB, opts []Option) (*Recorder, error) {
 	if r.path == "" {
 		r.path = CassettePath(cfg.dir, t.Name())
 	}
-	redactor, _, err := loadRedactor(cfg)
+	redactor, configFile, err := loadRedactor(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if configFile != "" {
+		t.Logf("azvcr: redaction rules from %s: %s", configFile, strings.Join(redactor.Names(), ", "))
 	}
 	eopts := []engine.Option{
 		engine.WithRedactor(redactor),
@@ -150,18 +153,21 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, refuse
 	}
-	// The engine sees the request as a server would: Host set, header names canonical (so the
-	// redaction rules find Authorization however the client spelled it).
+	// The engine sees the request as a server would (the proxy's recordings are made from such):
+	// Host set, header names canonical.
 	in := *req
 	if in.Host == "" {
 		in.Host = req.URL.Host
 	}
 	in.Header = canonical(req.Header)
 	resp := r.engine.Handle(&in)
-	resp.Request = req
-	if msg := resp.Header.Get(engine.ErrorHeader); msg != "" && !r.stopped.Load() {
-		r.t.Logf("azvcr: %s %s: %s", req.Method, req.URL.Redacted(), msg)
+	if msg := resp.Header.Get(engine.ErrorHeader); msg != "" {
+		// The real transport failed (or the request could not be read): the client gets the
+		// error it would have got without the recorder, not a made-up HTTP answer.
+		resp.Body.Close()
+		return nil, errors.New(msg)
 	}
+	resp.Request = req
 	return resp, nil
 }
 

@@ -284,6 +284,22 @@ func TestTwoRecordersOnOneCassetteAreRefused(t *testing.T) {
 	second.finish()
 }
 
+func TestUpstreamFailureIsTheClientsError(t *testing.T) {
+	srv, _ := service(t)
+	url := srv.URL + "/items/a"
+	srv.Close()
+	s := newSpy(t, "TestOne")
+	r := Start(s, WithCassetteDir(t.TempDir()), WithMode(ModeRecord), WithRealTransport(srv.Client().Transport))
+	_, err := r.Client().Get(url)
+	if err == nil || !strings.Contains(err.Error(), "azvcr: upstream "+strings.TrimPrefix(srv.URL, "https://")+" failed") {
+		t.Errorf("GET with the service gone: %v", err)
+	}
+	if sum := r.Summary(); sum.Recorded != 0 {
+		t.Errorf("recorded %d interactions", sum.Recorded)
+	}
+	s.finish()
+}
+
 func TestRequestsAfterStopFail(t *testing.T) {
 	srv, _ := service(t)
 	dir := t.TempDir()
