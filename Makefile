@@ -44,23 +44,34 @@ test: deps tools vet build
 	$(BIN) lint $$(git ls-files -co --exclude-standard '*.yaml' '*.yml' | grep -v '^secrets/testdata/' | xargs -r grep -l '^interactions:')
 	$(MAKE) --no-print-directory demo > /dev/null
 
-# Benchmarks with their baselines from the same run: replay cost over direct TLS, and matching
-# cost at 100k recorded interactions over 100 (flat means no scan of the cassette).
+# Benchmarks with their baselines from the same run: replay cost over direct TLS, matching cost
+# at 100k recorded interactions over 100 (flat means no scan of the cassette), and the in-process
+# recorder against go-vcr v4 on the same 1,000-interaction cassette (kept at 10x or more).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -benchtime 2s ./... | tee bin/bench.txt
 	@awk '/^BenchmarkDirectTLS/ {d=$$3} /^BenchmarkReplay-/ {r=$$3} \
 	  /^BenchmarkNext\/interactions=100-/ {s=$$3} /^BenchmarkNext\/interactions=100000-/ {l=$$3} \
 	  /^BenchmarkRedactLargeResponse-/ {x=$$3} /^BenchmarkJSONValidLargeBody-/ {j=$$3} \
-	  END { if (!(d && r && s && l && x && j)) { print "bench: a result or its baseline is missing"; exit 1 } \
+	  /^BenchmarkInProcessReplay\/GET\/azvcr-/ {ag=$$3} /^BenchmarkInProcessReplay\/GET\/go-vcr-/ {vg=$$3} \
+	  /^BenchmarkInProcessReplay\/query\/azvcr-/ {aq=$$3} /^BenchmarkInProcessReplay\/query\/go-vcr-/ {vq=$$3} \
+	  END { if (!(d && r && s && l && x && j && ag && vg && aq && vq)) { print "bench: a result or its baseline is missing"; exit 1 } \
 	        printf "replay through azvcr: %.0f ns/op, direct TLS baseline: %.0f ns/op, ratio %.2fx\n", r, d, r/d; \
 	        printf "matching: %.0f ns/op at 100 interactions, %.0f ns/op at 100k, ratio %.2fx\n", s, l, l/s; \
-	        printf "redaction of a 1 MiB query answer: %.0f ns/op, json.Valid baseline: %.0f ns/op, ratio %.2fx\n", x, j, x/j }' bin/bench.txt
+	        printf "redaction of a 1 MiB query answer: %.0f ns/op, json.Valid baseline: %.0f ns/op, ratio %.2fx\n", x, j, x/j; \
+	        printf "in-process replay, 1,000 interactions, GET: azvcr %.0f ns/op, go-vcr v4 %.0f ns/op: azvcr %.1fx faster\n", ag, vg, vg/ag; \
+	        printf "in-process replay, 1,000 interactions, query: azvcr %.0f ns/op, go-vcr v4 %.0f ns/op: azvcr %.1fx faster\n", aq, vq, vq/aq; \
+	        if (vg/ag < 10 || vq/aq < 10) { print "bench: the in-process recorder is less than 10x faster than go-vcr v4"; exit 1 } }' bin/bench.txt
 
-# Microsoft's own recorded armcosmos suites, run unmodified against azvcr as the test-proxy.
+# Microsoft's own recorded armcosmos suites, run unmodified against azvcr as the test-proxy, then
+# the Go tests that read those recordings (build tag `conformance`; `make test` never needs them).
 # The recordings are read from $AZVCR_CONFORMANCE_DIR (default ../shared/conformance/armcosmos);
-# every suite with a recording there runs. A missing directory fails loudly.
+# every suite with a recording there runs. When the directory holds no recordings and
+# CONFORMANCE_RESTORE is set, that command runs first to put them there (the restore hook). No
+# recordings after that fails loudly: conformance is never skipped.
 AZVCR_CONFORMANCE_DIR ?= $(abspath ../shared/conformance/armcosmos)
+CONFORMANCE_RESTORE   ?=
 CONFORMANCE_KIT := $(firstword $(wildcard $(AZVCR_CONFORMANCE_DIR)/run.sh) $(abspath ../shared/conformance/armcosmos/run.sh))
+CONFORMANCE_GO_TESTS  := 4
 
 # The recordings are from 2023, before test-proxy's central sanitizers, and the v2.7.0 harness
 # removes none of them: on Microsoft's own test-proxy $..name (AZSDK3493) renames the resource group
@@ -70,9 +81,20 @@ CONFORMANCE_KIT := $(firstword $(wildcard $(AZVCR_CONFORMANCE_DIR)/run.sh) $(abs
 # The other 149 central sanitizers stay on.
 conformance: export AZVCR_TEST_PROXY_REMOVE_SANITIZERS = AZSDK3493,AZSDK3430,AZSDK2003,AZSDK2030
 conformance: build
-	@test -d "$(AZVCR_CONFORMANCE_DIR)/recordings" || { echo "conformance: no recordings at $(AZVCR_CONFORMANCE_DIR)/recordings (set AZVCR_CONFORMANCE_DIR)" >&2; exit 1; }
+ifneq ($(strip $(CONFORMANCE_RESTORE)),)
+	@ls "$(AZVCR_CONFORMANCE_DIR)"/recordings/*.json >/dev/null 2>&1 || { \
+	  echo "conformance: no recordings in $(AZVCR_CONFORMANCE_DIR)/recordings; restoring: $(CONFORMANCE_RESTORE)"; \
+	  $(CONFORMANCE_RESTORE); }
+endif
+	@ls "$(AZVCR_CONFORMANCE_DIR)"/recordings/*.json >/dev/null 2>&1 || { echo "conformance: no recordings at $(AZVCR_CONFORMANCE_DIR)/recordings (set AZVCR_CONFORMANCE_DIR, or CONFORMANCE_RESTORE to a command that fetches them)" >&2; exit 1; }
 	@test -f "$(CONFORMANCE_KIT)" || { echo "conformance: no run.sh kit at $(CONFORMANCE_KIT)" >&2; exit 1; }
 	PROXY_BIN=$(CURDIR)/$(BIN) DATA=$(AZVCR_CONFORMANCE_DIR) bash $(CONFORMANCE_KIT)
+	@mkdir -p bin
+	AZVCR_CONFORMANCE_DIR=$(AZVCR_CONFORMANCE_DIR) $(GO) test -tags conformance -count=1 -run Conformance -v ./... > bin/conformance-go.txt 2>&1 \
+	  || { cat bin/conformance-go.txt; exit 1; }
+	@grep -E '^(--- |ok|FAIL)' bin/conformance-go.txt | grep -v -e 'no test files' -e 'no tests to run'
+	@n=$$(grep -c '^--- PASS: Test[A-Za-z]*Conformance' bin/conformance-go.txt); test "$$n" -ge $(CONFORMANCE_GO_TESTS) \
+	  || { echo "conformance: $$n Go conformance tests passed, want $(CONFORMANCE_GO_TESTS)" >&2; exit 1; }
 
 clean:
 	rm -rf bin $(NPM_DIR)/node_modules $(JS_ARM)/node_modules

@@ -15,7 +15,7 @@ const module = "github.com/azvcr/azvcr"
 // below its own. A new package gets a floor here, and a line in docs/architecture.md.
 var floors = [][]string{
 	{"cmd/azvcr"},
-	{"forwardproxy", "testproxy"},
+	{"forwardproxy", "testproxy", "recorder"},
 	{"engine"},
 	{"matcher", "redact", "testproxyjson", "upstream", "certs", "assets"},
 	{"cassette", "secrets", "internal/hostport"},

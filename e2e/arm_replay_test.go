@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,98 +11,84 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/cosmos/armcosmos/v2"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/certs"
 	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/armflow"
+	"github.com/azvcr/azvcr/fixtures/fakearm"
 	"github.com/azvcr/azvcr/forwardproxy"
-
-	"github.com/azvcr/azvcr/testproxyjson"
 )
 
-// conformanceDir holds Microsoft's armcosmos recordings: $AZVCR_CONFORMANCE_DIR, else
-// ../shared/conformance/armcosmos beside the repository. Missing data fails the test.
-func conformanceDir(t testing.TB) string {
-	dir := os.Getenv("AZVCR_CONFORMANCE_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "conformance", "armcosmos")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "recordings")); err != nil {
-		t.Fatalf("conformance recordings not found (set AZVCR_CONFORMANCE_DIR): %v", err)
-	}
-	return dir
+// staticToken is a credential that always returns the same bearer token: fakearm's planted one
+// when recording, anything in replay (Authorization is redacted and never matched).
+type staticToken string
+
+func (s staticToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: string(s), ExpiresOn: time.Now().Add(time.Hour)}, nil
 }
 
-// convertedCassette converts a test-proxy recording to an azvcr YAML cassette, as `azvcr convert` does.
-func convertedCassette(t testing.TB, suite string) string {
-	c, vars, err := testproxyjson.Load(filepath.Join(conformanceDir(t), "recordings", suite+".json"))
+// lroOutcome is what a helper process reports about an LRO it ran.
+type lroOutcome struct {
+	State string `json:"state"`
+	Ms    int64  `json:"ms"`
+}
+
+// recordAccountCreate records fakearm's account create through the forward proxy: the PUT, a
+// status poll answering InProgress, one answering Succeeded, and the final read. The client polls
+// every few milliseconds while recording; replay uses azcore's default 30 s interval.
+func recordAccountCreate(t *testing.T, ca *certs.CA) (path string, sec fakearm.Secrets) {
+	t.Helper()
+	dir := t.TempDir()
+	sec = fakearm.NewSecrets()
+	fake, err := fakearm.Start(dir, sec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Variables = vars
-	path := filepath.Join(t.TempDir(), suite+".yaml")
-	if err := cassette.Save(path, c); err != nil {
+	defer fake.Close()
+	path = filepath.Join(dir, "create.yaml")
+	rec := startProxy(t, engine.Record, ca, forwardproxy.WithCassette(path), forwardproxy.WithUpstreamCA(fake.CAFile),
+		forwardproxy.WithResolve(fakearm.ARMHost, fake.Addr))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	state, err := armflow.CreateAccount(ctx, staticToken(sec.AccessToken), sec.SubscriptionID, clientVia(rec),
+		&runtime.PollUntilDoneOptions{Frequency: armflow.PollFrequency()})
+	if err != nil || state != "Succeeded" {
+		t.Fatalf("recording the create: state %q, %v", state, err)
+	}
+	if err := rec.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return path
+	c, err := cassette.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inProgress := 0
+	for _, it := range c.Interactions {
+		if strings.Contains(it.Request.URL, "/operationsStatus/") && strings.Contains(it.Response.Body, `"InProgress"`) {
+			inProgress++
+		}
+	}
+	if len(c.Interactions) != 4 || inProgress != 1 {
+		t.Fatalf("recorded %d interactions with %d InProgress polls; want the create, two polls (one InProgress) and the read", len(c.Interactions), inProgress)
+	}
+	return path, sec
 }
 
-type fakeToken struct{}
-
-func (fakeToken) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	return azcore.AccessToken{Token: "fake", ExpiresOn: time.Now().Add(time.Hour)}, nil
-}
-
-// The account create LRO as recorded in TestDatabaseAccountsTestSuite (sanitized names).
-const (
-	lroResourceGroup = "go-sdk-test-rg"
-	lroAccount       = "accountn66rbhr"
-	zeroSubscription = "00000000-0000-0000-0000-000000000000"
-)
-
-// createAccountLRO runs the recorded account create with the SDK's default poller options.
-func createAccountLRO(ctx context.Context, opts *arm.ClientOptions) (string, error) {
-	client, err := armcosmos.NewDatabaseAccountsClient(zeroSubscription, fakeToken{}, opts)
-	if err != nil {
-		return "", err
-	}
-	loc := func(name string, prio int32) *armcosmos.Location {
-		return &armcosmos.Location{LocationName: &name, FailoverPriority: &prio}
-	}
-	westus, offer, mode := "westus", "Standard", armcosmos.CreateModeDefault
-	poller, err := client.BeginCreateOrUpdate(ctx, lroResourceGroup, lroAccount, armcosmos.DatabaseAccountCreateUpdateParameters{
-		Location: &westus,
-		Properties: &armcosmos.DatabaseAccountCreateUpdateProperties{
-			CreateMode:               &mode,
-			DatabaseAccountOfferType: &offer,
-			Locations:                []*armcosmos.Location{loc("southcentralus", 2), loc("eastus", 1), loc("westus", 0)},
-		},
-	}, nil)
-	if err != nil {
-		return "", fmt.Errorf("begin create: %w", err)
-	}
-	res, err := poller.PollUntilDone(ctx, nil) // default options: azcore would wait 30 s between polls
-	if err != nil {
-		return "", fmt.Errorf("poll: %w", err)
-	}
-	return *res.Properties.ProvisioningState, nil
-}
-
-// TestRecordedLROReplaysFast replays Microsoft's recorded account-create LRO (one create, ten
-// "Dequeued" polls, then "Succeeded") through the forward proxy to the real armcosmos client with
-// its default poller options. Without Retry-After-Ms on the replayed answers azcore would wait
-// 30 s per poll, more than five minutes.
+// TestRecordedLROReplaysFast replays a recorded account create (one poll still InProgress) to the
+// real armcosmos client with its default poller options. Without Retry-After-Ms on the replayed
+// answers azcore would wait 30 s before the second poll, past the context's deadline.
 func TestRecordedLROReplaysFast(t *testing.T) {
-	path := convertedCassette(t, "TestDatabaseAccountsTestSuite")
-	srv := startProxy(t, engine.Replay, newCA(t), forwardproxy.WithCassette(path))
+	ca := newCA(t)
+	path, sec := recordAccountCreate(t, ca)
+	srv := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(path))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	start := time.Now()
-	state, err := createAccountLRO(ctx, &arm.ClientOptions{ClientOptions: policy.ClientOptions{Transport: clientVia(srv)}})
+	state, err := armflow.CreateAccount(ctx, staticToken("any"), sec.SubscriptionID, clientVia(srv), nil)
 	took := time.Since(start)
 	if err != nil {
 		t.Fatal(err)
@@ -111,8 +96,8 @@ func TestRecordedLROReplaysFast(t *testing.T) {
 	if state != "Succeeded" {
 		t.Errorf("provisioning state %q", state)
 	}
-	if s := srv.Summary(); s.Misses != 0 || s.Replayed != 13 {
-		t.Errorf("summary %s, want the create, 11 polls and the final read replayed", s)
+	if s := srv.Summary(); s.Misses != 0 || s.Unused != 0 || s.Replayed != 4 {
+		t.Errorf("summary %s, want the create, 2 polls and the final read replayed", s)
 	}
 	t.Logf("account create LRO replayed in %s", took)
 	if took > time.Second {
@@ -121,16 +106,17 @@ func TestRecordedLROReplaysFast(t *testing.T) {
 }
 
 func init() {
-	// The LRO again, from a client configured by nothing but HTTPS_PROXY and SSL_CERT_FILE.
+	// The account create with default poller options, from a client configured by nothing but
+	// HTTPS_PROXY and SSL_CERT_FILE.
 	helpers["lro-from-env"] = func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		start := time.Now()
-		state, err := createAccountLRO(ctx, nil)
+		state, err := armflow.CreateAccount(ctx, staticToken("any"), os.Getenv("ARM_SUBSCRIPTION"), nil, nil)
 		if err != nil {
 			return err
 		}
-		return json.NewEncoder(os.Stdout).Encode(map[string]any{"state": state, "ms": time.Since(start).Milliseconds()})
+		return json.NewEncoder(os.Stdout).Encode(lroOutcome{State: state, Ms: time.Since(start).Milliseconds()})
 	}
 	// The fakearm flow with azidentity's real ClientSecretCredential, default options throughout.
 	helpers["arm-from-env"] = func() error {
@@ -171,21 +157,19 @@ func runHelper(t *testing.T, name string, env ...string) []byte {
 }
 
 // TestARMClientsConfiguredOnlyByEnvironment: the real armcosmos client with default options,
-// given only HTTPS_PROXY and the CA (SSL_CERT_FILE), replays a converted recording; and
+// given only HTTPS_PROXY and the CA (SSL_CERT_FILE), replays a recorded account create; and
 // azidentity's ClientSecretCredential holding a fake secret replays a recording that includes
 // the Entra ID token request.
 func TestARMClientsConfiguredOnlyByEnvironment(t *testing.T) {
 	ca := newCA(t)
-	lro := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(convertedCassette(t, "TestDatabaseAccountsTestSuite")))
-	var got struct {
-		State string `json:"state"`
-		Ms    int64  `json:"ms"`
-	}
-	out := runHelper(t, "lro-from-env", "HTTPS_PROXY="+lro.URL(), "SSL_CERT_FILE="+ca.CertPath)
+	created, createSec := recordAccountCreate(t, ca)
+	lro := startProxy(t, engine.Replay, ca, forwardproxy.WithCassette(created))
+	var got lroOutcome
+	out := runHelper(t, "lro-from-env", "HTTPS_PROXY="+lro.URL(), "SSL_CERT_FILE="+ca.CertPath, "ARM_SUBSCRIPTION="+createSec.SubscriptionID)
 	if err := json.Unmarshal(out, &got); err != nil || got.State != "Succeeded" {
 		t.Fatalf("LRO from the environment: %s (%v)", out, err)
 	}
-	if s := lro.Summary(); s.Misses != 0 || s.Replayed != 13 {
+	if s := lro.Summary(); s.Misses != 0 || s.Replayed != 4 {
 		t.Errorf("LRO replay: %s", s)
 	}
 	t.Logf("LRO with only HTTPS_PROXY and the CA: %d ms", got.Ms)
