@@ -38,7 +38,7 @@ type lroOutcome struct {
 }
 
 // recordAccountCreate records fakearm's account create through the forward proxy: the PUT, a
-// status poll answering InProgress, one answering Succeeded, and the final read. The client polls
+// status poll answering a state before Succeeded, one answering Succeeded, and the final read. The client polls
 // every few milliseconds while recording; replay uses azcore's default 30 s interval.
 func recordAccountCreate(t *testing.T, ca *certs.CA) (path string, sec fakearm.Secrets) {
 	t.Helper()
@@ -68,17 +68,17 @@ func recordAccountCreate(t *testing.T, ca *certs.CA) (path string, sec fakearm.S
 	}
 	inProgress := 0
 	for _, it := range c.Interactions {
-		if strings.Contains(it.Request.URL, "/operationsStatus/") && strings.Contains(it.Response.Body, `"InProgress"`) {
+		if strings.Contains(it.Request.URL, "/operationsStatus/") && !strings.Contains(it.Response.Body, `"Succeeded"`) {
 			inProgress++
 		}
 	}
 	if len(c.Interactions) != 4 || inProgress != 1 {
-		t.Fatalf("recorded %d interactions with %d InProgress polls; want the create, two polls (one InProgress) and the read", len(c.Interactions), inProgress)
+		t.Fatalf("recorded %d interactions with %d InProgress polls; want the create, two polls (one not yet Succeeded) and the read", len(c.Interactions), inProgress)
 	}
 	return path, sec
 }
 
-// TestRecordedLROReplaysFast replays a recorded account create (one poll still InProgress) to the
+// TestRecordedLROReplaysFast replays a recorded account create (one poll not yet Succeeded) to the
 // real armcosmos client with its default poller options. Without Retry-After-Ms on the replayed
 // answers azcore would wait 30 s before the second poll, past the context's deadline.
 func TestRecordedLROReplaysFast(t *testing.T) {
