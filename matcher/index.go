@@ -20,7 +20,11 @@ import (
 type Index struct {
 	mu       sync.Mutex
 	queues   map[string]*queue
-	all      []*entry // in cassette order, for summaries and miss diagnostics
+	all      []*entry            // in cassette order, for summaries and miss diagnostics
+	byRoute  map[string][]*entry // method, host and path: the first candidates a miss is compared with
+	byParent map[string][]*entry // host and path without its last segment: the same collection
+	byShape  map[string][]*entry // host and number of path segments
+	byHost   map[string][]*entry
 	misses   int
 	repeated int
 	repeat   Repeat
@@ -45,7 +49,7 @@ func WithIgnore(ig Ignore) Option { return func(x *Index) { x.ignore = ig } }
 // apply removes the ignored parts from p.
 func (ig Ignore) apply(p parts) parts {
 	if ig.Body {
-		p.body, p.sql = "", nil
+		p.body, p.sql = body{}, nil
 	}
 	if ig.Headers {
 		p.headers = map[string]string{}
@@ -130,6 +134,7 @@ func isMetadataRead(p parts) bool {
 type entry struct {
 	it     *cassette.Interaction
 	parts  parts
+	tp     *tpRequest // the request as the test-proxy matcher sees it, when one is in use
 	used   bool
 	peeked bool // answered, but left for the next request (Peek)
 }
@@ -141,29 +146,56 @@ type queue struct {
 
 // New indexes interactions. A recorded request that cannot be keyed is an error naming its id.
 func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
-	x := &Index{queues: map[string]*queue{}, issued: map[string]*entry{}, carried: map[string]bool{}}
+	x := &Index{queues: map[string]*queue{}, issued: map[string]*entry{}, carried: map[string]bool{},
+		byRoute: map[string][]*entry{}, byParent: map[string][]*entry{}, byShape: map[string][]*entry{}, byHost: map[string][]*entry{}}
 	for _, o := range opts {
 		o(x)
 	}
 	for _, it := range interactions {
-		if _, err := x.add(it, false); err != nil {
+		e, k, err := x.entryOf(it, false)
+		if err != nil {
 			return nil, err
 		}
+		x.insert(e, k)
 	}
 	return x, nil
 }
 
-func (x *Index) add(it *cassette.Interaction, used bool) (*entry, error) {
-	p, err := split(&it.Request)
+// entryOf reads a recording for the index; it needs no lock.
+func (x *Index) entryOf(it *cassette.Interaction, used bool) (*entry, string, error) {
+	p, tp, k, err := x.keyed(&it.Request)
 	if err != nil {
-		return nil, &cassette.Error{File: "interaction", Msg: err.Error()}
+		return nil, "", &cassette.Error{File: "interaction", Msg: err.Error()}
 	}
-	p = x.ignore.apply(p)
-	e := &entry{it: it, parts: p, used: used}
-	k, err := x.keyOf(&it.Request, p)
+	p.body.json = nil // kept for live requests only: a miss parses the one recording it names
+	if tp != nil {
+		tp.body.json = nil
+	}
+	return &entry{it: it, parts: p, tp: tp, used: used}, k, nil
+}
+
+// keyed reduces a request to its parts and the key it is queued under: azvcr's, or the
+// test-proxy matcher's (whose body form is then the only one read).
+func (x *Index) keyed(r *cassette.Request) (parts, *tpRequest, string, error) {
+	if x.rm == nil {
+		p, err := split(r)
+		p = x.ignore.apply(p)
+		return p, nil, p.key(), err
+	}
+	p, err := head(r)
 	if err != nil {
-		return nil, &cassette.Error{File: "interaction", Msg: err.Error()}
+		return p, nil, "", err
 	}
+	tp, err := x.rm.request(r)
+	if err != nil {
+		return p, nil, "", err
+	}
+	return x.ignore.apply(p), tp, tp.key, nil
+}
+
+// insert queues an entry under key k. The lock is held, or the index is not yet shared.
+func (x *Index) insert(e *entry, k string) {
+	p := e.parts
 	q := x.queues[k]
 	if q == nil {
 		q = &queue{}
@@ -171,30 +203,29 @@ func (x *Index) add(it *cassette.Interaction, used bool) (*entry, error) {
 	}
 	q.entries = append(q.entries, e)
 	x.all = append(x.all, e)
+	x.byRoute[routeOf(p)] = append(x.byRoute[routeOf(p)], e)
+	x.byParent[parentOf(p)] = append(x.byParent[parentOf(p)], e)
+	x.byShape[shapeOf(p)] = append(x.byShape[shapeOf(p)], e)
+	x.byHost[p.host] = append(x.byHost[p.host], e)
 	if tok := p.headers[continuationHeader]; tok != "" {
 		x.carried[tok] = true
 	}
-	if tok := responseContinuation(it); tok != "" && x.issued[tok] == nil {
+	if tok := responseContinuation(e.it); tok != "" && x.issued[tok] == nil {
 		x.issued[tok] = e
 	}
-	return e, nil
 }
 
 // AddUsed indexes an interaction recorded during this session (auto mode) as already answered, so
 // it counts in diagnostics but is not handed out again.
 func (x *Index) AddUsed(it *cassette.Interaction) error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	_, err := x.add(it, true)
-	return err
-}
-
-// keyOf is the key a request is queued under: azvcr's, or the test-proxy matcher's.
-func (x *Index) keyOf(r *cassette.Request, p parts) (string, error) {
-	if x.rm != nil {
-		return x.rm.key(r)
+	e, k, err := x.entryOf(it, true)
+	if err != nil {
+		return err
 	}
-	return p.key(), nil
+	x.mu.Lock()
+	x.insert(e, k)
+	x.mu.Unlock()
+	return nil
 }
 
 // Next returns the next unused recorded interaction for r, or a Miss that explains why there is none.
@@ -204,13 +235,10 @@ func (x *Index) Next(r *cassette.Request) (*cassette.Interaction, *Miss) { retur
 // x-recording-remove: false).
 func (x *Index) Peek(r *cassette.Request) (*cassette.Interaction, *Miss) { return x.next(r, false) }
 
+// next looks r up under the lock. A miss is explained after the lock is released, from what
+// was gathered under it, so it never holds up other requests.
 func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, *Miss) {
-	p, err := split(r)
-	p = x.ignore.apply(p)
-	k := ""
-	if err == nil {
-		k, err = x.keyOf(r, p)
-	}
+	p, tp, k, err := x.keyed(r)
 	if err != nil {
 		x.mu.Lock()
 		x.misses++
@@ -218,46 +246,63 @@ func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, 
 		return nil, &Miss{Method: r.Method, URL: r.URL, Reason: err.Error()}
 	}
 	x.mu.Lock()
-	defer x.mu.Unlock()
-	if q := x.queues[k]; q != nil {
-		for i := q.next; i < len(q.entries); i++ {
-			e := q.entries[i]
-			if e.used { // entries recorded this session (AddUsed) are skipped
-				continue
-			}
-			if consume {
-				e.used = true
-				q.next = i + 1
-			} else {
-				e.peeked = true
-			}
-			return e.it, nil
-		}
-		if len(q.entries) > 0 && x.repeats(p) {
-			x.repeated++
-			return q.entries[len(q.entries)-1].it, nil
-		}
+	if it := x.lookup(k, p, consume); it != nil {
+		x.mu.Unlock()
+		return it, nil
 	}
 	x.misses++
 	if x.rm != nil {
-		return nil, x.explainRecordMatcher(r)
+		remaining := x.remaining()
+		x.mu.Unlock()
+		explaining()
+		return nil, x.rm.explain(r, tp, remaining)
 	}
-	return nil, x.explain(r, p)
+	c := x.missCase(p)
+	x.mu.Unlock()
+	explaining()
+	return nil, c.explain(r, p)
 }
 
-// explainRecordMatcher is test-proxy's mismatch report against the recordings still unused.
-func (x *Index) explainRecordMatcher(r *cassette.Request) *Miss {
-	var remaining []*cassette.Request
+// explaining is called as a miss starts being explained, with the lock released (tests hold
+// it there to show other requests go on).
+var explaining = func() {}
+
+// lookup hands out the next unused recording of key k, or its last one again when the repeat
+// policy allows; nil when there is none. The lock is held.
+func (x *Index) lookup(k string, p parts, consume bool) *cassette.Interaction {
+	q := x.queues[k]
+	if q == nil {
+		return nil
+	}
+	for i := q.next; i < len(q.entries); i++ {
+		e := q.entries[i]
+		if e.used { // entries recorded this session (AddUsed) are skipped
+			continue
+		}
+		if consume {
+			e.used = true
+			q.next = i + 1
+		} else {
+			e.peeked = true
+		}
+		return e.it
+	}
+	if len(q.entries) > 0 && x.repeats(p) {
+		x.repeated++
+		return q.entries[len(q.entries)-1].it
+	}
+	return nil
+}
+
+// remaining lists the recordings not yet consumed, in cassette order. The lock is held.
+func (x *Index) remaining() []*entry {
+	var out []*entry
 	for _, e := range x.all {
 		if !e.used {
-			remaining = append(remaining, &e.it.Request)
+			out = append(out, e)
 		}
 	}
-	m := &Miss{Method: r.Method, URL: r.URL, Reason: "no recorded interaction matches this request", Detail: x.rm.report(r, remaining)}
-	if len(remaining) == 0 {
-		m.Reason = "every recorded interaction was already used"
-	}
-	return m
+	return out
 }
 
 // Stats counts what happened to the recorded interactions.

@@ -8,12 +8,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math"
-	"math/big"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -53,12 +50,30 @@ type parts struct {
 	host    string // scheme://host[:port], lower case, default port dropped
 	path    string
 	query   url.Values
-	body    string       // canonical form
+	body    body
 	sql     *cosmosQuery // set for Cosmos SQL query bodies
 	headers map[string]string
 }
 
+// body is a request body as matching compares it: by a digest of its canonical form (JSON
+// structurally, a Cosmos query by meaning, anything else byte for byte).
+type body struct {
+	present bool       // not empty (a body of whitespace is none)
+	sum     [16]byte   // of the canonical form
+	raw     string     // as sent or recorded
+	json    *jsonValue // parsed, when it is JSON; dropped once a recording is indexed
+}
+
 func split(r *cassette.Request) (parts, error) {
+	p, err := head(r)
+	if err == nil {
+		p.body, p.sql = readBody(r.Body, isQueryBody(r))
+	}
+	return p, err
+}
+
+// head is a request's parts but its body.
+func head(r *cassette.Request) (parts, error) {
 	u, err := url.Parse(r.URL)
 	if err != nil {
 		return parts{}, fmt.Errorf("request url %q: %w", r.URL, err)
@@ -69,14 +84,6 @@ func split(r *cassette.Request) (parts, error) {
 		path:    u.EscapedPath(),
 		query:   u.Query(),
 		headers: map[string]string{},
-	}
-	if isQueryBody(r) {
-		p.sql, _ = parseCosmosQuery([]byte(r.Body))
-	}
-	if p.sql != nil {
-		p.body = p.sql.canonical()
-	} else {
-		p.body = canonicalBody([]byte(r.Body))
 	}
 	if p.path == "" {
 		p.path = "/"
@@ -91,6 +98,43 @@ func split(r *cassette.Request) (parts, error) {
 		}
 	}
 	return p, nil
+}
+
+// readBody reads a body once: parsed when it is JSON, as a Cosmos query when it is one.
+func readBody(raw string, query bool) (body, *cosmosQuery) {
+	b := body{raw: raw}
+	if strings.TrimSpace(raw) == "" {
+		return b, nil
+	}
+	b.present = true
+	canonical := raw
+	var sql *cosmosQuery
+	if v, ok := parseJSON(raw); ok {
+		b.json = v
+		if query {
+			sql = cosmosQueryOf(v)
+		}
+		if sql != nil {
+			canonical = sql.canonical()
+		} else {
+			canonical = canonicalJSON(v)
+		}
+	}
+	b.sum = digest(canonical)
+	return b, sql
+}
+
+// digest is the first half of s's SHA-256, fed in pieces so a large body is not copied whole.
+func digest(s string) [16]byte {
+	h := sha256.New()
+	for len(s) > 0 {
+		n := min(len(s), 32<<10)
+		h.Write([]byte(s[:n]))
+		s = s[n:]
+	}
+	var out [16]byte
+	copy(out[:], h.Sum(nil))
+	return out
 }
 
 // isQueryBody: Cosmos SQL queries are posted as application/query+json.
@@ -153,73 +197,22 @@ func (p parts) key() string {
 			b.WriteString("\n" + h + ": " + v)
 		}
 	}
-	if p.body != "" {
-		sum := sha256.Sum256([]byte(p.body))
-		b.WriteString("\nbody " + hex.EncodeToString(sum[:16]))
+	if p.body.present {
+		b.WriteString("\nbody " + hex.EncodeToString(p.body.sum[:]))
 	}
 	return b.String()
 }
 
-// canonicalBody compares JSON structurally (key order and number spelling ignored) and anything
-// else byte for byte.
-func canonicalBody(body []byte) string {
-	if len(bytes.TrimSpace(body)) == 0 {
+// canonicalBody is a body's canonical text: JSON structurally (key order and number spelling
+// ignored), anything else as it is.
+func canonicalBody(raw string) string {
+	if strings.TrimSpace(raw) == "" {
 		return ""
 	}
-	v, ok := decodeJSON(body)
-	if !ok {
-		return string(body)
+	if v, ok := parseJSON(raw); ok {
+		return canonicalJSON(v)
 	}
-	var b strings.Builder
-	writeCanonical(&b, v)
-	return b.String()
-}
-
-func decodeJSON(body []byte) (any, bool) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil || dec.More() {
-		return nil, false
-	}
-	return v, true
-}
-
-func writeCanonical(b *strings.Builder, v any) {
-	switch t := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(jsonString(k))
-			b.WriteByte(':')
-			writeCanonical(b, t[k])
-		}
-		b.WriteByte('}')
-	case []any:
-		b.WriteByte('[')
-		for i, e := range t {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeCanonical(b, e)
-		}
-		b.WriteByte(']')
-	case json.Number:
-		b.WriteString(canonicalNumber(t))
-	case string:
-		b.WriteString(jsonString(t))
-	default: // bool, nil
-		data, _ := json.Marshal(t)
-		b.Write(data)
-	}
+	return raw
 }
 
 // jsonString quotes s as JSON (not Go) so canonical bodies stay valid JSON, without HTML escaping.
@@ -236,63 +229,6 @@ func jsonString(s string) string {
 	enc.SetEscapeHTML(false)
 	enc.Encode(s)
 	return strings.TrimSuffix(buf.String(), "\n")
-}
-
-// canonicalNumber spells equal JSON numbers alike: 1, 1.0, 1e0 and 1E+0 are one value. Integer
-// literals are kept exact, others go through float64, and only values beyond float64's range
-// need arbitrary precision.
-func canonicalNumber(n json.Number) string {
-	s := string(n)
-	if isIntLiteral(s) {
-		if s == "-0" {
-			return "0"
-		}
-		return s
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && significantDigits(s) <= 15 { // exact in float64
-		if f == math.Trunc(f) && math.Abs(f) < 1e21 {
-			return strconv.FormatFloat(f, 'f', -1, 64)
-		}
-		return strconv.FormatFloat(f, 'g', -1, 64)
-	}
-	f, ok := new(big.Float).SetPrec(200).SetString(s)
-	if !ok || f.IsInf() { // beyond big.Float's exponent range: compare as written
-		return s
-	}
-	if f.IsInt() && f.MantExp(nil) < 400 { // integral and below ~1e120: spelled out like an integer literal
-		return f.Text('f', 0)
-	}
-	return f.Text('g', -1)
-}
-
-// significantDigits counts the mantissa digits of a JSON number, leading zeros aside.
-func significantDigits(s string) int {
-	n, leading := 0, true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == 'e' || c == 'E' {
-			break
-		}
-		if c < '0' || c > '9' || (leading && c == '0') {
-			continue
-		}
-		leading = false
-		n++
-	}
-	return n
-}
-
-func isIntLiteral(s string) bool {
-	s = strings.TrimPrefix(s, "-")
-	if s == "" || (len(s) > 1 && s[0] == '0') {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // queryDiff lists query parameters that differ, sorted by name.

@@ -199,14 +199,14 @@ func TestCanonicalNumber(t *testing.T) {
 		{"1", "1.0"}, {"1", "1e0"}, {"1", "1.000"}, {"0.5", "5e-1"}, {"-2", "-2.0"}, {"1E2", "100"},
 		{"12345678901234567890", "1.2345678901234567890e19"},
 	} {
-		if ca, cb := canonicalBody([]byte(tc.a)), canonicalBody([]byte(tc.b)); ca != cb {
+		if ca, cb := canonicalBody(tc.a), canonicalBody(tc.b); ca != cb {
 			t.Errorf("%s and %s canonicalise to %q and %q", tc.a, tc.b, ca, cb)
 		}
 	}
 	for _, tc := range []struct{ a, b string }{
 		{"1", "2"}, {"0.1", "0.2"}, {"12345678901234567890", "12345678901234567891"}, {"1", "-1"},
 	} {
-		if ca, cb := canonicalBody([]byte(tc.a)), canonicalBody([]byte(tc.b)); ca == cb {
+		if ca, cb := canonicalBody(tc.a), canonicalBody(tc.b); ca == cb {
 			t.Errorf("%s and %s both canonicalise to %q", tc.a, tc.b, ca)
 		}
 	}

@@ -2,7 +2,6 @@ package matcher
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -49,32 +48,90 @@ const (
 	weightOther       = 10
 )
 
-// explain runs only on a miss, so a scan over the recordings is affordable.
-func (x *Index) explain(r *cassette.Request, p parts) *Miss {
-	m := &Miss{Method: r.Method, URL: r.URL}
-	if len(x.all) == 0 {
-		m.Reason = "the cassette has no recorded interactions"
-		return m
+// maxCandidates bounds the recordings a miss is compared with, whatever the cassette's size.
+const maxCandidates = 256
+
+// missCase is what explaining a miss needs from the index, taken under its lock; the
+// explanation itself runs after the lock is released, so a miss never slows other requests.
+type missCase struct {
+	empty      bool
+	usedUp     *entry // the first recording of the request's own key, when all were used
+	usedCount  int
+	candidates []candidate
+	reason     string // a continuation token's story, when it has one
+}
+
+type candidate struct {
+	e    *entry
+	used bool
+}
+
+// missCase gathers, under the lock, the recordings most like p: those of the same method, host
+// and path first, then those in the same collection (the path but its last segment), of the
+// same path shape, of the same host, then any, up to maxCandidates in all.
+func (x *Index) missCase(p parts) missCase {
+	c := missCase{empty: len(x.all) == 0}
+	if c.empty {
+		return c
 	}
-	var best *entry
-	bestScore := -1
-	var bestDiffs []string
-	for _, e := range x.all {
-		score, diffs := compare(p, e.parts)
-		better := best == nil || score < bestScore || (score == bestScore && best.used && !e.used)
-		if better {
-			best, bestScore, bestDiffs = e, score, diffs
+	if q := x.queues[p.key()]; q != nil && len(q.entries) > 0 {
+		c.usedUp, c.usedCount = q.entries[0], len(q.entries)
+		return c
+	}
+	seen := map[*entry]bool{}
+	add := func(group []*entry) {
+		for _, e := range group {
+			if len(c.candidates) == maxCandidates {
+				return
+			}
+			if !seen[e] {
+				seen[e] = true
+				c.candidates = append(c.candidates, candidate{e, e.used})
+			}
 		}
 	}
-	m.Closest = &Closest{ID: best.it.ID, Method: best.it.Request.Method, URL: best.it.Request.URL}
-	if q := x.queues[p.key()]; bestScore == 0 && q != nil {
-		m.Reason = fmt.Sprintf("all %d recorded answers for this request were already used", len(q.entries))
+	add(x.byRoute[routeOf(p)])
+	add(x.byParent[parentOf(p)])
+	add(x.byShape[shapeOf(p)])
+	add(x.byHost[p.host])
+	if len(c.candidates) == 0 {
+		add(x.all)
+	}
+	c.reason = x.explainContinuation(p)
+	return c
+}
+
+func routeOf(p parts) string  { return p.method + " " + p.host + p.path }
+func shapeOf(p parts) string  { return p.host + " " + strconv.Itoa(strings.Count(p.path, "/")) }
+func parentOf(p parts) string { return p.host + p.path[:strings.LastIndexByte(p.path, '/')+1] }
+
+// explain names the closest candidate and what differs from it. Only the closest one's body is
+// compared in detail; the live body was parsed once, when the request was keyed.
+func (c missCase) explain(r *cassette.Request, p parts) *Miss {
+	m := &Miss{Method: r.Method, URL: r.URL}
+	switch {
+	case c.empty:
+		m.Reason = "the cassette has no recorded interactions"
+		return m
+	case c.usedUp != nil:
+		it := c.usedUp.it
+		m.Closest = &Closest{ID: it.ID, Method: it.Request.Method, URL: it.Request.URL}
+		m.Reason = fmt.Sprintf("all %d recorded answers for this request were already used", c.usedCount)
 		return m
 	}
+	var best candidate
+	bestScore := -1
+	for _, cand := range c.candidates {
+		score := distance(p, cand.e.parts)
+		if better := best.e == nil || score < bestScore || (score == bestScore && best.used && !cand.used); better {
+			best, bestScore = cand, score
+		}
+	}
+	m.Closest = &Closest{ID: best.e.it.ID, Method: best.e.it.Request.Method, URL: best.e.it.Request.URL}
 	m.Reason = "no recorded interaction matches this request"
-	m.Differences = bestDiffs
-	if why := x.explainContinuation(p); why != "" {
-		m.Reason = why
+	m.Differences = differences(p, best.e.parts)
+	if c.reason != "" {
+		m.Reason = c.reason
 	}
 	return m
 }
@@ -131,41 +188,59 @@ func shortToken(tok string) string {
 	return strconv.Quote(tok)
 }
 
-// compare scores the distance from request a to recording b and names each difference.
-func compare(a, b parts) (int, []string) {
+// distance scores how far recording b is from request a.
+func distance(a, b parts) int {
 	score := 0
+	if a.method != b.method {
+		score += weightMethod
+	}
+	if a.host != b.host {
+		score += weightHost
+	}
+	if a.path != b.path {
+		score += pathDistance(a.path, b.path)
+	}
+	score += weightOther * len(queryDiff(a.query, b.query))
+	for _, h := range SignificantHeaders {
+		if a.headers[h] != b.headers[h] {
+			score += weightOther
+		}
+	}
+	if a.body.present != b.body.present || a.body.sum != b.body.sum {
+		score += weightBody
+	}
+	return score
+}
+
+// differences names each way recording b differs from request a.
+func differences(a, b parts) []string {
 	var diffs []string
-	differ := func(w int, what string, av, bv string) {
-		score += w
+	differ := func(what string, av, bv string) {
 		diffs = append(diffs, fmt.Sprintf("%s: request %s, recorded %s", what, quoteOrAbsent(av), quoteOrAbsent(bv)))
 	}
 	if a.method != b.method {
-		differ(weightMethod, "method", a.method, b.method)
+		differ("method", a.method, b.method)
 	}
 	if a.host != b.host {
-		differ(weightHost, "host", a.host, b.host)
+		differ("host", a.host, b.host)
 	}
 	if a.path != b.path {
-		differ(pathDistance(a.path, b.path), "path", a.path, b.path)
+		differ("path", a.path, b.path)
 	}
-	for _, d := range queryDiff(a.query, b.query) {
-		score += weightOther
-		diffs = append(diffs, d)
-	}
+	diffs = append(diffs, queryDiff(a.query, b.query)...)
 	for _, h := range SignificantHeaders {
 		if av, bv := a.headers[h], b.headers[h]; av != bv {
-			differ(weightOther, "header "+h, av, bv)
+			differ("header "+h, av, bv)
 		}
 	}
-	if a.body != b.body {
-		score += weightBody
+	if a.body.present != b.body.present || a.body.sum != b.body.sum {
 		if a.sql != nil && b.sql != nil {
 			diffs = append(diffs, a.sql.diff(b.sql)...)
 		} else {
 			diffs = append(diffs, bodyDiff(a.body, b.body)...)
 		}
 	}
-	return score, diffs
+	return diffs
 }
 
 // pathDistance grades two different paths: /dbs/db/colls/c/docs/x is nearer to .../docs/y than
@@ -194,27 +269,35 @@ func quoteOrAbsent(s string) string {
 // maxBodyDiffs keeps a miss message readable when whole documents differ.
 const maxBodyDiffs = 5
 
-// bodyDiff names the JSON paths where two canonical bodies differ, or the first differing byte
-// of non-JSON bodies.
-func bodyDiff(a, b string) []string {
-	av, aok := decodeJSON([]byte(a))
-	bv, bok := decodeJSON([]byte(b))
-	if aok && bok {
-		var out []string
-		jsonDiff("$", av, bv, &out)
-		if len(out) > maxBodyDiffs {
-			out = append(out[:maxBodyDiffs], fmt.Sprintf("body: %d more differences", len(out)-maxBodyDiffs))
+// bodyDiff names the JSON paths where two bodies differ, or the first differing byte of bodies
+// that are not both JSON. The recorded body is parsed here, once.
+func bodyDiff(a, b body) []string {
+	av := a.json
+	if av == nil && a.present {
+		av, _ = parseJSON(a.raw)
+	}
+	bv := b.json
+	if bv == nil && b.present {
+		bv, _ = parseJSON(b.raw)
+	}
+	if av != nil && bv != nil {
+		d := jsonDiffs{max: maxBodyDiffs}
+		d.walk(av, bv)
+		out := d.out
+		if d.more > 0 {
+			out = append(out, fmt.Sprintf("body: %d more differences", d.more))
 		}
 		return out
 	}
-	if a == "" || b == "" {
-		return []string{fmt.Sprintf("body: request has %d bytes, recorded %d bytes", len(a), len(b))}
+	ra, rb := a.raw, b.raw
+	if !a.present || !b.present {
+		return []string{fmt.Sprintf("body: request has %d bytes, recorded %d bytes", len(strings.TrimSpace(ra)), len(strings.TrimSpace(rb)))}
 	}
 	i := 0
-	for i < len(a) && i < len(b) && a[i] == b[i] {
+	for i < len(ra) && i < len(rb) && ra[i] == rb[i] {
 		i++
 	}
-	return []string{fmt.Sprintf("body: first difference at byte %d: request %s, recorded %s", i, excerpt(a, i), excerpt(b, i))}
+	return []string{fmt.Sprintf("body: first difference at byte %d: request %s, recorded %s", i, excerpt(ra, i), excerpt(rb, i))}
 }
 
 func excerpt(s string, at int) string {
@@ -222,58 +305,74 @@ func excerpt(s string, at int) string {
 	return strconv.Quote(s[at:end])
 }
 
-func jsonDiff(path string, a, b any, out *[]string) {
-	switch at := a.(type) {
-	case map[string]any:
-		bt, ok := b.(map[string]any)
-		if !ok {
-			break
-		}
-		keys := map[string]bool{}
-		for k := range at {
-			keys[k] = true
-		}
-		for k := range bt {
-			keys[k] = true
-		}
-		for _, k := range slices.Sorted(mapsKeys(keys)) {
-			av, aok := at[k]
-			bv, bok := bt[k]
-			sub := path + "." + k
-			switch {
-			case !aok:
-				*out = append(*out, fmt.Sprintf("body %s: request absent, recorded %s", sub, jsonText(bv)))
-			case !bok:
-				*out = append(*out, fmt.Sprintf("body %s: request %s, recorded absent", sub, jsonText(av)))
-			default:
-				jsonDiff(sub, av, bv, out)
-			}
-		}
-		return
-	case []any:
-		bt, ok := b.([]any)
-		if !ok {
-			break
-		}
-		if len(at) != len(bt) {
-			*out = append(*out, fmt.Sprintf("body %s: request has %d elements, recorded %d", path, len(at), len(bt)))
-		}
-		for i := 0; i < min(len(at), len(bt)); i++ {
-			jsonDiff(fmt.Sprintf("%s[%d]", path, i), at[i], bt[i], out)
-		}
-		return
-	}
-	if ja, jb := jsonText(a), jsonText(b); ja != jb {
-		*out = append(*out, fmt.Sprintf("body %s: request %s, recorded %s", path, ja, jb))
+// jsonDiffs walks two JSON values side by side, iteratively, naming the first max differences
+// and counting the rest.
+type jsonDiffs struct {
+	max  int
+	out  []string
+	more int
+}
+
+func (d *jsonDiffs) add(f func() string) {
+	if len(d.out) < d.max {
+		d.out = append(d.out, f())
+	} else {
+		d.more++
 	}
 }
 
-func jsonText(v any) string {
-	var b strings.Builder
-	writeCanonical(&b, v)
-	s := b.String()
-	if len(s) > 80 {
-		s = s[:77] + "..."
+func (d *jsonDiffs) walk(a, b *jsonValue) {
+	type work struct {
+		path *jsonPath
+		a, b *jsonValue // one is nil when that side lacks the member
 	}
-	return s
+	stack := []work{{path: &jsonPath{}, a: a, b: b}}
+	for len(stack) > 0 {
+		w := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		at := func() string { return w.path.text("$") }
+		switch {
+		case w.a == nil:
+			d.add(func() string { return fmt.Sprintf("body %s: request absent, recorded %s", at(), jsonText(w.b)) })
+		case w.b == nil:
+			d.add(func() string { return fmt.Sprintf("body %s: request %s, recorded absent", at(), jsonText(w.a)) })
+		case w.a.kind == jObject && w.b.kind == jObject:
+			var items []work // the union of member names, in order
+			ka, kb := w.a.keys, w.b.keys
+			for i, j := 0, 0; i < len(ka) || j < len(kb); {
+				switch {
+				case j == len(kb) || i < len(ka) && ka[i] < kb[j]:
+					items = append(items, work{w.path.member(ka[i]), w.a.kids[i], nil})
+					i++
+				case i == len(ka) || kb[j] < ka[i]:
+					items = append(items, work{w.path.member(kb[j]), nil, w.b.kids[j]})
+					j++
+				default:
+					items = append(items, work{w.path.member(ka[i]), w.a.kids[i], w.b.kids[j]})
+					i++
+					j++
+				}
+			}
+			for i := len(items) - 1; i >= 0; i-- {
+				stack = append(stack, items[i])
+			}
+		case w.a.kind == jArray && w.b.kind == jArray:
+			na, nb := len(w.a.kids), len(w.b.kids)
+			if na != nb {
+				d.add(func() string { return fmt.Sprintf("body %s: request has %d elements, recorded %d", at(), na, nb) })
+			}
+			for i := min(na, nb) - 1; i >= 0; i-- {
+				stack = append(stack, work{w.path.element(i), w.a.kids[i], w.b.kids[i]})
+			}
+		case !sameScalar(w.a, w.b):
+			d.add(func() string {
+				return fmt.Sprintf("body %s: request %s, recorded %s", at(), jsonText(w.a), jsonText(w.b))
+			})
+		}
+	}
+}
+
+// sameScalar: equal kinds and text; composite values are walked, never compared whole.
+func sameScalar(a, b *jsonValue) bool {
+	return a.kind == b.kind && a.kind != jObject && a.kind != jArray && a.text == b.text
 }

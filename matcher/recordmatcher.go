@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -54,32 +55,59 @@ func containsFold(list []string, s string) bool {
 	return slices.ContainsFunc(list, func(e string) bool { return strings.EqualFold(e, s) })
 }
 
-// key is the request reduced to what the matcher compares.
-func (m RecordMatcher) key(r *cassette.Request) (string, error) {
+// tpRequest is a request reduced, once, to what the matcher compares: its key, and the parts a
+// mismatch report names.
+type tpRequest struct {
+	r       *cassette.Request
+	key     string
+	uri     string              // normalized
+	headers map[string]tpHeader // by lower-case name
+	body    body                // the body as compared
+	jsonish bool                // the Content-Type says JSON: bodies differ by JSON path
+}
+
+// request reads r for the matcher.
+func (m RecordMatcher) request(r *cassette.Request) (*tpRequest, error) {
 	uri, err := m.normalizeURI(r.URL)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	t := &tpRequest{r: r, uri: uri, headers: map[string]tpHeader{}}
 	var b strings.Builder
 	b.WriteString(strings.ToUpper(r.Method))
 	b.WriteString(" ")
 	b.WriteString(uri)
-	if !m.IgnoreHeaders {
-		for _, h := range m.headers(r) {
+	for _, h := range m.headers(r) {
+		t.headers[h.name] = h
+		if !m.IgnoreHeaders {
 			b.WriteString("\n" + h.name)
 			if !h.ignored {
 				b.WriteString(": " + h.value)
 			}
 		}
 	}
+	ct := strings.Join(headerValues(r, "Content-Type"), ",")
+	t.jsonish = strings.Contains(ct, "json")
 	if m.CompareBodies {
-		b.WriteString("\nbody " + m.body(r))
+		t.body = m.body(r, ct, t.jsonish)
+		b.WriteString("\nbody " + hex.EncodeToString(t.body.sum[:]))
 	}
-	return b.String(), nil
+	t.key = b.String()
+	return t, nil
+}
+
+// key is the request reduced to what the matcher compares.
+func (m RecordMatcher) key(r *cassette.Request) (string, error) {
+	t, err := m.request(r)
+	if err != nil {
+		return "", err
+	}
+	return t.key, nil
 }
 
 type tpHeader struct {
 	name, value string
+	sent        string // the name as the request spelled it
 	ignored     bool
 }
 
@@ -90,7 +118,7 @@ func (m RecordMatcher) headers(r *cassette.Request) []tpHeader {
 		if containsFold(m.ExcludedHeaders, name) {
 			continue
 		}
-		h := tpHeader{name: strings.ToLower(name), ignored: containsFold(m.IgnoredHeaders, name)}
+		h := tpHeader{name: strings.ToLower(name), sent: name, ignored: containsFold(m.IgnoredHeaders, name)}
 		h.value = strings.Join(vals, ",")
 		if h.name == "accept" || h.name == "content-type" {
 			h.value = renormalize(vals)
@@ -177,17 +205,20 @@ func (m RecordMatcher) normalizeURI(raw string) (string, error) {
 
 // body is the request body as compared: JSON structurally when the request says it is JSON,
 // multipart without its boundary, anything else byte for byte.
-func (m RecordMatcher) body(r *cassette.Request) string {
-	ct := strings.Join(headerValues(r, "Content-Type"), ",")
+func (m RecordMatcher) body(r *cassette.Request, ct string, jsonish bool) body {
+	b := body{raw: r.Body, present: r.Body != ""}
+	canonical := r.Body
 	switch {
 	case r.Body == "":
-		return ""
-	case strings.Contains(ct, "json"):
-		return canonicalBody([]byte(r.Body))
+	case jsonish:
+		if v, ok := parseJSON(r.Body); ok {
+			b.json, canonical = v, canonicalJSON(v)
+		}
 	case strings.HasPrefix(strings.ToLower(ct), "multipart/"):
-		if mb := boundaryParam.FindStringSubmatch(ct); mb != nil {
-			return strings.ReplaceAll(r.Body, strings.Trim(mb[1], `"`), "BOUNDARY")
+		if mb := boundaryParam.FindStringSubmatch(ct); mb != nil && strings.Trim(mb[1], `"`) != "" {
+			canonical = strings.ReplaceAll(r.Body, strings.Trim(mb[1], `"`), "BOUNDARY")
 		}
 	}
-	return r.Body
+	b.sum = digest(canonical)
+	return b
 }

@@ -75,7 +75,15 @@ func TestRecordMatcherComparesAsTestProxy(t *testing.T) {
 			if (a == b) != c.match {
 				t.Errorf("matched %v, want %v\nlive: %q\nrec:  %q", a == b, c.match, a, b)
 			}
-			if got := c.m.score(c.live, c.rec) == 0; got != c.match {
+			live, err := c.m.request(c.live)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, err := c.m.request(c.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.m.score(live, rec) == 0; got != c.match {
 				t.Errorf("report scores a match %v, the key says %v", got, c.match)
 			}
 		})

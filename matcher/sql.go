@@ -86,49 +86,40 @@ type cosmosQuery struct {
 	extra  string            // any other top-level fields, canonical
 }
 
-// parseCosmosQuery reads a Cosmos query body; ok is false when body is not one.
-func parseCosmosQuery(body []byte) (*cosmosQuery, bool) {
-	v, ok := decodeJSON(body)
-	if !ok {
-		return nil, false
+// cosmosQueryOf reads a parsed Cosmos query body; nil when v is not one.
+func cosmosQueryOf(v *jsonValue) *cosmosQuery {
+	text := v.member("query")
+	if text == nil || text.kind != jString {
+		return nil
 	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, false
-	}
-	text, ok := obj["query"].(string)
-	if !ok {
-		return nil, false
-	}
-	q := &cosmosQuery{tokens: sqlTokens(text), params: map[string]string{}}
-	if raw, present := obj["parameters"]; present && raw != nil {
-		list, ok := raw.([]any)
-		if !ok {
-			return nil, false
+	q := &cosmosQuery{tokens: sqlTokens(text.text), params: map[string]string{}}
+	if list := v.member("parameters"); list != nil && list.kind != jNull {
+		if list.kind != jArray {
+			return nil
 		}
-		for _, p := range list {
-			pm, ok := p.(map[string]any)
-			name, nameOK := pm["name"].(string)
-			if !ok || !nameOK {
-				return nil, false
+		for _, p := range list.kids {
+			name := p.member("name")
+			if name == nil || name.kind != jString {
+				return nil
 			}
-			var b strings.Builder
-			writeCanonical(&b, pm["value"])
-			q.params[name] = b.String()
+			value := "null" // a parameter without a value is null, as a missing field decodes
+			if val := p.member("value"); val != nil {
+				value = canonicalJSON(val)
+			}
+			q.params[name.text] = value
 		}
 	}
-	rest := map[string]any{}
-	for k, v := range obj {
+	rest := &jsonValue{kind: jObject}
+	for i, k := range v.keys {
 		if k != "query" && k != "parameters" {
-			rest[k] = v
+			rest.keys = append(rest.keys, k)
+			rest.kids = append(rest.kids, v.kids[i])
 		}
 	}
-	if len(rest) > 0 {
-		var b strings.Builder
-		writeCanonical(&b, rest)
-		q.extra = b.String()
+	if len(rest.keys) > 0 {
+		q.extra = canonicalJSON(rest)
 	}
-	return q, true
+	return q
 }
 
 // canonical is the form that goes into the match key.

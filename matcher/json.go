@@ -1,0 +1,504 @@
+package matcher
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// jsonKind is the type of a JSON value.
+type jsonKind uint8
+
+const (
+	jNull jsonKind = iota
+	jBool
+	jNumber
+	jString
+	jArray
+	jObject
+)
+
+// jsonValue is a JSON value in canonical form: strings decoded, numbers in their canonical
+// spelling, object members sorted by name (a repeated name keeps its last value). Parsing,
+// writing and comparing are iterative, so work stays linear in the text at any nesting depth.
+type jsonValue struct {
+	kind jsonKind
+	text string       // jString: the decoded string; jNumber: the canonical number; jBool: true or false
+	keys []string     // jObject: member names, sorted
+	kids []*jsonValue // jArray: the elements; jObject: the values of keys
+}
+
+// jsonParses counts parsed JSON texts, so tests can check that a request body is read once.
+var jsonParses atomic.Int64
+
+// parseJSON reads one JSON text (RFC 8259: one value, whitespace around it). ok is false when s
+// is not JSON.
+func parseJSON(s string) (root *jsonValue, ok bool) {
+	jsonParses.Add(1)
+	p := jsonParser{s: s}
+	if v, ok := p.parse(); ok {
+		return v, true
+	}
+	return nil, false
+}
+
+type jsonParser struct {
+	s     string
+	i     int
+	stack []*jsonValue // open arrays and objects, innermost last
+}
+
+func (p *jsonParser) space() {
+	for p.i < len(p.s) {
+		switch p.s[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jsonParser) peek() byte {
+	if p.i < len(p.s) {
+		return p.s[p.i]
+	}
+	return 0
+}
+
+func (p *jsonParser) parse() (*jsonValue, bool) {
+	var root *jsonValue
+	attach := func(v *jsonValue) {
+		if n := len(p.stack); n > 0 {
+			p.stack[n-1].kids = append(p.stack[n-1].kids, v)
+		} else {
+			root = v
+		}
+	}
+	p.space()
+	for { // at the start of a value
+		var v *jsonValue
+		switch c := p.peek(); {
+		case c == '{' || c == '[':
+			v = &jsonValue{kind: jArray}
+			if c == '{' {
+				v.kind = jObject
+			}
+			attach(v)
+			p.stack = append(p.stack, v)
+			p.i++
+			p.space()
+			if p.peek() == c+2 { // '}' is '{'+2, ']' is '['+2: empty
+				p.i++
+				p.close()
+				break
+			}
+			if v.kind == jObject && !p.key() {
+				return nil, false
+			}
+			continue
+		case c == '"':
+			str, ok := p.str()
+			if !ok {
+				return nil, false
+			}
+			v = &jsonValue{kind: jString, text: str}
+			attach(v)
+		case c == '-' || c >= '0' && c <= '9':
+			lit, ok := p.number()
+			if !ok {
+				return nil, false
+			}
+			attach(&jsonValue{kind: jNumber, text: canonicalNumber(lit)})
+		case c == 't' || c == 'f' || c == 'n':
+			word := map[byte]string{'t': "true", 'f': "false", 'n': "null"}[c]
+			if !strings.HasPrefix(p.s[p.i:], word) {
+				return nil, false
+			}
+			p.i += len(word)
+			v = &jsonValue{kind: jBool, text: word}
+			if c == 'n' {
+				v = &jsonValue{kind: jNull}
+			}
+			attach(v)
+		default:
+			return nil, false
+		}
+		// After a value: a separator, the end of containers, or the end of the text.
+		for {
+			p.space()
+			n := len(p.stack)
+			if n == 0 {
+				return root, p.i == len(p.s)
+			}
+			top := p.stack[n-1]
+			c := p.peek()
+			if c == ',' {
+				p.i++
+				p.space()
+				if top.kind == jObject && !p.key() {
+					return nil, false
+				}
+				break
+			}
+			if top.kind == jObject && c == '}' || top.kind == jArray && c == ']' {
+				p.i++
+				p.close()
+				continue
+			}
+			return nil, false
+		}
+	}
+}
+
+// key reads an object member's name and the colon after it.
+func (p *jsonParser) key() bool {
+	if p.peek() != '"' {
+		return false
+	}
+	k, ok := p.str()
+	if !ok {
+		return false
+	}
+	p.space()
+	if p.peek() != ':' {
+		return false
+	}
+	p.i++
+	p.space()
+	top := p.stack[len(p.stack)-1]
+	top.keys = append(top.keys, k)
+	return true
+}
+
+// close ends the innermost container; an object's members are sorted by name then.
+func (p *jsonParser) close() {
+	v := p.stack[len(p.stack)-1]
+	p.stack = p.stack[:len(p.stack)-1]
+	if v.kind != jObject || len(v.keys) < 2 {
+		return
+	}
+	order := make([]int, len(v.keys))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return v.keys[order[a]] < v.keys[order[b]] })
+	keys := make([]string, 0, len(order))
+	kids := make([]*jsonValue, 0, len(order))
+	for n, i := range order {
+		if n+1 < len(order) && v.keys[order[n+1]] == v.keys[i] {
+			continue // a repeated name: the last one counts
+		}
+		keys = append(keys, v.keys[i])
+		kids = append(kids, v.kids[i])
+	}
+	v.keys, v.kids = keys, kids
+}
+
+// str reads a string at p.i, decoded as encoding/json decodes strings: invalid UTF-8 and lone
+// surrogates become U+FFFD. A string with nothing to decode is a slice of the text.
+func (p *jsonParser) str() (string, bool) {
+	start := p.i + 1
+	j := start
+	for j < len(p.s) {
+		c := p.s[j]
+		if c == '"' {
+			p.i = j + 1
+			return p.s[start:j], true
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+		j++
+	}
+	var b strings.Builder
+	b.WriteString(p.s[start:j])
+	for j < len(p.s) {
+		c := p.s[j]
+		switch {
+		case c == '"':
+			p.i = j + 1
+			return b.String(), true
+		case c < 0x20:
+			return "", false
+		case c == '\\':
+			if j+1 >= len(p.s) {
+				return "", false
+			}
+			switch e := p.s[j+1]; e {
+			case '"', '\\', '/':
+				b.WriteByte(e)
+			case 'b':
+				b.WriteByte('\b')
+			case 'f':
+				b.WriteByte('\f')
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			case 't':
+				b.WriteByte('\t')
+			case 'u':
+				r, ok := hex4(p.s, j+2)
+				if !ok {
+					return "", false
+				}
+				j += 6
+				if utf16.IsSurrogate(r) {
+					if r2, ok := hex4(p.s, j+2); ok && j+1 < len(p.s) && p.s[j] == '\\' && p.s[j+1] == 'u' {
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							j += 6
+							b.WriteRune(dec)
+							continue
+						}
+					}
+					r = utf8.RuneError
+				}
+				b.WriteRune(r)
+				continue
+			default:
+				return "", false
+			}
+			j += 2
+		case c < utf8.RuneSelf:
+			b.WriteByte(c)
+			j++
+		default:
+			r, size := utf8.DecodeRuneInString(p.s[j:])
+			b.WriteRune(r) // RuneError for an invalid byte, as encoding/json does
+			j += size
+		}
+	}
+	return "", false
+}
+
+func hex4(s string, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range []byte(s[i : i+4]) {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// number reads a number literal at p.i, checked against JSON's grammar.
+func (p *jsonParser) number() (string, bool) {
+	s, start := p.s, p.i
+	i := start
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case digits() == 0:
+		return "", false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return "", false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return "", false
+		}
+	}
+	p.i = i
+	return s[start:i], true
+}
+
+// writeJSON writes v's canonical text: compact, members in name order, strings quoted as JSON
+// without HTML escaping.
+func writeJSON(b *strings.Builder, v *jsonValue) {
+	type frame struct {
+		v    *jsonValue
+		next int
+	}
+	stack := []frame{{v: v}}
+	for len(stack) > 0 {
+		f := &stack[len(stack)-1]
+		cur := f.v
+		if cur.kind != jArray && cur.kind != jObject {
+			writeScalar(b, cur)
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if f.next == 0 {
+			b.WriteByte("[{"[cur.kind-jArray])
+		}
+		if f.next == len(cur.kids) {
+			b.WriteByte("]}"[cur.kind-jArray])
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if f.next > 0 {
+			b.WriteByte(',')
+		}
+		if cur.kind == jObject {
+			b.WriteString(jsonString(cur.keys[f.next]))
+			b.WriteByte(':')
+		}
+		f.next++
+		stack = append(stack, frame{v: cur.kids[f.next-1]})
+	}
+}
+
+func writeScalar(b *strings.Builder, v *jsonValue) {
+	switch v.kind {
+	case jNull:
+		b.WriteString("null")
+	case jString:
+		b.WriteString(jsonString(v.text))
+	default:
+		b.WriteString(v.text)
+	}
+}
+
+// canonicalJSON is v's canonical text.
+func canonicalJSON(v *jsonValue) string {
+	var b strings.Builder
+	writeJSON(&b, v)
+	return b.String()
+}
+
+// jsonText is a value's canonical text, cut short for a message. Only what is shown is written.
+func jsonText(v *jsonValue) string {
+	if v.kind != jArray && v.kind != jObject {
+		var b strings.Builder
+		writeScalar(&b, v)
+		return shorten(b.String())
+	}
+	var b strings.Builder
+	b.Grow(96)
+	limited := &limitWriter{b: &b, max: 80}
+	limited.json(v)
+	return shorten(b.String())
+}
+
+func shorten(s string) string {
+	if len(s) > 80 {
+		return s[:77] + "..."
+	}
+	return s
+}
+
+// limitWriter writes a composite value's canonical text up to a length, then stops walking.
+type limitWriter struct {
+	b   *strings.Builder
+	max int
+}
+
+func (l *limitWriter) json(v *jsonValue) {
+	type frame struct {
+		v    *jsonValue
+		next int
+	}
+	stack := []frame{{v: v}}
+	for len(stack) > 0 && l.b.Len() <= l.max {
+		f := &stack[len(stack)-1]
+		cur := f.v
+		if cur.kind != jArray && cur.kind != jObject {
+			var s strings.Builder
+			writeScalar(&s, cur)
+			l.b.WriteString(shorten(s.String()))
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if f.next == 0 {
+			l.b.WriteByte("[{"[cur.kind-jArray])
+		}
+		if f.next == len(cur.kids) {
+			l.b.WriteByte("]}"[cur.kind-jArray])
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		if f.next > 0 {
+			l.b.WriteByte(',')
+		}
+		if cur.kind == jObject {
+			l.b.WriteString(shorten(jsonString(cur.keys[f.next])))
+			l.b.WriteByte(':')
+		}
+		f.next++
+		stack = append(stack, frame{v: cur.kids[f.next-1]})
+	}
+}
+
+// member returns the value of an object's member, or nil.
+func (v *jsonValue) member(name string) *jsonValue {
+	if v == nil || v.kind != jObject {
+		return nil
+	}
+	i := sort.SearchStrings(v.keys, name)
+	if i < len(v.keys) && v.keys[i] == name {
+		return v.kids[i]
+	}
+	return nil
+}
+
+// jsonPath is where a value sits in a document, kept as a chain to its parent so a walk pays
+// for a path's text only when it reports one.
+type jsonPath struct {
+	parent *jsonPath
+	key    string
+	index  int // -1 for an object member
+}
+
+func (p *jsonPath) member(key string) *jsonPath { return &jsonPath{parent: p, key: key, index: -1} }
+func (p *jsonPath) element(i int) *jsonPath     { return &jsonPath{parent: p, index: i} }
+
+// maxPathText bounds a path in a message; the middle of a deeper one is left out.
+const maxPathText = 200
+
+// text spells the path after root: .key and [index] steps.
+func (p *jsonPath) text(root string) string {
+	var steps []*jsonPath
+	for q := p; q != nil && q.parent != nil; q = q.parent {
+		steps = append(steps, q)
+	}
+	var b strings.Builder
+	b.WriteString(root)
+	for i := len(steps) - 1; i >= 0; i-- {
+		if s := steps[i]; s.index < 0 {
+			b.WriteByte('.')
+			b.WriteString(s.key)
+		} else {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.index))
+			b.WriteByte(']')
+		}
+	}
+	if s := b.String(); len(s) > maxPathText {
+		return s[:maxPathText/2-2] + "..." + s[len(s)-maxPathText/2+1:]
+	}
+	return b.String()
+}
