@@ -12,7 +12,7 @@ import (
 // Equal JSON numbers have one canonical spelling however they are written, and the work is the
 // literal's: exponents far beyond float64 (or int64) cost what their text does.
 func TestCanonicalNumberByValue(t *testing.T) {
-	huge := strings.Repeat("9", 40)  // an exponent no int64 holds
+	huge := strings.Repeat("9", 40)   // an exponent no int64 holds
 	long := strings.Repeat("7", 5000) // a mantissa no float holds
 	same := [][]string{
 		{"1e21", "1000000000000000000000", "1E+21", "10e20", "0.1e22", "1000000000000000000000.000"},
