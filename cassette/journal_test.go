@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -71,18 +72,20 @@ func TestJournalDurableAfterEachAdd(t *testing.T) {
 	}
 }
 
-func TestCreateReplacesExistingFile(t *testing.T) {
+// An existing cassette is kept whole until the first new interaction replaces it, atomically:
+// a recording that records nothing (or is killed before its first answer) destroys nothing.
+func TestCreateReplacesExistingFileAtFirstInteraction(t *testing.T) {
 	path := cassettetest.TempPath(t, "c.yaml")
-	if err := cassette.Save(path, &cassette.Cassette{Interactions: cassettetest.WithIDs(cassettetest.SampleInteractions(t))}); err != nil {
+	old := cassettetest.WithIDs(cassettetest.SampleInteractions(t))
+	if err := cassette.Save(path, &cassette.Cassette{Interactions: old}); err != nil {
 		t.Fatal(err)
 	}
 	j, err := cassette.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer j.Close()
-	if c := cassettetest.MustLoad(t, path); len(c.Interactions) != 0 {
-		t.Errorf("Create kept %d old interactions", len(c.Interactions))
+	if c := cassettetest.MustLoad(t, path); len(c.Interactions) != len(old) {
+		t.Errorf("after Create the file holds %d interactions, want the old %d", len(c.Interactions), len(old))
 	}
 	if err := j.Add(cassettetest.SampleInteractions(t)[1]); err != nil {
 		t.Fatal(err)
@@ -90,6 +93,67 @@ func TestCreateReplacesExistingFile(t *testing.T) {
 	c := cassettetest.MustLoad(t, path)
 	if len(c.Interactions) != 1 || c.Interactions[0].ID != 0 {
 		t.Errorf("after Create+Add: %d interactions, first id %d", len(c.Interactions), c.Interactions[0].ID)
+	}
+	if err := j.Add(cassettetest.SampleInteractions(t)[2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := cassettetest.MustLoad(t, path); len(c.Interactions) != 2 || c.Interactions[1].ID != 1 {
+		t.Errorf("after a second Add: %d interactions", len(c.Interactions))
+	}
+
+	// Nothing recorded: the old file is untouched.
+	if err := cassette.Save(path, &cassette.Cassette{Interactions: old}); err != nil {
+		t.Fatal(err)
+	}
+	j, err = cassette.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c := cassettetest.MustLoad(t, path); len(c.Interactions) != len(old) {
+		t.Errorf("a journal that recorded nothing left %d of %d interactions", len(c.Interactions), len(old))
+	}
+}
+
+// CheckReplace names what recording over a file would destroy.
+func TestCheckReplace(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	full := filepath.Join(dir, "full.yaml")
+	if err := cassette.Save(full, &cassette.Cassette{Interactions: cassettetest.WithIDs(cassettetest.SampleInteractions(t))}); err != nil {
+		t.Fatal(err)
+	}
+	n := len(cassettetest.SampleInteractions(t))
+	cases := []struct {
+		path string
+		want string // "" for nil
+	}{
+		{filepath.Join(dir, "none.yaml"), ""},
+		{write("empty.yaml", ""), ""},
+		{write("header.yaml", "version: 2\ninteractions:\n"), ""},
+		{full, fmt.Sprintf("already holds %d recorded interactions", n)},
+		{write("main.go", "package main\n"), "is not a cassette"},
+	}
+	for _, c := range cases {
+		err := cassette.CheckReplace(c.path)
+		var re *cassette.ReplaceError
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v, want nil", c.path, err)
+		case c.want != "" && (!errors.As(err, &re) || !strings.Contains(err.Error(), c.want) || re.Path != c.path):
+			t.Errorf("%s: %v, want a ReplaceError saying %q", c.path, err, c.want)
+		}
 	}
 }
 

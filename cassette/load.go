@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -46,6 +45,9 @@ func Parse(name string, data []byte) (*Cassette, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, YAMLSyntaxError(name, data, err)
+	}
+	if err := RefuseAliases(name, &doc); err != nil {
+		return nil, err
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
@@ -151,11 +153,31 @@ func kindName(k yaml.Kind) string {
 	return "document"
 }
 
+// RefuseAliases fails on the first YAML alias (*name, or a << merge of one) in a parsed file,
+// at its line. Decoding expands every alias into a copy of what it names, so a small file of
+// aliases to aliases (or 20,000 aliases of one large body) becomes gigabytes; a cassette or a
+// config file spells each value out, so none is read. Anchors alone are harmless.
+func RefuseAliases(name string, doc *yaml.Node) error {
+	stack := []*yaml.Node{doc}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n.Kind == yaml.AliasNode {
+			return &Error{File: name, Line: n.Line, Msg: fmt.Sprintf("YAML alias *%s: aliases are not read (they can expand a small file without bound); write the value out instead", n.Value)}
+		}
+		for i := len(n.Content) - 1; i >= 0; i-- { // in document order: the first alias is reported
+			stack = append(stack, n.Content[i])
+		}
+	}
+	return nil
+}
+
 // syntaxErrorLine finds the line of a YAML syntax error: the first line at which a prefix of the
-// file stops parsing. The YAML library reports the start of the enclosing block instead, or no
-// line at all for errors on line 1. Only called on the error path; a binary search keeps it to a
-// few parses even for large files.
-func syntaxErrorLine(data []byte) int {
+// file stops parsing. The YAML library reports the start of the enclosing block instead
+// (reported), or no line at all for errors on line 1. Only called on the error path: the search
+// starts at the reported line and gallops forward, and the bytes it parses are bounded by a few
+// times the file's size, so a large file fails about as fast as it would load.
+func syntaxErrorLine(data []byte, reported int) int {
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	ends := make([]int, len(lines)) // byte offset where line i ends
 	off := 0
@@ -163,17 +185,44 @@ func syntaxErrorLine(data []byte) int {
 		off += len(l)
 		ends[i] = off
 	}
-	k := sort.Search(len(lines), func(i int) bool {
+	last := len(lines) - 1
+	budget := 4*len(data) + 1<<20
+	fails := func(i int) bool {
+		budget -= ends[i]
 		var n yaml.Node
 		return yaml.Unmarshal(data[:ends[i]], &n) != nil
-	})
-	return min(k+1, len(lines))
+	}
+	lo := min(max(reported-1, 0), last) // lines before lo are taken to parse
+	good, bad := lo-1, last             // the prefix through good parses; through bad, it fails
+	for step := 0; good+1 < bad && budget > 0; step = max(1, 2*step) {
+		k := min(lo+step, bad-1)
+		if k <= good {
+			break
+		}
+		if fails(k) {
+			bad = k
+			break
+		}
+		good = k
+	}
+	for good+1 < bad && budget > 0 { // binary search between them
+		k := (good + bad) / 2
+		if fails(k) {
+			bad = k
+		} else {
+			good = k
+		}
+	}
+	if good+1 < bad && reported > 0 { // out of budget: the library's line is the better guess
+		return reported
+	}
+	return bad + 1
 }
 
 // YAMLSyntaxError reports a YAML file that does not parse, at the line where parsing stops.
 func YAMLSyntaxError(name string, data []byte, err error) *Error {
 	e := YAMLDecodeError(name, err)
-	e.Line = syntaxErrorLine(data)
+	e.Line = syntaxErrorLine(data, e.Line)
 	return e
 }
 

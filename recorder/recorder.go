@@ -120,6 +120,12 @@ func (r *Recorder) open(eopts []engine.Option) (*engine.Engine, error) {
 	case ModeRecord:
 		r.recording = r.path + recordingSuffix
 		file = r.recording
+		// A failed run's recording is this run's to replace, at once: left for the first
+		// interaction to replace, it would be installed as the cassette of a run that records
+		// nothing.
+		if err := os.Remove(r.recording); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
 		fallthrough
 	case ModeAuto:
 		if err := os.MkdirAll(filepath.Dir(r.path), 0o755); err != nil {

@@ -74,6 +74,9 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, cassette.YAMLSyntaxError(name, data, err)
 	}
+	if err := cassette.RefuseAliases(name, &doc); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
@@ -156,14 +159,14 @@ func (u UserRule) rule() (Rule, error) {
 		}
 		return HeaderRule{RuleName: name, Headers: []string{u.Header}, Value: u.Replace}, nil
 	case u.JSONPath != "":
-		match, err := compileJSONPath(u.JSONPath)
+		path, err := compileJSONPath(u.JSONPath)
 		if err != nil {
 			return nil, err
 		}
 		if name == "" {
 			name = "json_path " + u.JSONPath
 		}
-		return jsonPathRule{name: name, match: match, with: strconv.Quote(u.Replace)}, nil
+		return jsonPathRule{name: name, path: path, with: strconv.Quote(u.Replace)}, nil
 	case u.Regex != "":
 		re, err := regexp.Compile(u.Regex)
 		if err != nil {
@@ -180,8 +183,8 @@ func (u UserRule) rule() (Rule, error) {
 // jsonPathRule replaces values at a path in JSON bodies of requests and responses.
 type jsonPathRule struct {
 	name  string
-	match func([]string, bool) bool
-	with  string // JSON text
+	path *JSONPath
+	with string // JSON text
 }
 
 func (j jsonPathRule) Name() string                        { return j.name }
@@ -191,7 +194,7 @@ func (j jsonPathRule) apply(body string) string {
 	if !looksJSON(body) {
 		return body
 	}
-	return replaceJSONValues(body, j.match, j.with)
+	return replaceJSONValues(body, j.path, j.with)
 }
 
 // urlRule replaces a part of request URLs: the host, a match in the path, or a query value.

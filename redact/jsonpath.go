@@ -85,6 +85,9 @@ func ParseJSONPath(p string) (*JSONPath, error) {
 	if len(j.segs) == 0 {
 		return nil, fmt.Errorf("json path %q selects the whole document, not a value in it", p)
 	}
+	if len(j.segs) > maxPathSegments {
+		return nil, fmt.Errorf("json path %q has %d steps; at most %d are read", p, len(j.segs), maxPathSegments)
+	}
 	return j, nil
 }
 
@@ -178,23 +181,45 @@ func parseBracket(s string, seg *pathSeg) (int, error) {
 // String is the path as written.
 func (j *JSONPath) String() string { return j.src }
 
-// matches reports whether the value at path is selected.
-func (j *JSONPath) matches(path []pathStep) bool { return matchSegs(j.segs, path) }
+// maxPathSegments keeps a path's matching state in one machine word.
+const maxPathSegments = 63
 
-func matchSegs(segs []pathSeg, path []pathStep) bool {
-	if len(segs) == 0 {
-		return len(path) == 0
-	}
-	s := segs[0]
-	for skip := 0; skip < len(path); skip++ {
-		if skip > 0 && !s.deep {
-			return false
+// pathStates is the set of segments a walk has matched so far, as bits: bit i means the first
+// i segments select the value reached. A walk carries one set per open container, so matching
+// costs the same at any depth.
+type pathStates uint64
+
+// start is the set at the document's root.
+func (j *JSONPath) start() pathStates { return 1 }
+
+// step is the set for a child reached through p from a value whose set is s: a deep segment
+// may skip the level, and a segment that selects p moves on.
+func (j *JSONPath) step(s pathStates, p pathStep) pathStates {
+	var next pathStates
+	for i, seg := range j.segs {
+		if s&(1<<i) == 0 {
+			continue
 		}
-		if s.selects(path[skip]) && matchSegs(segs[1:], path[skip+1:]) {
-			return true
+		if seg.deep {
+			next |= 1 << i
+		}
+		if seg.selects(p) {
+			next |= 1 << (i + 1)
 		}
 	}
-	return false
+	return next
+}
+
+// selected reports whether a value with set s is selected.
+func (j *JSONPath) selected(s pathStates) bool { return s&(1<<len(j.segs)) != 0 }
+
+// matches reports whether the value at path is selected.
+func (j *JSONPath) matches(path []pathStep) bool {
+	s := j.start()
+	for _, p := range path {
+		s = j.step(s, p)
+	}
+	return j.selected(s)
 }
 
 func (s pathSeg) selects(p pathStep) bool {
@@ -220,89 +245,81 @@ func (s pathSeg) selects(p pathStep) bool {
 	return false
 }
 
-// compileJSONPath gives the path as the predicate config rules use, over the "[n]" spelling of
-// array positions that jsonValueSpans reports. Config files spell paths from the root: $ first.
-func compileJSONPath(p string) (func([]string, bool) bool, error) {
+// compileJSONPath reads a config rule's path. Config files spell paths from the root: $ first.
+func compileJSONPath(p string) (*JSONPath, error) {
 	if !strings.HasPrefix(p, "$") {
 		return nil, fmt.Errorf("json_path %q: want a path from the root: $.field, $.a[*].b, $.a[0] or $..field", p)
 	}
-	j, err := ParseJSONPath(p)
-	if err != nil {
-		return nil, err
-	}
-	return func(path []string, _ bool) bool {
-		steps := make([]pathStep, len(path))
-		for i, el := range path {
-			steps[i] = pathStep{key: el, index: -1}
-			if strings.HasPrefix(el, "[") && strings.HasSuffix(el, "]") {
-				if n, err := strconv.Atoi(el[1 : len(el)-1]); err == nil {
-					steps[i] = pathStep{index: n}
-				}
-			}
-		}
-		return j.matches(steps)
-	}, nil
+	return ParseJSONPath(p)
 }
 
-// jsonLeaf is one scalar value in a JSON document: where it is and its text.
+// jsonLeaf is one value a path selects: where its JSON text is, and its token (a string,
+// json.Number, bool or nil; composite for an object or array).
 type jsonLeaf struct {
-	path       []pathStep
-	start, end int // byte range of the value's JSON text
-	token      any // string, json.Number, bool or nil
+	start, end int
+	token      any
+	composite  bool
 }
 
-// jsonLeaves lists every scalar value of a JSON document with its path, in document order. ok is
-// false when data is not one JSON value.
-func jsonLeaves(data []byte) (leaves []jsonLeaf, ok bool) {
+// selectJSON walks a JSON document once, iteratively, and lists the values j selects, in
+// document order: scalars only, at any depth, or (whole) objects and arrays too, each selected
+// value reported whole and nothing inside it. ok is false when data is not one JSON value
+// (whole: a stream of values is read). The work is linear in the text at any depth.
+func selectJSON(data []byte, j *JSONPath, whole bool) (found []jsonLeaf, ok bool) {
 	type frame struct {
 		object    bool
 		key       string
 		index     int
 		expectKey bool
+		states    pathStates // of the container itself
+		start     int        // of a selected container being reported whole, or -1
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	var stack []*frame
-	path := func() []pathStep {
-		p := make([]pathStep, len(stack))
-		for i, f := range stack {
-			if f.object {
-				p[i] = pathStep{key: f.key, index: -1}
-			} else {
-				p[i] = pathStep{index: f.index}
-			}
+	var stack []frame
+	inside := 0 // containers open within one reported whole
+	done := false
+	statesHere := func() pathStates { // of the value about to be read
+		n := len(stack)
+		if n == 0 {
+			return j.start()
 		}
-		return p
+		top := &stack[n-1]
+		if top.object {
+			return j.step(top.states, pathStep{key: top.key, index: -1})
+		}
+		return j.step(top.states, pathStep{index: top.index})
 	}
 	valueDone := func() {
 		if n := len(stack); n > 0 {
-			if top := stack[n-1]; top.object {
+			if top := &stack[n-1]; top.object {
 				top.expectKey = true
 			} else {
 				top.index++
 			}
 		}
+		done = len(stack) == 0
 	}
-	done := false // one complete top-level value was read
 	for {
 		before := int(dec.InputOffset())
 		tok, err := dec.Token()
 		if err == io.EOF && done {
-			return leaves, true
+			return found, true
 		}
-		if err != nil || done {
+		if err != nil || done && !whole {
 			return nil, false // not JSON, or more than one value
 		}
 		after := int(dec.InputOffset())
-		if d, isDelim := tok.(json.Delim); isDelim {
-			switch d {
-			case '{', '[':
-				stack = append(stack, &frame{object: d == '{', expectKey: d == '{'})
-			default:
-				stack = stack[:len(stack)-1]
-				valueDone()
-				done = len(stack) == 0
+		if d, isDelim := tok.(json.Delim); isDelim && (d == '}' || d == ']') {
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if f.start >= 0 {
+				found = append(found, jsonLeaf{start: f.start, end: after, composite: true})
 			}
+			if inside > 0 {
+				inside--
+			}
+			valueDone()
 			continue
 		}
 		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].expectKey {
@@ -310,12 +327,26 @@ func jsonLeaves(data []byte) (leaves []jsonLeaf, ok bool) {
 			stack[n-1].expectKey = false
 			continue
 		}
-		start := before
+		start := before // a value starts here: skip the separator and spaces before it
 		for start < after && strings.IndexByte(" \t\r\n:,", data[start]) >= 0 {
 			start++
 		}
-		leaves = append(leaves, jsonLeaf{path: path(), start: start, end: after, token: tok})
+		states := statesHere()
+		selected := len(stack) > 0 && inside == 0 && j.selected(states)
+		if d, isDelim := tok.(json.Delim); isDelim { // '{' or '['
+			f := frame{object: d == '{', expectKey: d == '{', states: states, start: -1}
+			if whole && selected {
+				f.start = start
+			}
+			if whole && (selected || inside > 0) {
+				inside++
+			}
+			stack = append(stack, f)
+			continue
+		}
+		if selected {
+			found = append(found, jsonLeaf{start: start, end: after, token: tok})
+		}
 		valueDone()
-		done = len(stack) == 0
 	}
 }

@@ -37,21 +37,19 @@ func TestJSONPathSelectsLikeSelectTokens(t *testing.T) {
 		{"$.value.key", ``}, // a name does not select array elements
 		{"$.missing", ``},
 	}
-	leaves, ok := jsonLeaves([]byte(doc))
-	if !ok {
-		t.Fatal("document not read")
-	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
 			p, err := ParseJSONPath(c.path)
 			if err != nil {
 				t.Fatal(err)
 			}
+			leaves, ok := selectJSON([]byte(doc), p, false)
+			if !ok {
+				t.Fatal("document not read")
+			}
 			var got []string
 			for _, l := range leaves {
-				if p.matches(l.path) {
-					got = append(got, doc[l.start:l.end])
-				}
+				got = append(got, doc[l.start:l.end])
 			}
 			if strings.Join(got, "|") != c.want {
 				t.Errorf("selected %q, want %q", strings.Join(got, "|"), c.want)
@@ -68,13 +66,17 @@ func TestJSONPathRefusesWhatItCannotRead(t *testing.T) {
 	}
 }
 
-func TestJSONLeavesRejectsWhatIsNotOneValue(t *testing.T) {
+func TestSelectJSONRejectsWhatIsNotOneValue(t *testing.T) {
+	any, err := ParseJSONPath("$..*")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, body := range []string{`{"a":1} {"b":2}`, `{"a":`, `not json`, `[1,2]]`} {
-		if _, ok := jsonLeaves([]byte(body)); ok {
+		if _, ok := selectJSON([]byte(body), any, false); ok {
 			t.Errorf("%q read as one JSON value", body)
 		}
 	}
-	if leaves, ok := jsonLeaves([]byte(` "only" `)); !ok || len(leaves) != 1 || leaves[0].token != "only" {
-		t.Errorf("a top-level string: %+v %v", leaves, ok)
+	if leaves, ok := selectJSON([]byte(` ["only"] `), any, false); !ok || len(leaves) != 1 || leaves[0].token != "only" {
+		t.Errorf("a string in an array: %+v %v", leaves, ok)
 	}
 }

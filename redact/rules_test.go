@@ -262,6 +262,9 @@ func TestConfigErrorsNameFileAndLine(t *testing.T) {
 		{"redact:\n  rules:\n    - url: query\n", 3, "needs param"},
 		{"redact:\n  disabled: [dates]\n", 2, "disabled"},
 		{"redact:\n  disable: [no-such-rule]\n", 0, `no redaction rule named "no-such-rule"`},
+		{"x: &r {header: a, replace: b}\nredact:\n  rules:\n    - *r\n", 4, "YAML alias *r"},
+		{"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nredact:\n  disable: *b\n", 2, "YAML alias *a"},
+		{"redact:\n  rules:\n    - regex: a\n      replace: b\n  keep: {<<: *m}\n", 5, "unknown anchor"},
 	}
 	for _, tt := range tests {
 		_, err := redact.ParseConfig("c.yaml", []byte(tt.yaml))

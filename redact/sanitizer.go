@@ -279,7 +279,7 @@ func (r *SanitizerRule) sanitizeJSON(body string) string {
 	if len(r.needles) > 0 && !strings.Contains(body, `\u`) && !slices.ContainsFunc(r.needles, func(n string) bool { return strings.Contains(body, n) }) {
 		return body
 	}
-	leaves, ok := jsonLeaves([]byte(body))
+	leaves, ok := selectJSON([]byte(body), r.path, false)
 	if !ok {
 		return body
 	}
@@ -290,7 +290,7 @@ func (r *SanitizerRule) sanitizeJSON(body string) string {
 	var edits []edit
 	changed := false
 	for _, l := range leaves {
-		if l.token == nil || !r.path.matches(l.path) {
+		if l.token == nil {
 			continue
 		}
 		var orig string
