@@ -182,7 +182,7 @@ func (u UserRule) rule() (Rule, error) {
 
 // jsonPathRule replaces values at a path in JSON bodies of requests and responses.
 type jsonPathRule struct {
-	name  string
+	name string
 	path *JSONPath
 	with string // JSON text
 }
