@@ -1,6 +1,7 @@
 package certs
 
 import (
+	"container/list"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -14,15 +15,23 @@ import (
 
 // Leaves mints one certificate per host, once: concurrent first requests for a host wait for
 // the same signing. All leaves share one key generated per process; only the signatures differ.
+// The cache keeps the LeafCacheSize hosts used most recently: a client naming endless hosts
+// costs signatures, not memory.
 type Leaves struct {
 	ca     *CA
 	key    *ecdsa.PrivateKey
 	mu     sync.Mutex
-	byHost map[string]*leafEntry
+	byHost map[string]*list.Element // of *leafEntry; the front is the host used last
+	order  *list.List
+	max    int
 	minted atomic.Int64
 }
 
+// LeafCacheSize is how many hosts' leaves are kept. A test run talks to a handful of hosts.
+const LeafCacheSize = 1000
+
 type leafEntry struct {
+	host string
 	once sync.Once
 	cert *tls.Certificate
 	err  error
@@ -34,17 +43,25 @@ func NewLeaves(ca *CA) (*Leaves, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Leaves{ca: ca, key: key, byHost: map[string]*leafEntry{}}, nil
+	return &Leaves{ca: ca, key: key, byHost: map[string]*list.Element{}, order: list.New(), max: LeafCacheSize}, nil
 }
 
 // Certificate returns the leaf for host, minting it on first use.
 func (c *Leaves) Certificate(host string) (*tls.Certificate, error) {
 	host = strings.ToLower(host)
 	c.mu.Lock()
-	e := c.byHost[host]
-	if e == nil {
-		e = &leafEntry{}
-		c.byHost[host] = e
+	var e *leafEntry
+	if el := c.byHost[host]; el != nil {
+		c.order.MoveToFront(el)
+		e = el.Value.(*leafEntry)
+	} else {
+		e = &leafEntry{host: host}
+		c.byHost[host] = c.order.PushFront(e)
+		for c.order.Len() > c.max {
+			oldest := c.order.Back()
+			c.order.Remove(oldest)
+			delete(c.byHost, oldest.Value.(*leafEntry).host)
+		}
 	}
 	c.mu.Unlock()
 	e.once.Do(func() {
@@ -69,6 +86,13 @@ func (c *Leaves) TLSConfig(connectHost string) *tls.Config {
 			return c.Certificate(name)
 		},
 	}
+}
+
+// Cached counts the hosts whose leaves are kept.
+func (c *Leaves) Cached() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.order.Len()
 }
 
 // Minted counts the certificates signed so far.

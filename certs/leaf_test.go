@@ -3,6 +3,7 @@ package certs
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"net"
 	"slices"
 	"sync"
@@ -219,5 +220,36 @@ func TestLoopbackLeafAlsoNamesLocalhost(t *testing.T) {
 	}
 	if err := cert.Leaf.VerifyHostname("127.0.0.1"); err != nil {
 		t.Error(err)
+	}
+}
+
+// The cache keeps the hosts used last, up to LeafCacheSize: one more host evicts the one used
+// least recently (which is minted again when it returns), and a host in use stays.
+func TestLeafCacheIsBounded(t *testing.T) {
+	c, err := NewLeaves(newTestCA(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := func(i int) string { return fmt.Sprintf("h%d.documents.azure.com", i) }
+	for i := range LeafCacheSize {
+		if _, err := c.Certificate(host(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Certificate(host(0)) // used again: now the most recent
+	for i := LeafCacheSize; i < LeafCacheSize+10; i++ {
+		c.Certificate(host(i))
+	}
+	if n := c.Cached(); n != LeafCacheSize {
+		t.Errorf("%d leaves cached, want %d", n, LeafCacheSize)
+	}
+	minted := c.Minted()
+	c.Certificate(host(0))
+	if c.Minted() != minted {
+		t.Error("the most recently used host was evicted")
+	}
+	c.Certificate(host(1)) // evicted: the least recently used
+	if c.Minted() != minted+1 {
+		t.Errorf("minted %d, want %d: an evicted host is minted again", c.Minted(), minted+1)
 	}
 }

@@ -6,13 +6,12 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +40,7 @@ type Engine struct {
 	keep     func(*http.Request, *cassette.Interaction) bool
 	capture  func(http.Header) http.Header
 	shape    func(*http.Request, *cassette.Interaction, *http.Response)
+	maxBody  int64
 
 	forwarded atomic.Int64
 	recorded  atomic.Int64
@@ -117,7 +117,7 @@ func New(mode Mode, opts ...Option) (*Engine, error) {
 	if _, err := ParseMode(string(mode)); err != nil {
 		return nil, err
 	}
-	e := &Engine{mode: mode, onMiss: MissResponse}
+	e := &Engine{mode: mode, onMiss: MissResponse, maxBody: DefaultMaxBodySize}
 	for _, o := range opts {
 		if err := o(e); err != nil {
 			return nil, err
@@ -160,11 +160,15 @@ func (e *Engine) SetIndex(x *matcher.Index) { e.index.Store(x) }
 // answer is always an HTTP response: a miss, a refused host or an unreachable upstream are
 // answers too, never an error.
 func (e *Engine) Handle(r *http.Request) *http.Response {
-	var body []byte
+	var body string
 	if r.Body != nil {
 		var err error
-		body, err = io.ReadAll(r.Body)
+		body, err = readBody(r.Body, r.ContentLength, e.maxBody, "request body")
 		r.Body.Close()
+		if tl, ok := asTooLarge(err); ok {
+			e.log.Warn("request body over the limit", "method", r.Method, "url", r.URL.String(), "limit", e.maxBody)
+			return tooLarge(r, tl)
+		}
 		if err != nil {
 			return ErrorResponse(r, http.StatusBadRequest, "reading the request body: "+err.Error())
 		}
@@ -210,8 +214,8 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 
 // roundTrip sends r upstream. It returns the response for the client, and the response as
 // recorded (body decoded), or nil when azvcr answered itself (refused, unreachable).
-func (e *Engine) roundTrip(r *http.Request, live cassette.Request, body []byte) (*http.Response, *cassette.Response) {
-	out, err := http.NewRequestWithContext(r.Context(), r.Method, r.URL.String(), bytes.NewReader(body))
+func (e *Engine) roundTrip(r *http.Request, live cassette.Request, body string) (*http.Response, *cassette.Response) {
+	out, err := http.NewRequestWithContext(r.Context(), r.Method, r.URL.String(), strings.NewReader(body))
 	if err != nil {
 		return ErrorResponse(r, http.StatusBadRequest, err.Error()), nil
 	}
@@ -231,7 +235,11 @@ func (e *Engine) roundTrip(r *http.Request, live cassette.Request, body []byte) 
 		e.log.Warn("upstream failed", "method", r.Method, "url", live.URL, "err", err)
 		return ErrorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: upstream %s failed: %v", r.URL.Host, err)), nil
 	}
-	rec, err := readResponse(resp, time.Since(start))
+	rec, err := readResponse(resp, time.Since(start), e.maxBody)
+	if tl, ok := asTooLarge(err); ok {
+		e.log.Warn("upstream response over the limit", "url", live.URL, "limit", e.maxBody)
+		return ErrorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: the answer from %s was not relayed: %v", r.URL.Host, tl)), nil
+	}
 	if err != nil {
 		e.log.Warn("upstream response unreadable", "url", live.URL, "err", err)
 		return ErrorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: reading the response from %s: %v", r.URL.Host, err)), nil

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"fmt"
@@ -48,14 +47,14 @@ func cleanHeader(h http.Header) http.Header {
 }
 
 // requestFromHTTP captures a live request as the cassette stores it.
-func requestFromHTTP(r *http.Request, body []byte) cassette.Request {
+func requestFromHTTP(r *http.Request, body string) cassette.Request {
 	return cassette.Request{
 		Proto:         r.Proto,
 		ProtoMajor:    r.ProtoMajor,
 		ProtoMinor:    r.ProtoMinor,
 		ContentLength: int64(len(body)),
 		Host:          r.Host,
-		Body:          string(body),
+		Body:          body,
 		Headers:       cleanHeader(r.Header),
 		URL:           r.URL.String(),
 		Method:        r.Method,
@@ -63,21 +62,21 @@ func requestFromHTTP(r *http.Request, body []byte) cassette.Request {
 }
 
 // readResponse reads an upstream response whole and decodes its body, so cassettes hold readable
-// bodies and replays need not compress.
-func readResponse(resp *http.Response, took time.Duration) (cassette.Response, error) {
+// bodies and replays need not compress. Bodies over limit, raw or decoded, are an error.
+func readResponse(resp *http.Response, took time.Duration, limit int64) (cassette.Response, error) {
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	raw, err := readBody(resp.Body, resp.ContentLength, limit, "response body")
 	if err != nil {
 		return cassette.Response{}, err
 	}
 	h := cleanHeader(resp.Header)
 	body := raw
 	if enc := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))); enc != "" {
-		decoded, derr := decodeBody(enc, raw)
+		decoded, ok, derr := decodeBody(enc, raw, limit)
 		if derr != nil {
 			return cassette.Response{}, fmt.Errorf("decoding %s body: %w", enc, derr)
 		}
-		if decoded != nil {
+		if ok {
 			body = decoded
 			h.Del("Content-Encoding")
 		}
@@ -90,7 +89,7 @@ func readResponse(resp *http.Response, took time.Duration) (cassette.Response, e
 		ProtoMajor:    resp.ProtoMajor,
 		ProtoMinor:    resp.ProtoMinor,
 		ContentLength: int64(len(body)),
-		Body:          string(body),
+		Body:          body,
 		Headers:       h,
 		Status:        resp.Status,
 		Code:          resp.StatusCode,
@@ -98,41 +97,43 @@ func readResponse(resp *http.Response, took time.Duration) (cassette.Response, e
 	}, nil
 }
 
-// decodeBody undoes gzip and deflate. Other encodings are kept as they came (nil, nil).
-func decodeBody(enc string, raw []byte) ([]byte, error) {
+// decodeBody undoes gzip and deflate, up to limit bytes decoded. Other encodings are kept as
+// they came (ok false).
+func decodeBody(enc, raw string, limit int64) (string, bool, error) {
 	var rd io.Reader
 	switch enc {
 	case "gzip", "x-gzip":
 		if len(raw) == 0 {
-			return raw, nil
+			return raw, true, nil
 		}
-		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		zr, err := gzip.NewReader(strings.NewReader(raw))
 		if err != nil {
-			return nil, err
+			return "", false, err
 		}
 		rd = zr
 	case "deflate":
-		rd = flate.NewReader(bytes.NewReader(raw))
+		rd = flate.NewReader(strings.NewReader(raw))
 	case "identity":
-		return raw, nil
+		return raw, true, nil
 	default:
-		return nil, nil
+		return "", false, nil
 	}
-	return io.ReadAll(rd)
+	out, err := readBody(rd, -1, limit, "decoded response body")
+	return out, err == nil, err
 }
 
 // responseFromCassette turns a recorded response into one for the client. Bodies are stored
 // decoded, so any recorded Content-Encoding is dropped and the length is the stored body's.
 func responseFromCassette(r *http.Request, rec *cassette.Response) *http.Response {
 	h := cleanHeader(canonicalHeader(rec.Headers))
-	body := []byte(rec.Body)
+	body := rec.Body // read in place: a replayed body is not copied
 	if enc := strings.ToLower(h.Get("Content-Encoding")); enc == "gzip" || enc == "x-gzip" || enc == "deflate" || enc == "identity" {
 		h.Del("Content-Encoding")
 	}
 	length := int64(len(body))
 	if isHead(r) {
 		length, _ = strconv.ParseInt(h.Get("Content-Length"), 10, 64)
-		body = nil
+		body = ""
 	}
 	h.Set("Content-Length", strconv.FormatInt(length, 10))
 	status := rec.Status
@@ -147,7 +148,7 @@ func responseFromCassette(r *http.Request, rec *cassette.Response) *http.Respons
 		ProtoMinor:    1,
 		Header:        h,
 		ContentLength: length,
-		Body:          io.NopCloser(bytes.NewReader(body)),
+		Body:          io.NopCloser(strings.NewReader(body)),
 		Request:       r,
 	}
 	if len(body) == 0 {

@@ -186,9 +186,23 @@ func TestSameAddr(t *testing.T) {
 		{"10.1.2.3:8080", "127.0.0.1:8080", false},
 		{"acct.documents.azure.com:8080", "127.0.0.1:8080", false},
 		{"127.0.0.1", "127.0.0.1:80", false}, // no port: not comparable
+		// Loopback names in any spelling, without DNS.
+		{"LOCALHOST:8080", "127.0.0.1:8080", true},
+		{"localhost.:8080", "127.0.0.1:8080", true},
+		{"LocalHost.:8080", "[::1]:8080", true},
+		{"api.localhost:8080", "127.0.0.1:8080", true},
+		{"localhost:8080", "[::]:8080", true},
+		{"localhost.example.com:8080", "127.0.0.1:8080", false},
+		// Bound to all interfaces: reached through any loopback or local address of its family.
+		{"127.0.0.2:8080", "0.0.0.0:8080", true},
+		{"192.0.2.7:8080", "0.0.0.0:8080", true}, // local (below)
+		{"192.0.2.8:8080", "0.0.0.0:8080", false},
+		{"[::1]:8080", "0.0.0.0:8080", false}, // 0.0.0.0 takes IPv4 only
+		{"192.0.2.7:8080", "[::]:8080", true},
 	}
+	local := func(ip net.IP) bool { return ip.Equal(net.ParseIP("192.0.2.7")) }
 	for _, tc := range tests {
-		if got := sameAddr(tc.hostport, tc.self); got != tc.want {
+		if got := sameAddr(tc.hostport, tc.self, local); got != tc.want {
 			t.Errorf("sameAddr(%q, %q) = %v, want %v", tc.hostport, tc.self, got, tc.want)
 		}
 	}

@@ -39,6 +39,8 @@ type config struct {
 	repeat       matcher.Repeat
 	verifyKey    string // base64 master key; "" when signatures are not checked
 	direct       http.Handler
+	maxBody      *int64 // nil: the engine's default
+	overwrite    bool
 }
 
 // Option configures a Server.
@@ -113,6 +115,17 @@ func WithDirectHandler(h http.Handler) Option {
 	return func(c *config) error { c.direct = h; return nil }
 }
 
+// WithMaxBodySize bounds each request and response body (decoded); 0 means no bound. The
+// default is engine.DefaultMaxBodySize.
+func WithMaxBodySize(n int64) Option {
+	return func(c *config) error { c.maxBody = &n; return nil }
+}
+
+// WithOverwrite lets record mode replace a cassette that already holds interactions (the old
+// file stays until the first new interaction is written). Without it, such a cassette is
+// refused: see cassette.CheckReplace.
+func WithOverwrite() Option { return func(c *config) error { c.overwrite = true; return nil } }
+
 // Server is one azvcr forward proxy.
 type Server struct {
 	cfg      *config
@@ -126,6 +139,9 @@ type Server struct {
 	http     *http.Server
 	lns      []net.Listener
 	conns    connTracker
+
+	localOnce sync.Once
+	local     []net.IP // this machine's interface addresses, for isSelf
 
 	closing   atomic.Bool
 	closeOnce sync.Once
@@ -147,6 +163,11 @@ func New(mode engine.Mode, opts ...Option) (*Server, error) {
 	if mode != engine.Passthrough && cfg.cassette == "" {
 		return nil, fmt.Errorf("%s mode needs a cassette file", mode)
 	}
+	if mode == engine.Record && !cfg.overwrite {
+		if err := cassette.CheckReplace(cfg.cassette); err != nil {
+			return nil, err
+		}
+	}
 	s := &Server{log: cfg.logger, cfg: cfg}
 	var err error
 	if s.allow, err = upstream.NewAllowList(append(append([]string{}, upstream.DefaultAllowedHosts...), cfg.allowed...)); err != nil {
@@ -166,6 +187,7 @@ func New(mode engine.Mode, opts ...Option) (*Server, error) {
 	}
 	next := cfg.upstreamTrip
 	if next == nil {
+		cfg.upstream.IsSelf = s.isSelf // checked again on the address each name resolves to
 		if next, err = upstream.NewTransport(cfg.upstream); err != nil {
 			return nil, err
 		}
@@ -177,6 +199,9 @@ func New(mode engine.Mode, opts ...Option) (*Server, error) {
 	}
 	if cfg.verifyKey != "" {
 		eopts = append(eopts, engine.WithSignatureCheck(cfg.verifyKey))
+	}
+	if cfg.maxBody != nil {
+		eopts = append(eopts, engine.WithMaxBodySize(*cfg.maxBody))
 	}
 	if mode == engine.Passthrough {
 		s.engine, err = engine.New(mode, eopts...)

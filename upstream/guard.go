@@ -2,7 +2,9 @@ package upstream
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/azvcr/azvcr/internal/hostport"
@@ -27,7 +29,7 @@ type Guard struct {
 
 // RoundTrip implements http.RoundTripper.
 func (g *Guard) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := g.Check(r.URL.Host); err != nil {
+	if err := g.Check(withPort(r.URL)); err != nil {
 		if r.Body != nil {
 			r.Body.Close()
 		}
@@ -42,9 +44,25 @@ func (g *Guard) Check(host string) *Refusal {
 		return &Refusal{Status: http.StatusForbidden, Message: NotAllowedMessage(host)}
 	}
 	if g.IsSelf != nil && g.IsSelf(host) {
-		return &Refusal{Status: http.StatusLoopDetected, Message: "azvcr: refusing to forward a request to itself"}
+		return selfRefusal()
 	}
 	return nil
+}
+
+func selfRefusal() *Refusal {
+	return &Refusal{Status: http.StatusLoopDetected, Message: "azvcr: refusing to forward a request to itself"}
+}
+
+// withPort is the URL's host:port, the scheme's default port filled in.
+func withPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	port := "80"
+	if strings.EqualFold(u.Scheme, "https") {
+		port = "443"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 // NotAllowedMessage explains a refused host and how to allow it.

@@ -8,12 +8,16 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/azvcr/azvcr/internal/hostport"
 )
 
 // Options configure the transport to upstreams.
@@ -21,6 +25,9 @@ type Options struct {
 	CAFiles  []string          // PEM files trusted besides the system roots
 	Insecure bool              // skip certificate verification (local emulators only)
 	Resolve  map[string]string // host[:port] (lower case) -> address to dial instead
+	// IsSelf, when set, is asked about every address dialed (ip:port, after DNS and --resolve):
+	// true refuses the connection with a 508 Refusal, so no name leads azvcr back to itself.
+	IsSelf func(addr string) bool
 }
 
 // NewTransport verifies upstream TLS against the system roots plus extra CA files. It never
@@ -47,7 +54,7 @@ func NewTransport(o Options) (*http.Transport, error) {
 	return &http.Transport{
 		Proxy:                 nil,
 		TLSClientConfig:       tlsCfg,
-		DialContext:           resolvingDialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}, o.Resolve),
+		DialContext:           resolvingDialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: refuseSelf(o.IsSelf)}, o.Resolve),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       90 * time.Second,
@@ -56,7 +63,8 @@ func NewTransport(o Options) (*http.Transport, error) {
 	}, nil
 }
 
-// resolvingDialer dials the address --resolve gives for a host, else the host itself.
+// resolvingDialer dials the address --resolve gives for a host, else the host itself. A loopback
+// name (localhost in any spelling) is dialed on 127.0.0.1, then ::1, without asking DNS.
 func resolvingDialer(d *net.Dialer, resolve map[string]string) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		host, port, _ := net.SplitHostPort(addr)
@@ -69,7 +77,35 @@ func resolvingDialer(d *net.Dialer, resolve map[string]string) func(ctx context.
 				to = net.JoinHostPort(to, port)
 			}
 			addr = to
+			host, port, _ = net.SplitHostPort(addr)
 		}
-		return d.DialContext(ctx, network, addr)
+		if !hostport.IsLoopbackName(host) {
+			return d.DialContext(ctx, network, addr)
+		}
+		var err error
+		for _, ip := range hostport.LoopbackIPs {
+			var c net.Conn
+			if c, err = d.DialContext(ctx, network, net.JoinHostPort(ip.String(), port)); err == nil {
+				return c, nil
+			}
+			var refused *Refusal
+			if errors.As(err, &refused) {
+				return nil, err
+			}
+		}
+		return nil, err
+	}
+}
+
+// refuseSelf checks each address before a connection is made to it.
+func refuseSelf(isSelf func(string) bool) func(network, address string, c syscall.RawConn) error {
+	if isSelf == nil {
+		return nil
+	}
+	return func(_, address string, _ syscall.RawConn) error {
+		if isSelf(address) {
+			return selfRefusal()
+		}
+		return nil
 	}
 }

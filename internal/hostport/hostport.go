@@ -18,11 +18,22 @@ func StripPort(hostport string) string {
 // ParseIP parses an IP address that may be written in brackets.
 func ParseIP(host string) net.IP { return net.ParseIP(strings.Trim(host, "[]")) }
 
-// IsLoopback reports whether host (no port) is localhost or a loopback address.
+// IsLoopbackName reports whether host (no port) names this machine by name: localhost or a name
+// under it (RFC 6761), in any case, with or without the root's trailing dot. Such names are
+// loopback without asking DNS.
+func IsLoopbackName(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	return h == "localhost" || strings.HasSuffix(h, ".localhost")
+}
+
+// IsLoopback reports whether host (no port) is a loopback name or a loopback address.
 func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
+	if IsLoopbackName(host) {
 		return true
 	}
 	ip := ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// LoopbackIPs are the addresses a loopback name stands for.
+var LoopbackIPs = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
