@@ -14,6 +14,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/azvcr/azvcr/engine"
+	"github.com/azvcr/azvcr/internal/hostport"
+
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/matcher"
 )
@@ -32,11 +35,13 @@ const (
 )
 
 type config struct {
-	storage  string
-	upstream http.RoundTripper
-	logger   *slog.Logger
-	repeat   matcher.Repeat
-	restore  func(assetsJSON string) (string, error)
+	storage   string
+	upstream  http.RoundTripper
+	logger    *slog.Logger
+	repeat    matcher.Repeat
+	restore   func(assetsJSON string) (string, error)
+	maxBody   int64
+	localOnly bool
 }
 
 // Option configures a Server.
@@ -63,6 +68,15 @@ func WithRestore(f func(assetsJSON string) (string, error)) Option {
 	return func(c *config) { c.restore = f }
 }
 
+// WithMaxBodySize bounds each body a session reads (and each admin request's body); 0 means no
+// bound. The default is engine.DefaultMaxBodySize.
+func WithMaxBodySize(n int64) Option { return func(c *config) { c.maxBody = n } }
+
+// WithLoopbackHostsOnly answers only requests whose Host is a loopback name or address: when
+// the server listens on loopback only, a web page the user visits cannot drive it through a
+// name that resolves to 127.0.0.1 (DNS rebinding).
+func WithLoopbackHostsOnly() Option { return func(c *config) { c.localOnly = true } }
+
 // Server is the test-proxy protocol.
 type Server struct {
 	cfg    config
@@ -80,7 +94,7 @@ type Server struct {
 // New builds a test-proxy server with test-proxy's defaults: the central sanitizers (unless
 // TEST_PROXY_DISABLE_DEFAULT_SANITIZERS is true), the default matcher and the default transforms.
 func New(opts ...Option) *Server {
-	cfg := config{repeat: matcher.RepeatNone}
+	cfg := config{repeat: matcher.RepeatNone, maxBody: engine.DefaultMaxBodySize}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -115,12 +129,19 @@ func New(opts ...Option) *Server {
 // ServeHTTP answers the protocol: as in test-proxy, traffic carrying a single x-recording-mode of
 // record or playback is proxied whatever its path; everything else goes to the admin routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.localOnly && !hostport.IsLoopback(hostport.StripPort(r.Host)) {
+		knownError(w, http.StatusForbidden, "azvcr listens on loopback only and answers requests addressed to a loopback name, not Host %q", r.Host)
+		return
+	}
 	if modes := r.Header.Values(hMode); len(modes) == 1 && (strings.EqualFold(modes[0], "record") || strings.EqualFold(modes[0], "playback")) {
 		s.proxied(w, r)
 		return
 	}
 	route := strings.ToLower(strings.TrimSuffix(r.URL.Path, "/"))
 	if h, ok := s.routes[route]; ok {
+		if s.cfg.maxBody > 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.maxBody)
+		}
 		h(w, r)
 		return
 	}

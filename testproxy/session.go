@@ -77,6 +77,8 @@ func readStart(r *http.Request) (startBody, error) {
 
 // recordingPath resolves a recording file as test-proxy does: inside the restored assets when an
 // assets.json is named, else against the storage location; ".json" is added when missing.
+// Unlike test-proxy, azvcr reads and writes recordings only inside that folder: an absolute
+// path elsewhere, or one that climbs out of it with "..", is refused with 400.
 func (s *Server) recordingPath(b startBody) (string, *httpError) {
 	dir := s.cfg.storage
 	if b.Assets != "" {
@@ -95,14 +97,24 @@ func (s *Server) recordingPath(b startBody) (string, *httpError) {
 			dir = restored
 		}
 	}
-	file := b.File
+	file := filepath.Clean(filepath.FromSlash(b.File))
 	if !filepath.IsAbs(file) || b.Assets != "" {
-		file = filepath.Join(dir, filepath.FromSlash(b.File))
+		file = filepath.Join(dir, file)
 	}
 	if !strings.HasSuffix(file, ".json") && !isYAML(file) {
 		file += ".json"
 	}
+	if !inside(dir, file) {
+		return "", errorf(http.StatusBadRequest, "x-recording-file %q resolves to %s, outside the storage location %s: azvcr reads and writes recordings only under --storage-location (start it with --storage-location at the repository root, and name recordings relative to it)",
+			b.File, file, dir)
+	}
 	return file, nil
+}
+
+// inside reports whether path lies within dir (and is not dir itself).
+func inside(dir, path string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 func (s *Server) recordStart(w http.ResponseWriter, r *http.Request) {
@@ -125,7 +137,7 @@ func (s *Server) recordStart(w http.ResponseWriter, r *http.Request) {
 		up = noUpstream{}
 	}
 	// Sanitizers run when the session stops, over everything it recorded, as test-proxy's do.
-	sess.engine, err = engine.New(engine.Record, engine.WithSink(sess), engine.WithUpstream(up), engine.WithLogger(s.log),
+	sess.engine, err = engine.New(engine.Record, engine.WithSink(sess), engine.WithUpstream(up), engine.WithLogger(s.log), engine.WithMaxBodySize(s.cfg.maxBody),
 		engine.WithRecordFilter(skipFilter), engine.WithRedactor(redact.Redactor{}), engine.WithHeaderCapture(captureHeaders))
 	if err != nil {
 		knownError(w, http.StatusInternalServerError, "Record/Start: %v", err)
@@ -281,7 +293,7 @@ func (s *Server) playbackStart(w http.ResponseWriter, r *http.Request) {
 	}
 	sess.vars = vars
 	empty, _ := matcher.New(nil)
-	sess.engine, err = engine.New(engine.Replay, engine.WithIndex(empty), engine.WithLogger(s.log),
+	sess.engine, err = engine.New(engine.Replay, engine.WithIndex(empty), engine.WithLogger(s.log), engine.WithMaxBodySize(s.cfg.maxBody),
 		engine.WithMissResponse(s.missResponse(sess.id)), engine.WithHeaderCapture(captureHeaders),
 		engine.WithReplayShape(s.applyTransforms(sess)))
 	if err != nil {

@@ -87,8 +87,9 @@ func TestTestProxyPlaybackStartFiles(t *testing.T) {
 		httpcheck.Expect(t, "YAML playback", p.send(id, "playback", tpARM, "GET", "/from/yaml?"+tpAPI, ""), 200, `{"format":"yaml"}`)
 		p.mustAdmin("/Playback/Stop", "", "X-Recording-Id", id)
 	})
-	t.Run("absolute path, no variables", func(t *testing.T) {
-		abs := filepath.Join(t.TempDir(), "Abs.json")
+	t.Run("absolute path in the storage location, no variables", func(t *testing.T) {
+		abs := filepath.Join(p.storage, "abs", "Abs.json")
+		os.MkdirAll(filepath.Dir(abs), 0o755)
 		if err := testproxyjson.Save(abs, &cassette.Cassette{Interactions: []*cassette.Interaction{tpInteraction("GET", tpARM+"/abs", "", 204, "")}}, nil); err != nil {
 			t.Fatal(err)
 		}

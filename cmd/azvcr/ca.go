@@ -11,14 +11,18 @@ import (
 
 func runCA(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "azvcr ca: want init or path")
+		fmt.Fprintf(stderr, "azvcr ca: want init or path\n\n%s", commandHelp["ca"])
 		return exitUsage
+	}
+	if wantsHelp(args[:1]) {
+		fmt.Fprint(stdout, commandHelp["ca"])
+		return exitOK
 	}
 	fs := newFlagSet("ca "+args[0], stderr)
 	caDir := fs.String("ca-dir", "", "CA directory")
 	force := fs.Bool("force", false, "replace an existing CA")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageCode(err)
+	if code, done := parseFlags(fs, "ca", args[1:], stdout, stderr); done {
+		return code
 	}
 	dir, err := resolveCADir(*caDir)
 	if err != nil {

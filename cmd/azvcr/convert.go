@@ -15,14 +15,15 @@ import (
 	"github.com/azvcr/azvcr/testproxyjson"
 )
 
-const convertUsage = `usage: azvcr convert IN OUT
+const convertUsage = `usage: azvcr convert [--overwrite] IN OUT
 
 Converts between Microsoft's Azure SDK test-proxy recordings (JSON: {"Entries": [...],
 "Variables": {...}}) and azvcr cassettes (YAML, go-vcr format version 2). The format of each file
 follows its extension: .json is a test-proxy recording, .yaml and .yml a cassette. An IN with
 another extension is read as JSON when it starts with '{', else as YAML; an OUT with another
 extension gets the format IN does not have. Test-proxy variables are kept in the cassette under a
-top-level "variables" key, which go-vcr ignores.
+top-level "variables" key, which go-vcr ignores. An OUT that already exists is refused unless
+--overwrite is given; it is replaced atomically.
 `
 
 type fileFormat int
@@ -54,15 +55,27 @@ func formatByExt(path string) fileFormat {
 // unconvertible file (the message names file:line), 2 on a bad command line.
 func runConvert(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("convert", stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, convertUsage) }
-	if err := fs.Parse(args); err != nil {
-		return usageCode(err)
+	overwrite := fs.Bool("overwrite", false, "replace an existing OUT")
+	var files []string
+	for _, a := range args { // --overwrite may come after the files too
+		if a == "--overwrite" || a == "-overwrite" {
+			*overwrite = true
+		} else {
+			files = append(files, a)
+		}
+	}
+	if code, done := parseFlags(fs, "convert", files, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() != 2 {
 		fmt.Fprintf(stderr, "azvcr convert: want two files, IN and OUT, got %d\n%s", fs.NArg(), convertUsage)
 		return exitUsage
 	}
 	in, out := fs.Arg(0), fs.Arg(1)
+	if st, err := os.Stat(out); err == nil && st.Size() > 0 && !*overwrite {
+		fmt.Fprintf(stderr, "azvcr convert: %s already exists; give --overwrite to replace it\n", out)
+		return exitUsage
+	}
 	data, err := os.ReadFile(in)
 	if err != nil {
 		fmt.Fprintln(stderr, "azvcr convert:", err)

@@ -132,11 +132,10 @@ func TestConvertErrors(t *testing.T) {
 		code       int
 		wantStderr string
 	}{
-		{"no files", nil, exitUsage, "azvcr convert: want two files, IN and OUT, got 0\nusage: azvcr convert IN OUT"},
+		{"no files", nil, exitUsage, "azvcr convert: want two files, IN and OUT, got 0\nusage: azvcr convert [--overwrite] IN OUT"},
 		{"one file", []string{formsJSON}, exitUsage, "got 1"},
 		{"three files", []string{formsJSON, "a.yaml", "b.yaml"}, exitUsage, "got 3"},
 		{"bad flag", []string{"--variables", formsJSON, "a.yaml"}, exitUsage, "flag provided but not defined: -variables"},
-		{"help", []string{"-h"}, exitOK, "usage: azvcr convert IN OUT"},
 		{"missing input", []string{missing, filepath.Join(dir, "x.yaml")}, exitError, "azvcr convert: open " + missing + ": no such file or directory\n"},
 		{"malformed test-proxy JSON", []string{badJSON, filepath.Join(dir, "x.yaml")}, exitError, "azvcr convert: " + badJSON + ":4: entry 0: RequestUri must be a string, got a number\n"},
 		{"JSON syntax error", []string{badSyntax, filepath.Join(dir, "x.yaml")}, exitError, "azvcr convert: " + badSyntax + ":3: invalid JSON: "},
@@ -164,7 +163,7 @@ func TestConvertErrors(t *testing.T) {
 }
 
 func TestUsageDocumentsConvert(t *testing.T) {
-	if !strings.Contains(usage, "azvcr convert     IN OUT") {
+	if !strings.Contains(usage, "azvcr convert     IN OUT") || !strings.Contains(commandHelp["convert"], "--overwrite") {
 		t.Error("usage does not list azvcr convert")
 	}
 }

@@ -35,8 +35,8 @@ type lintError struct {
 func runLint(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("lint", stderr)
 	format := fs.String("format", "text", "output: text (file:line: rule: excerpt) or json")
-	if err := fs.Parse(args); err != nil {
-		return usageCode(err)
+	if code, done := parseFlags(fs, "lint", args, stdout, stderr); done {
+		return code
 	}
 	if *format != "text" && *format != "json" {
 		fmt.Fprintf(stderr, "azvcr lint: unknown --format %q (text or json)\n", *format)

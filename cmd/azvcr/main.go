@@ -4,8 +4,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -36,10 +34,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
-	switch cmd := args[0]; cmd {
-	case "-h", "--help", "help":
+	cmd := args[0]
+	if _, known := commandHelp[cmd]; known && cmd != "ca" && wantsHelp(args[1:]) {
+		fmt.Fprint(stdout, commandHelp[cmd])
+		return exitOK
+	}
+	switch cmd {
+	case "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
+	case "help":
+		return runHelp(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "azvcr", version)
 		return exitOK
@@ -69,17 +74,3 @@ type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
-
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("azvcr "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
-	return fs
-}
-
-func usageCode(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
-	}
-	return exitUsage
-}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/azvcr/azvcr/cassette"
 
 	"github.com/azvcr/azvcr/certs"
 	"github.com/azvcr/azvcr/engine"
@@ -35,10 +38,13 @@ func runProxy(mode engine.Mode, args []string, stdout, stderr io.Writer) int {
 	verify := fs.Bool("verify-signatures", false, "check Cosmos master-key signatures in replay")
 	configPath := fs.String("config", "", "config file (default "+redact.ConfigFile+" in the working directory, if present)")
 	playbackKey := fs.String("playback-key", engine.EmulatorKey, "key for --verify-signatures")
+	maxBody := sizeFlag(engine.DefaultMaxBodySize)
+	fs.Var(&maxBody, "max-body-size", "largest request or response body (0: no limit)")
+	overwrite := fs.Bool("overwrite", false, "record: replace a cassette that holds interactions")
 	verbose := fs.Bool("verbose", false, "log every request")
 	fs.BoolVar(verbose, "v", false, "log every request")
-	if err := fs.Parse(args); err != nil {
-		return usageCode(err)
+	if code, done := parseFlags(fs, string(mode), args, stdout, stderr); done {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "azvcr %s: unexpected argument %q\n", mode, fs.Arg(0))
@@ -79,7 +85,10 @@ func runProxy(mode engine.Mode, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	opts := []forwardproxy.Option{forwardproxy.WithCA(ca), forwardproxy.WithLogger(logger), forwardproxy.WithAllowedHosts(allow...),
-		forwardproxy.WithRepeat(repeatPolicy), forwardproxy.WithRedactor(redactor)}
+		forwardproxy.WithRepeat(repeatPolicy), forwardproxy.WithRedactor(redactor), forwardproxy.WithMaxBodySize(int64(maxBody))}
+	if *overwrite {
+		opts = append(opts, forwardproxy.WithOverwrite())
+	}
 	if *cassettePath != "" {
 		opts = append(opts, forwardproxy.WithCassette(*cassettePath))
 	}
@@ -97,6 +106,11 @@ func runProxy(mode engine.Mode, args []string, stdout, stderr io.Writer) int {
 		opts = append(opts, forwardproxy.WithSignatureCheck(*playbackKey))
 	}
 	srv, err := forwardproxy.New(mode, opts...)
+	var replace *cassette.ReplaceError
+	if errors.As(err, &replace) {
+		fmt.Fprintf(stderr, "azvcr %s: %v; recording would replace it. Give --overwrite to replace it (it is kept until the first new interaction is written), use azvcr auto to add to it, or choose another --cassette\n", mode, err)
+		return exitUsage
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "azvcr %s: %v\n", mode, err)
 		return exitError
