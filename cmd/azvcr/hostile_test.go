@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -227,28 +228,29 @@ type testProxyRun struct {
 	stderr          *syncBuffer
 }
 
+// syncBuffer is a buffer written by one goroutine and read by another.
 type syncBuffer struct {
-	bytes.Buffer
-	mu chan struct{}
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu <- struct{}{}
-	defer func() { <-b.mu }()
-	return b.Buffer.Write(p)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
 }
 
 func (b *syncBuffer) String() string {
-	b.mu <- struct{}{}
-	defer func() { <-b.mu }()
-	return b.Buffer.String()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func startTestProxy(t *testing.T, args ...string) *testProxyRun {
 	t.Helper()
 	cmd := exec.Command(azvcrBin, append([]string{"start"}, args...)...)
 	cmd.Env = append(os.Environ(), "AZVCR_CA_DIR="+t.TempDir())
-	stderr := &syncBuffer{mu: make(chan struct{}, 1)}
+	stderr := &syncBuffer{}
 	cmd.Stderr = stderr
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
