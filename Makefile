@@ -10,7 +10,7 @@ JS_ARM_OK := $(JS_ARM)/node_modules/.package-lock.json
 GITLEAKS_VERSION := v8.30.1
 GITLEAKS := bin/gitleaks
 
-.PHONY: all build demo test deps tools vet bench conformance clean
+.PHONY: all build demo test deps tools vet bench fuzz conformance clean
 
 all: build
 
@@ -45,8 +45,10 @@ test: deps tools vet build
 	$(MAKE) --no-print-directory demo > /dev/null
 
 # Benchmarks with their baselines from the same run: replay cost over direct TLS, matching cost
-# at 100k recorded interactions over 100 (flat means no scan of the cassette), and the in-process
-# recorder against go-vcr v4 on the same 1,000-interaction cassette (kept at 10x or more).
+# at 100k recorded interactions over 100 (flat means no scan of the cassette), the in-process
+# recorder against go-vcr v4 on the same 1,000-interaction cassette (kept at 10x or more), and
+# keying and redacting JSON nested 20,000 levels deep against 2,000 (linear is about 10x; kept
+# under 30x, where quadratic would be about 100x).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -benchtime 2s ./... | tee bin/bench.txt
 	@awk '/^BenchmarkDirectTLS/ {d=$$3} /^BenchmarkReplay-/ {r=$$3} \
@@ -54,13 +56,28 @@ bench: build
 	  /^BenchmarkRedactLargeResponse-/ {x=$$3} /^BenchmarkJSONValidLargeBody-/ {j=$$3} \
 	  /^BenchmarkInProcessReplay\/GET\/azvcr-/ {ag=$$3} /^BenchmarkInProcessReplay\/GET\/go-vcr-/ {vg=$$3} \
 	  /^BenchmarkInProcessReplay\/query\/azvcr-/ {aq=$$3} /^BenchmarkInProcessReplay\/query\/go-vcr-/ {vq=$$3} \
-	  END { if (!(d && r && s && l && x && j && ag && vg && aq && vq)) { print "bench: a result or its baseline is missing"; exit 1 } \
+	  /^BenchmarkKeyDeepJSON\/depth=2k-/ {k2=$$3} /^BenchmarkKeyDeepJSON\/depth=20k-/ {k20=$$3} \
+	  /^BenchmarkRedactDeepJSON\/depth=2k-/ {r2=$$3} /^BenchmarkRedactDeepJSON\/depth=20k-/ {r20=$$3} \
+	  END { if (!(d && r && s && l && x && j && ag && vg && aq && vq && k2 && k20 && r2 && r20)) { print "bench: a result or its baseline is missing"; exit 1 } \
 	        printf "replay through azvcr: %.0f ns/op, direct TLS baseline: %.0f ns/op, ratio %.2fx\n", r, d, r/d; \
 	        printf "matching: %.0f ns/op at 100 interactions, %.0f ns/op at 100k, ratio %.2fx\n", s, l, l/s; \
 	        printf "redaction of a 1 MiB query answer: %.0f ns/op, json.Valid baseline: %.0f ns/op, ratio %.2fx\n", x, j, x/j; \
 	        printf "in-process replay, 1,000 interactions, GET: azvcr %.0f ns/op, go-vcr v4 %.0f ns/op: azvcr %.1fx faster\n", ag, vg, vg/ag; \
 	        printf "in-process replay, 1,000 interactions, query: azvcr %.0f ns/op, go-vcr v4 %.0f ns/op: azvcr %.1fx faster\n", aq, vq, vq/aq; \
-	        if (vg/ag < 10 || vq/aq < 10) { print "bench: the in-process recorder is less than 10x faster than go-vcr v4"; exit 1 } }' bin/bench.txt
+	        printf "JSON 10x deeper (2,000 to 20,000 levels): keying %.1fx the time, redacting %.1fx\n", k20/k2, r20/r2; \
+	        if (vg/ag < 10 || vq/aq < 10) { print "bench: the in-process recorder is less than 10x faster than go-vcr v4"; exit 1 } \
+	        if (k20/k2 > 30 || r20/r2 > 30) { print "bench: deep JSON costs more than linear"; exit 1 } }' bin/bench.txt
+
+# Fuzzing, each target for FUZZTIME (CI runs a few seconds of each; the seeds, hostile inputs
+# included, run in `make test` as ordinary tests). A failing input is saved under the package's
+# testdata/fuzz and then runs in `make test` too.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./cassette:FuzzParse ./testproxyjson:FuzzParse ./matcher:FuzzSQL ./matcher:FuzzKey ./redact:FuzzRedact
+fuzz:
+	@mkdir -p bin
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg > bin/fuzz.txt 2>&1 \
+	    || { cat bin/fuzz.txt; exit 1; }; tail -n 1 bin/fuzz.txt; done
 
 # Microsoft's own recorded armcosmos suites, run unmodified against azvcr as the test-proxy, then
 # the Go tests that read those recordings (build tag `conformance`; `make test` never needs them).

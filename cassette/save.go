@@ -48,12 +48,20 @@ func normalizeDuration(d string) string {
 }
 
 // Save writes c to path atomically: a reader sees the old file or the new one, never a mix.
-// The layout is version, then variables (when there are any), then interactions, last, so a
-// journal can go on appending to the file.
 func Save(path string, c *Cassette) error {
-	items, err := encodeItems(c.Interactions)
+	data, err := Marshal(c)
 	if err != nil {
 		return err
+	}
+	return WriteAtomic(path, data)
+}
+
+// Marshal is the file Save writes: version, then variables (when there are any), then
+// interactions, last, so a journal can go on appending to the file.
+func Marshal(c *Cassette) ([]byte, error) {
+	items, err := encodeItems(c.Interactions)
+	if err != nil {
+		return nil, err
 	}
 	data := []byte(header)
 	if len(c.Variables) > 0 {
@@ -61,11 +69,11 @@ func Save(path string, c *Cassette) error {
 			Variables map[string]string `yaml:"variables"`
 		}{c.Variables})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		data = append(append([]byte("version: 2\n"), vars...), "interactions:\n"...)
 	}
-	return WriteAtomic(path, append(data, items...))
+	return append(data, items...), nil
 }
 
 // WriteAtomic writes data to path through a temporary file in the same directory, synced and

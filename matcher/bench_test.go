@@ -3,6 +3,7 @@ package matcher
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
@@ -52,6 +53,23 @@ func BenchmarkNext(b *testing.B) {
 					b.Fatalf("miss: %s", miss)
 				}
 				i++
+			}
+		})
+	}
+}
+
+// BenchmarkKeyDeepJSON keys a JSON body nested 2,000 and 20,000 levels deep, with numbers and
+// keys to sort at every level; make bench checks the times stay near ten times apart (linear).
+func BenchmarkKeyDeepJSON(b *testing.B) {
+	for _, depth := range []int{2_000, 20_000} {
+		body := strings.Repeat(`{"z":1e21,"a":[-0.50,`, depth) + "1" + strings.Repeat("]}", depth)
+		r := &cassette.Request{Method: "PUT", URL: "https://acct.documents.azure.com/dbs/d/colls/c/docs/x", Body: body,
+			Headers: http.Header{"Content-Type": {"application/json"}}}
+		b.Run(fmt.Sprintf("depth=%dk", depth/1000), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Key(r); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

@@ -158,14 +158,16 @@ func (d detector) find(view View, hits []hit) []hit {
 		if kIdx >= 0 && m[2*kIdx] >= 0 {
 			kind = strings.ToLower(s[m[2*kIdx]:m[2*kIdx+1]])
 		}
-		if !d.valid(kind, v) || isEmulatorKey(v) || covered(hits, v) {
+		from, to := view.Source(start, end)
+		// Found already where it stands (by another detector, or in another view of the same
+		// bytes): once is enough. The same value elsewhere in the text is a hit of its own.
+		if !d.valid(kind, v) || isEmulatorKey(v) || coveredRange(hits, from, to) {
 			continue
 		}
 		ctx := ""
 		if cIdx >= 0 && m[2*cIdx] >= 0 {
 			ctx = context(s[m[2*cIdx]:m[2*cIdx+1]])
 		}
-		from, to := view.Source(start, end)
 		hits = append(hits, hit{rule: d.rule, value: v, start: from, end: to, excerpt: ctx + mask(v, view.Label)})
 	}
 	return hits
@@ -302,10 +304,10 @@ func slashBoundedKeys(v View, hits []hit) []hit {
 			continue // the tail of a longer base64 text, not a path segment
 		}
 		key := s[start:end]
-		if strings.Trim(key[:86], b64Chars) != "" || base64Len(key) != 64 || !looksRandom(key) || isEmulatorKey(key) || covered(hits, key) {
+		from, to := v.Source(start, end)
+		if strings.Trim(key[:86], b64Chars) != "" || base64Len(key) != 64 || !looksRandom(key) || isEmulatorKey(key) || coveredRange(hits, from, to) {
 			continue
 		}
-		from, to := v.Source(start, end)
 		hits = append(hits, hit{rule: "cosmos-key", value: key, start: from, end: to, excerpt: mask(key, v.Label)})
 	}
 }

@@ -219,6 +219,12 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		`{}`, `{"Entries": [], "Variables": {"a": "\ud83d\ude80"}}`, "{\"a\": \"\xff\"}", `[1.e5]`, `{"a":"\ud800"}`,
 		string(bigRecording(4000)), "\xef\xbb\xbf{\"Entries\": [{}]}", `{"Entries": [{"RequestUri": 5}]}`,
+		// Hostile: numbers far beyond float64, nesting at and past the cap, a truncated file.
+		`{"Entries": [{"RequestUri": "https://h/", "RequestMethod": "POST", "StatusCode": 200, "RequestHeaders": {"Content-Type": "application/json"}, "RequestBody": {"n": 1e6666666, "m": 1e21, "k": -0}}]}`,
+		`{"Variables": {"a": 1e20000000, "b": 1000000000000000000000}}`,
+		strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
+		strings.Repeat(`{"a":`, 10001) + "1" + strings.Repeat("}", 10001),
+		string(bigRecording(4000))[:3000],
 	} {
 		f.Add([]byte(s))
 	}
