@@ -64,6 +64,10 @@ func FuzzKey(f *testing.F) {
 		if !ok || canonicalJSON(again) != canonical || !json.Valid([]byte(canonical)) {
 			t.Fatalf("canonical form %q of %q is not a fixed point", canonical, body)
 		}
+		// The digest (what keys use) and the tree (what a miss shows) agree.
+		if d1, _ := jsonDigest(body); d1 != func() [16]byte { d2, _ := jsonDigest(canonical); return d2 }() {
+			t.Fatalf("%q and its canonical form %q digest differently", body, canonical)
+		}
 		// encoding/json reads the same document (up to its nesting limit): written back its
 		// way, it keys the same.
 		dec := json.NewDecoder(strings.NewReader(body))

@@ -96,8 +96,8 @@ func TestKeyJSONBodiesByValue(t *testing.T) {
 	}
 }
 
-// A miss parses the live body once (when the request is keyed) and one recording's body (the
-// closest one's), however many recordings have bodies.
+// A request body is read once into its digest; only a miss parses bodies into trees, and then
+// two: the live one and the closest recording's, however many recordings have bodies.
 func TestMissReadsBodiesOnce(t *testing.T) {
 	for _, n := range []int{10, 1000} {
 		var its []*cassette.Interaction
@@ -105,20 +105,43 @@ func TestMissReadsBodiesOnce(t *testing.T) {
 			its = append(its, interaction(i, req("PUT", fmt.Sprintf("%s/dbs/d/colls/c/docs/doc%d", acct, i), fmt.Sprintf(`{"id":"doc%d","n":%d}`, i, i)), ""))
 		}
 		x := mustIndex(t, its...)
-		before := jsonParses.Load()
+		trees, digests := jsonParses.Load(), jsonDigests.Load()
 		m := mustMiss(t, x, req("PUT", acct+"/dbs/d/colls/c/docs/doc7", `{"id":"doc7","n":8}`))
-		if got := jsonParses.Load() - before; got != 2 {
+		if got := jsonParses.Load() - trees; got != 2 {
 			t.Errorf("%d recordings: a miss parsed %d JSON bodies, want 2 (the live one, the closest one)", n, got)
+		}
+		if got := jsonDigests.Load() - digests; got != 1 {
+			t.Errorf("%d recordings: a miss digested %d bodies, want 1", n, got)
 		}
 		if m.Closest == nil || m.Closest.ID != 7 || len(m.Differences) != 1 || m.Differences[0] != "body $.n: request 8, recorded 7" {
 			t.Errorf("%d recordings: miss %+v", n, m)
 		}
-		before = jsonParses.Load()
+		trees, digests = jsonParses.Load(), jsonDigests.Load()
 		if it, miss := x.Next(req("PUT", acct+"/dbs/d/colls/c/docs/doc3", `{"n":3,"id":"doc3"}`)); it == nil {
 			t.Fatalf("no hit: %v", miss)
 		}
-		if got := jsonParses.Load() - before; got != 1 {
-			t.Errorf("%d recordings: a hit parsed %d JSON bodies, want 1", n, got)
+		if got, dg := jsonParses.Load()-trees, jsonDigests.Load()-digests; got != 0 || dg != 1 {
+			t.Errorf("%d recordings: a hit parsed %d JSON bodies into trees and digested %d, want 0 and 1", n, got, dg)
+		}
+	}
+}
+
+// Reading a JSON body keeps only the content of its open containers: a 16 MiB array of numbers,
+// an object of a million members or a million levels of nesting hold a few times their size at
+// the most, where a tree of values took seventy times the array's size (and 30 s).
+func TestJSONDigestMemory(t *testing.T) {
+	for _, body := range []string{
+		"[" + strings.Repeat("0,", 8<<20) + "0]",
+		"{" + strings.Repeat(`"k":1e21,`, 1<<20) + `"last":-0}`,
+		strings.Repeat("[", 1<<20) + strings.Repeat("]", 1<<20),
+		strings.Repeat(`{"a":`, 1<<20) + "1" + strings.Repeat("}", 1<<20),
+	} {
+		d := newDigester(body)
+		if !scanJSON(body, d) {
+			t.Fatal("not read as JSON")
+		}
+		if held := d.held(); held > 8*len(body) {
+			t.Errorf("%.20s... (%d bytes): %d bytes held", body, len(body), held)
 		}
 	}
 }

@@ -167,10 +167,6 @@ func (x *Index) entryOf(it *cassette.Interaction, used bool) (*entry, string, er
 	if err != nil {
 		return nil, "", &cassette.Error{File: "interaction", Msg: err.Error()}
 	}
-	p.body.json = nil // kept for live requests only: a miss parses the one recording it names
-	if tp != nil {
-		tp.body.json = nil
-	}
 	return &entry{it: it, parts: p, tp: tp, used: used}, k, nil
 }
 

@@ -31,24 +31,42 @@ type jsonValue struct {
 	kids []*jsonValue // jArray: the elements; jObject: the values of keys
 }
 
-// jsonParses counts parsed JSON texts, so tests can check that a request body is read once.
+// jsonParses counts JSON texts parsed into trees, so tests can check that a miss reads the
+// live body and the closest recording's once each, and a hit reads none into a tree.
 var jsonParses atomic.Int64
 
-// parseJSON reads one JSON text (RFC 8259: one value, whitespace around it). ok is false when s
-// is not JSON.
+// jsonSink receives a JSON text's structure as it is read: containers opening and closing,
+// member names, scalars (strings decoded, numbers as written, true and false as words).
+type jsonSink interface {
+	open(kind jsonKind)
+	key(name string)
+	scalar(kind jsonKind, text string)
+	close()
+}
+
+// parseJSON reads one JSON text (RFC 8259: one value, whitespace around it) into a tree. ok is
+// false when s is not JSON.
 func parseJSON(s string) (root *jsonValue, ok bool) {
 	jsonParses.Add(1)
-	p := jsonParser{s: s}
-	if v, ok := p.parse(); ok {
-		return v, true
+	t := &treeBuilder{}
+	if !scanJSON(s, t) {
+		return nil, false
 	}
-	return nil, false
+	return t.root, true
+}
+
+// scanJSON reads one JSON text into sink, iteratively; false when s is not JSON (sink then
+// holds part of it).
+func scanJSON(s string, sink jsonSink) bool {
+	p := jsonParser{s: s, sink: sink}
+	return p.scan()
 }
 
 type jsonParser struct {
 	s     string
 	i     int
-	stack []*jsonValue // open arrays and objects, innermost last
+	sink  jsonSink
+	stack []jsonKind // open arrays and objects, innermost last
 }
 
 func (p *jsonParser) space() {
@@ -69,26 +87,17 @@ func (p *jsonParser) peek() byte {
 	return 0
 }
 
-func (p *jsonParser) parse() (*jsonValue, bool) {
-	var root *jsonValue
-	attach := func(v *jsonValue) {
-		if n := len(p.stack); n > 0 {
-			p.stack[n-1].kids = append(p.stack[n-1].kids, v)
-		} else {
-			root = v
-		}
-	}
+func (p *jsonParser) scan() bool {
 	p.space()
 	for { // at the start of a value
-		var v *jsonValue
 		switch c := p.peek(); {
 		case c == '{' || c == '[':
-			v = &jsonValue{kind: jArray}
+			kind := jArray
 			if c == '{' {
-				v.kind = jObject
+				kind = jObject
 			}
-			attach(v)
-			p.stack = append(p.stack, v)
+			p.sink.open(kind)
+			p.stack = append(p.stack, kind)
 			p.i++
 			p.space()
 			if p.peek() == c+2 { // '}' is '{'+2, ']' is '['+2: empty
@@ -96,62 +105,136 @@ func (p *jsonParser) parse() (*jsonValue, bool) {
 				p.close()
 				break
 			}
-			if v.kind == jObject && !p.key() {
-				return nil, false
+			if kind == jObject && !p.key() {
+				return false
 			}
 			continue
 		case c == '"':
 			str, ok := p.str()
 			if !ok {
-				return nil, false
+				return false
 			}
-			v = &jsonValue{kind: jString, text: str}
-			attach(v)
+			p.sink.scalar(jString, str)
 		case c == '-' || c >= '0' && c <= '9':
 			lit, ok := p.number()
 			if !ok {
-				return nil, false
+				return false
 			}
-			attach(&jsonValue{kind: jNumber, text: canonicalNumber(lit)})
+			p.sink.scalar(jNumber, lit)
 		case c == 't' || c == 'f' || c == 'n':
-			word := map[byte]string{'t': "true", 'f': "false", 'n': "null"}[c]
+			word := "null"
+			switch c {
+			case 't':
+				word = "true"
+			case 'f':
+				word = "false"
+			}
 			if !strings.HasPrefix(p.s[p.i:], word) {
-				return nil, false
+				return false
 			}
 			p.i += len(word)
-			v = &jsonValue{kind: jBool, text: word}
 			if c == 'n' {
-				v = &jsonValue{kind: jNull}
+				p.sink.scalar(jNull, "")
+			} else {
+				p.sink.scalar(jBool, word)
 			}
-			attach(v)
 		default:
-			return nil, false
+			return false
 		}
 		// After a value: a separator, the end of containers, or the end of the text.
 		for {
 			p.space()
 			n := len(p.stack)
 			if n == 0 {
-				return root, p.i == len(p.s)
+				return p.i == len(p.s)
 			}
-			top := p.stack[n-1]
-			c := p.peek()
+			top, c := p.stack[n-1], p.peek()
 			if c == ',' {
 				p.i++
 				p.space()
-				if top.kind == jObject && !p.key() {
-					return nil, false
+				if top == jObject && !p.key() {
+					return false
 				}
 				break
 			}
-			if top.kind == jObject && c == '}' || top.kind == jArray && c == ']' {
+			if top == jObject && c == '}' || top == jArray && c == ']' {
 				p.i++
 				p.close()
 				continue
 			}
-			return nil, false
+			return false
 		}
 	}
+}
+
+func (p *jsonParser) close() {
+	p.stack = p.stack[:len(p.stack)-1]
+	p.sink.close()
+}
+
+// treeBuilder keeps what it is given as a tree of jsonValues, members sorted by name.
+type treeBuilder struct {
+	root  *jsonValue
+	stack []*jsonValue
+}
+
+func (t *treeBuilder) add(v *jsonValue) {
+	if n := len(t.stack); n > 0 {
+		t.stack[n-1].kids = append(t.stack[n-1].kids, v)
+	} else {
+		t.root = v
+	}
+}
+
+func (t *treeBuilder) open(kind jsonKind) {
+	v := &jsonValue{kind: kind}
+	t.add(v)
+	t.stack = append(t.stack, v)
+}
+
+func (t *treeBuilder) key(name string) {
+	top := t.stack[len(t.stack)-1]
+	top.keys = append(top.keys, name)
+}
+
+func (t *treeBuilder) scalar(kind jsonKind, text string) {
+	if kind == jNumber {
+		text = canonicalNumber(text)
+	}
+	t.add(&jsonValue{kind: kind, text: text})
+}
+
+func (t *treeBuilder) close() {
+	v := t.stack[len(t.stack)-1]
+	t.stack = t.stack[:len(t.stack)-1]
+	if v.kind != jObject || len(v.keys) < 2 {
+		return
+	}
+	order := sortedMembers(v.keys)
+	keys := make([]string, len(order))
+	kids := make([]*jsonValue, len(order))
+	for n, i := range order {
+		keys[n], kids[n] = v.keys[i], v.kids[i]
+	}
+	v.keys, v.kids = keys, kids
+}
+
+// sortedMembers orders an object's members by name, a repeated name keeping its last value
+// (as encoding/json decodes it); it returns the positions of the members kept.
+func sortedMembers(names []string) []int {
+	order := make([]int, len(names))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return names[order[a]] < names[order[b]] })
+	kept := order[:0]
+	for n, i := range order {
+		if n+1 < len(order) && names[order[n+1]] == names[i] {
+			continue
+		}
+		kept = append(kept, i)
+	}
+	return kept
 }
 
 // key reads an object member's name and the colon after it.
@@ -169,33 +252,8 @@ func (p *jsonParser) key() bool {
 	}
 	p.i++
 	p.space()
-	top := p.stack[len(p.stack)-1]
-	top.keys = append(top.keys, k)
+	p.sink.key(k)
 	return true
-}
-
-// close ends the innermost container; an object's members are sorted by name then.
-func (p *jsonParser) close() {
-	v := p.stack[len(p.stack)-1]
-	p.stack = p.stack[:len(p.stack)-1]
-	if v.kind != jObject || len(v.keys) < 2 {
-		return
-	}
-	order := make([]int, len(v.keys))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return v.keys[order[a]] < v.keys[order[b]] })
-	keys := make([]string, 0, len(order))
-	kids := make([]*jsonValue, 0, len(order))
-	for n, i := range order {
-		if n+1 < len(order) && v.keys[order[n+1]] == v.keys[i] {
-			continue // a repeated name: the last one counts
-		}
-		keys = append(keys, v.keys[i])
-		kids = append(kids, v.kids[i])
-	}
-	v.keys, v.kids = keys, kids
 }
 
 // str reads a string at p.i, decoded as encoding/json decodes strings: invalid UTF-8 and lone

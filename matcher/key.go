@@ -55,13 +55,13 @@ type parts struct {
 	headers map[string]string
 }
 
-// body is a request body as matching compares it: by a digest of its canonical form (JSON
-// structurally, a Cosmos query by meaning, anything else byte for byte).
+// body is a request body as matching compares it: by a digest of its canonical form (JSON by
+// value, a Cosmos query by meaning, anything else byte for byte). The body itself is kept as
+// sent or recorded; a miss parses the bodies it compares in detail.
 type body struct {
-	present bool       // not empty (a body of whitespace is none)
-	sum     [16]byte   // of the canonical form
-	raw     string     // as sent or recorded
-	json    *jsonValue // parsed, when it is JSON; dropped once a recording is indexed
+	present bool     // not empty (a body of whitespace is none)
+	sum     [16]byte // of the canonical form
+	raw     string
 }
 
 func split(r *cassette.Request) (parts, error) {
@@ -100,33 +100,39 @@ func head(r *cassette.Request) (parts, error) {
 	return p, nil
 }
 
-// readBody reads a body once: parsed when it is JSON, as a Cosmos query when it is one.
+// maxQueryBody bounds the query bodies read as Cosmos SQL; a query is a few hundred bytes.
+const maxQueryBody = 1 << 20
+
+// readBody reads a body once, into its digest: as a Cosmos query when the request says it is
+// one, else as JSON when it is JSON, else as bytes.
 func readBody(raw string, query bool) (body, *cosmosQuery) {
 	b := body{raw: raw}
 	if strings.TrimSpace(raw) == "" {
 		return b, nil
 	}
 	b.present = true
-	canonical := raw
-	var sql *cosmosQuery
-	if v, ok := parseJSON(raw); ok {
-		b.json = v
-		if query {
-			sql = cosmosQueryOf(v)
-		}
-		if sql != nil {
-			canonical = sql.canonical()
-		} else {
-			canonical = canonicalJSON(v)
+	if query && len(raw) <= maxQueryBody {
+		if v, ok := parseJSON(raw); ok {
+			if sql := cosmosQueryOf(v); sql != nil {
+				b.sum = digest('q', sql.canonical())
+				return b, sql
+			}
 		}
 	}
-	b.sum = digest(canonical)
-	return b, sql
+	if sum, ok := jsonDigest(raw); ok {
+		b.sum = sum
+	} else {
+		b.sum = digest('r', raw)
+	}
+	return b, nil
 }
 
-// digest is the first half of s's SHA-256, fed in pieces so a large body is not copied whole.
-func digest(s string) [16]byte {
+// digest is the first half of the SHA-256 of a domain tag and s, fed in pieces so a large body
+// is not copied whole. The tags keep a query, raw bytes and a JSON value's representation
+// (which starts with its own tag) from ever sharing a digest.
+func digest(tag byte, s string) [16]byte {
 	h := sha256.New()
+	h.Write([]byte{tag})
 	for len(s) > 0 {
 		n := min(len(s), 32<<10)
 		h.Write([]byte(s[:n]))

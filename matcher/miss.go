@@ -269,18 +269,17 @@ func quoteOrAbsent(s string) string {
 // maxBodyDiffs keeps a miss message readable when whole documents differ.
 const maxBodyDiffs = 5
 
+// maxDiffBody bounds the bodies compared value by value; larger ones are compared by bytes.
+const maxDiffBody = 4 << 20
+
 // bodyDiff names the JSON paths where two bodies differ, or the first differing byte of bodies
-// that are not both JSON. The recorded body is parsed here, once.
+// that are not both JSON (or too large to compare value by value). Each is parsed here, once.
 func bodyDiff(a, b body) []string {
-	av := a.json
-	if av == nil && a.present {
-		av, _ = parseJSON(a.raw)
+	ra, rb := a.raw, b.raw
+	if !a.present || !b.present {
+		return []string{fmt.Sprintf("body: request has %d bytes, recorded %d bytes", len(strings.TrimSpace(ra)), len(strings.TrimSpace(rb)))}
 	}
-	bv := b.json
-	if bv == nil && b.present {
-		bv, _ = parseJSON(b.raw)
-	}
-	if av != nil && bv != nil {
+	if av, bv, ok := parseBoth(ra, rb); ok {
 		d := jsonDiffs{max: maxBodyDiffs}
 		d.walk(av, bv)
 		out := d.out
@@ -289,15 +288,25 @@ func bodyDiff(a, b body) []string {
 		}
 		return out
 	}
-	ra, rb := a.raw, b.raw
-	if !a.present || !b.present {
-		return []string{fmt.Sprintf("body: request has %d bytes, recorded %d bytes", len(strings.TrimSpace(ra)), len(strings.TrimSpace(rb)))}
-	}
 	i := 0
 	for i < len(ra) && i < len(rb) && ra[i] == rb[i] {
 		i++
 	}
 	return []string{fmt.Sprintf("body: first difference at byte %d: request %s, recorded %s", i, excerpt(ra, i), excerpt(rb, i))}
+}
+
+// parseBoth parses two bodies for a value-by-value comparison, when both are JSON and neither
+// is too large for it.
+func parseBoth(a, b string) (*jsonValue, *jsonValue, bool) {
+	if len(a) > maxDiffBody || len(b) > maxDiffBody {
+		return nil, nil, false
+	}
+	av, ok := parseJSON(a)
+	if !ok {
+		return nil, nil, false
+	}
+	bv, ok := parseJSON(b)
+	return av, bv, ok
 }
 
 func excerpt(s string, at int) string {

@@ -12,61 +12,113 @@ import (
 // text when it does not fit an int64 — and written plainly when that stays short, else as
 // d.ddde±X. No float or big-number arithmetic is involved, so 1e6666666 costs what its text does.
 func canonicalNumber(lit string) string {
-	neg := strings.HasPrefix(lit, "-")
-	s := strings.TrimPrefix(lit, "-")
-	mant, exp, _ := strings.Cut(strings.ToLower(s), "e")
-	intPart, frac, _ := strings.Cut(mant, ".")
-	digits := intPart + frac
-	first := strings.IndexFunc(digits, func(r rune) bool { return r != '0' })
-	if first < 0 {
-		return "0"
+	if plainInteger(lit) {
+		return lit // already canonical: the common case, without work or allocation
 	}
-	last := strings.LastIndexFunc(digits, func(r rune) bool { return r != '0' })
-	sig := digits[first : last+1]
-	// value = d1.d2d3... × 10^(exp + len(intPart) - 1 - first)
-	power, small := addExponent(exp, int64(len(intPart)-1-first))
-	var b strings.Builder
-	b.Grow(len(sig) + 24)
-	if neg {
-		b.WriteByte('-')
-	}
-	if n := int64(len(sig)); small && power >= -7 && power < n+21 {
-		writePlain(&b, sig, power)
-		return b.String()
-	}
-	b.WriteByte(sig[0])
-	if len(sig) > 1 {
-		b.WriteByte('.')
-		b.WriteString(sig[1:])
-	}
-	b.WriteByte('e')
-	text := strconv.FormatInt(power, 10)
-	if !small {
-		text = bigPower(exp, int64(len(intPart)-1-first))
-	}
-	if !strings.HasPrefix(text, "-") {
-		b.WriteByte('+')
-	}
-	b.WriteString(text)
-	return b.String()
+	return string(appendCanonicalNumber(nil, lit))
 }
 
-// writePlain writes sig × 10^(power-len(sig)+1) without an exponent.
-func writePlain(b *strings.Builder, sig string, power int64) {
-	n := int64(len(sig))
-	switch {
-	case power < 0:
-		b.WriteString("0.")
-		b.WriteString(strings.Repeat("0", int(-power-1)))
-		b.WriteString(sig)
-	case power+1 >= n:
-		b.WriteString(sig)
-		b.WriteString(strings.Repeat("0", int(power+1-n)))
-	default:
-		b.WriteString(sig[:power+1])
-		b.WriteByte('.')
-		b.WriteString(sig[power+1:])
+// appendCanonicalNumber appends lit's canonical spelling to b.
+func appendCanonicalNumber(b []byte, lit string) []byte {
+	if plainInteger(lit) {
+		return append(b, lit...)
 	}
+	neg := lit[0] == '-'
+	s := lit
+	if neg {
+		s = s[1:]
+	}
+	mant, exp := s, ""
+	if e := strings.IndexAny(s, "eE"); e >= 0 {
+		mant, exp = s[:e], s[e+1:]
+	}
+	intPart, frac := mant, ""
+	if dot := strings.IndexByte(mant, '.'); dot >= 0 {
+		intPart, frac = mant[:dot], mant[dot+1:]
+	}
+	// The digits are intPart then frac; digit(i) reads them as one run.
+	n := len(intPart) + len(frac)
+	digit := func(i int) byte {
+		if i < len(intPart) {
+			return intPart[i]
+		}
+		return frac[i-len(intPart)]
+	}
+	first, last := 0, n-1
+	for first < n && digit(first) == '0' {
+		first++
+	}
+	if first == n {
+		return append(b, '0')
+	}
+	for digit(last) == '0' {
+		last--
+	}
+	sigLen := last - first + 1
+	appendSig := func(b []byte, from, to int) []byte { // significant digits [from, to)
+		for i := from; i < to; i++ {
+			b = append(b, digit(first+i))
+		}
+		return b
+	}
+	// value = d1.d2d3... × 10^(exp + len(intPart) - 1 - first)
+	delta := int64(len(intPart) - 1 - first)
+	power, small := addExponent(exp, delta)
+	if neg {
+		b = append(b, '-')
+	}
+	if small && power >= -7 && power < int64(sigLen)+21 { // plainly
+		switch {
+		case power < 0:
+			b = append(b, "0."...)
+			for range -power - 1 {
+				b = append(b, '0')
+			}
+			b = appendSig(b, 0, sigLen)
+		case power+1 >= int64(sigLen):
+			b = appendSig(b, 0, sigLen)
+			for range power + 1 - int64(sigLen) {
+				b = append(b, '0')
+			}
+		default:
+			b = appendSig(b, 0, int(power)+1)
+			b = append(b, '.')
+			b = appendSig(b, int(power)+1, sigLen)
+		}
+		return b
+	}
+	b = appendSig(b, 0, 1)
+	if sigLen > 1 {
+		b = append(b, '.')
+		b = appendSig(b, 1, sigLen)
+	}
+	b = append(b, 'e')
+	if !small {
+		text := bigPower(exp, delta)
+		if text[0] != '-' {
+			b = append(b, '+')
+		}
+		return append(b, text...)
+	}
+	if power >= 0 {
+		b = append(b, '+')
+	}
+	return strconv.AppendInt(b, power, 10)
+}
+
+// plainInteger: an integer literal without leading zeros, short enough to be written plainly,
+// and not -0.
+func plainInteger(lit string) bool {
+	digits := strings.TrimPrefix(lit, "-")
+	if digits == "" || len(digits) > 21 || digits[0] == '0' && (len(digits) > 1 || lit[0] == '-') {
+		return false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // maxSmallExponent keeps exponent arithmetic inside int64.

@@ -207,18 +207,21 @@ func (m RecordMatcher) normalizeURI(raw string) (string, error) {
 // multipart without its boundary, anything else byte for byte.
 func (m RecordMatcher) body(r *cassette.Request, ct string, jsonish bool) body {
 	b := body{raw: r.Body, present: r.Body != ""}
-	canonical := r.Body
 	switch {
 	case r.Body == "":
+		b.sum = digest('r', "")
+		return b
 	case jsonish:
-		if v, ok := parseJSON(r.Body); ok {
-			b.json, canonical = v, canonicalJSON(v)
+		if sum, ok := jsonDigest(r.Body); ok {
+			b.sum = sum
+			return b
 		}
 	case strings.HasPrefix(strings.ToLower(ct), "multipart/"):
 		if mb := boundaryParam.FindStringSubmatch(ct); mb != nil && strings.Trim(mb[1], `"`) != "" {
-			canonical = strings.ReplaceAll(r.Body, strings.Trim(mb[1], `"`), "BOUNDARY")
+			b.sum = digest('r', strings.ReplaceAll(r.Body, strings.Trim(mb[1], `"`), "BOUNDARY"))
+			return b
 		}
 	}
-	b.sum = digest(canonical)
+	b.sum = digest('r', r.Body)
 	return b
 }

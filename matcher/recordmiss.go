@@ -133,19 +133,13 @@ func (m RecordMatcher) bodyDiffs(live, rec *tpRequest) []string {
 	case a == "":
 		return []string{"Record has body but request doesn't"}
 	}
-	if live.jsonish {
-		av := live.body.json
-		if av == nil {
-			av, _ = parseJSON(a)
-		}
-		bv := rec.body.json
-		if bv == nil {
-			bv, _ = parseJSON(b)
-		}
-		switch {
-		case av == nil:
+	if live.jsonish && len(a) <= maxDiffBody && len(b) <= maxDiffBody {
+		av, aok := parseJSON(a)
+		if !aok {
 			return []string{fmt.Sprintf("Unable to parse the request json body. Content %q.", cut(a, maxContentShown))}
-		case bv == nil:
+		}
+		bv, bok := parseJSON(b)
+		if !bok {
 			return []string{fmt.Sprintf("Unable to parse the record json body. Content %q.", cut(b, maxContentShown))}
 		}
 		d := tpDiffs{out: []string{"There are differences between request and recordentry bodies:"}}
