@@ -42,6 +42,7 @@ type Engine struct {
 	keep     func(*http.Request, *cassette.Interaction) bool
 	capture  func(http.Header) http.Header
 	shape    func(*http.Request, *cassette.Interaction, *http.Response)
+	refuse   func(host string) *upstream.Refusal
 
 	forwarded atomic.Int64
 	recorded  atomic.Int64
@@ -104,6 +105,24 @@ func WithHeaderCapture(f func(http.Header) http.Header) Option {
 // operations and throttling): f may edit the answer, given the request and the recording.
 func WithReplayShape(f func(*http.Request, *cassette.Interaction, *http.Response)) Option {
 	return func(e *Engine) error { e.shape = f; return nil }
+}
+
+// WithHostCheck makes replay refuse, as recording would have, a request to a host check refuses
+// (the allow-list of an upstream.Guard) when the recording holds nothing for that host: the
+// client gets the same 403 in both modes, and it is not a miss.
+func WithHostCheck(check func(host string) *upstream.Refusal) Option {
+	return func(e *Engine) error { e.refuse = check; return nil }
+}
+
+// Refuses reports the Refusal replay answers a request to host with (see WithHostCheck), or nil.
+func (e *Engine) Refuses(host string) *upstream.Refusal {
+	if e.refuse == nil || e.mode != Replay {
+		return nil
+	}
+	if rf := e.refuse(host); rf != nil && !e.index.Load().RecordsHost(host) {
+		return rf
+	}
+	return nil
 }
 
 type keepKey struct{}
@@ -181,6 +200,9 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 			e.log.Warn("signature does not match the playback key", "method", r.Method, "url", live.URL)
 			return deny
 		}
+	}
+	if rf := e.Refuses(r.URL.Host); rf != nil {
+		return ErrorResponse(r, rf.Status, rf.Message)
 	}
 	if e.mode.Replays() {
 		probe := cloneRequest(live)

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/hostport"
 )
 
 // Index answers live requests from recorded interactions. Each key has its own queue, served
@@ -311,4 +312,18 @@ func (x *Index) Remaining() []*cassette.Interaction {
 		}
 	}
 	return out
+}
+
+// RecordsHost reports whether a recorded interaction is addressed to host (a name or address,
+// with or without a port; ports are not compared).
+func (x *Index) RecordsHost(host string) bool {
+	name := strings.ToLower(strings.Trim(strings.TrimSuffix(hostport.StripPort(host), "."), "[]"))
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, e := range x.all {
+		if u, err := url.Parse(e.it.Request.URL); err == nil && strings.ToLower(u.Hostname()) == name {
+			return true
+		}
+	}
+	return false
 }

@@ -163,6 +163,14 @@ func (x *Exchange) RequestNames() []string {
 	return x.Request
 }
 
+// ResponseNames returns the response's names, or nil.
+func (x *Exchange) ResponseNames() []string {
+	if x == nil {
+		return nil
+	}
+	return x.Response
+}
+
 // SetResponse records the names of the response.
 func (x *Exchange) SetResponse(names []string) {
 	if x != nil {
