@@ -93,6 +93,8 @@ func (s *Server) ServeConn(c net.Conn) {
 			bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 			bw.Flush()
 		}
+		body := &requestBody{rc: req.Body}
+		req.Body = body
 		x := &Exchange{Request: names}
 		ctx, cancel := context.WithCancel(With(context.Background(), x))
 		req = req.WithContext(ctx)
@@ -104,7 +106,7 @@ func (s *Server) ServeConn(c net.Conn) {
 			return
 		}
 		// What the handler left of the body is read (up to a limit) so the next request can be.
-		drained := req.Body == nil || drain(req.Body)
+		drained := body.drain()
 		closing := req.Close || !drained || w.panicked
 		if err := w.finish(req, closing); err != nil || closing {
 			return
@@ -131,10 +133,34 @@ func (s *Server) serve(w *responseWriter, req *http.Request) {
 	s.Handler.ServeHTTP(w, req)
 }
 
-func drain(body io.ReadCloser) bool {
-	n, err := io.Copy(io.Discard, io.LimitReader(body, 1<<20))
-	body.Close()
-	return err == nil && n < 1<<20
+// requestBody notes whether the handler read the body to its end or closed it (which reads the
+// rest: net/http's request bodies are consumed on Close).
+type requestBody struct {
+	rc   io.ReadCloser
+	done bool
+}
+
+func (b *requestBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.done = true
+	}
+	return n, err
+}
+
+func (b *requestBody) Close() error {
+	err := b.rc.Close()
+	b.done = b.done || err == nil
+	return err
+}
+
+// drain reads what the handler left of the body, up to a limit, so the next request can be read.
+func (b *requestBody) drain() bool {
+	if b.done {
+		return true
+	}
+	n, err := io.Copy(io.Discard, io.LimitReader(b.rc, 1<<20))
+	return b.Close() == nil && err == nil && n < 1<<20
 }
 
 // Respond answers with resp: through a Server, as the wire has it (reason phrase, names); through
