@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -84,13 +85,16 @@ func Parse(name string, data []byte) (*Cassette, error) {
 	return &c, nil
 }
 
-// normalizeHeaders gives h canonical keys, as Go code looks them up. A file whose keys were
-// spelled otherwise (another tool's, with no header_names) keeps that spelling in names.
+// normalizeHeaders gives h canonical keys, as Go code looks them up. Keys a file spelled otherwise
+// (another tool's files have no header_names) keep that spelling in names, after the names the
+// file gives.
 func normalizeHeaders(h *http.Header, names *[]string) {
-	if *names == nil {
-		*names = wire.SpelledNames(*h)
+	spelled := wire.SpelledNames(*h)
+	if spelled == nil {
+		return
 	}
 	*h = wire.Canonical(*h)
+	*names = wire.Fit(*h, append(slices.Clone(*names), spelled...))
 }
 
 func readVersion(name string, root *yaml.Node) (int, int, error) {
