@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 )
@@ -15,6 +16,13 @@ type Reader struct {
 	br  *bufio.Reader
 }
 
+// MaxHeadBytes bounds a message head (net/http's server default): a longer one is an error, not
+// memory spent.
+const MaxHeadBytes = 1 << 20
+
+// ErrHeadTooLarge is the error for a head longer than MaxHeadBytes.
+var ErrHeadTooLarge = errors.New("wire: message head larger than 1 MiB")
+
 // tap copies what the buffered reader takes from the connection while a head is read.
 type tap struct {
 	r   io.Reader
@@ -23,6 +31,9 @@ type tap struct {
 }
 
 func (t *tap) Read(p []byte) (int, error) {
+	if t.on && len(t.buf) > MaxHeadBytes {
+		return 0, ErrHeadTooLarge
+	}
 	n, err := t.r.Read(p)
 	if t.on {
 		t.buf = append(t.buf, p[:n]...)
@@ -69,6 +80,10 @@ func (r *Reader) head(parse func(*bufio.Reader) error) ([]string, error) {
 	r.tap.on = true
 	err := parse(r.br)
 	r.tap.on = false
+	if errors.Is(err, ErrHeadTooLarge) || (err != nil && len(r.tap.buf) > MaxHeadBytes) {
+		r.tap.buf = nil
+		return nil, ErrHeadTooLarge
+	}
 	consumed := len(r.tap.buf) - r.br.Buffered()
 	if err != nil || consumed < 0 {
 		return nil, err

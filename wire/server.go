@@ -78,8 +78,12 @@ func (s *Server) ServeConn(c net.Conn) {
 		req, names, err := rd.ReadRequest()
 		if err != nil {
 			s.log().Debug("unreadable request", "remote", c.RemoteAddr(), "err", err)
-			fmt.Fprintf(bw, "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
-				len("malformed HTTP request\n"), "malformed HTTP request\n")
+			status, msg := "400 Bad Request", "malformed HTTP request\n"
+			if errors.Is(err, ErrHeadTooLarge) {
+				status, msg = "431 Request Header Fields Too Large", "request head larger than 1 MiB\n"
+			}
+			fmt.Fprintf(bw, "HTTP/1.1 %s\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
+				status, len(msg), msg)
 			bw.Flush()
 			return
 		}

@@ -219,3 +219,32 @@ func readHeadErr(br *bufio.Reader) (string, error) {
 		}
 	}
 }
+
+// A head past the limit is refused with 431 and the connection closed, without buffering it all.
+func TestServerRefusesHugeHeads(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go (&Server{Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("handler called") })}).Serve(ln)
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	go func() {
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: h\r\n")
+		line := "X-Filler: " + strings.Repeat("a", 8000) + "\r\n"
+		for i := 0; i < 200; i++ {
+			if _, err := io.WriteString(c, line); err != nil {
+				return
+			}
+		}
+	}()
+	status, _ := bufio.NewReader(c).ReadString('\n')
+	if !strings.HasPrefix(status, "HTTP/1.1 431 ") {
+		t.Errorf("answer %q, want 431", status)
+	}
+}
