@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/fixtures/fakearm"
 	"github.com/azvcr/azvcr/fixtures/upstream"
@@ -45,20 +46,39 @@ func runPython(timeout time.Duration, script string, env ...string) (stdout []by
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, python, filepath.Join(pyFlowDir, script))
-	var base []string
-	for _, kv := range cleanEnv() {
-		name, _, _ := strings.Cut(kv, "=")
-		switch strings.ToUpper(name) {
-		case "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "PYTHONPATH", "PYTHONHOME", "COSMOS_ENDPOINT", "COSMOS_KEY":
-			continue
-		}
-		base = append(base, kv)
-	}
-	cmd.Env = append(base, env...)
+	cmd.Env = append(cleanPythonEnv(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err = cmd.Run()
 	return out.Bytes(), errb.String(), err
+}
+
+// cleanPythonEnv is the environment less what steers a Python client or the Azure CLI.
+func cleanPythonEnv() []string {
+	var out []string
+	for _, kv := range cleanEnv() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch strings.ToUpper(name) {
+		case "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "PYTHONPATH", "PYTHONHOME", "COSMOS_ENDPOINT", "COSMOS_KEY", "AZURE_CONFIG_DIR":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// finishClean is finish, then the leak search for every planted secret and azvcr lint over the
+// cassette: any finding fails the test.
+func (fr fakeRecording) finishClean(t *testing.T) (engine.Summary, *cassette.Cassette) {
+	t.Helper()
+	sum, _, data, c := fr.finish(t)
+	for _, l := range findLeaks(data, c, plantedSecrets(fr.sec)) {
+		t.Errorf("LEAK %s", l)
+	}
+	for _, f := range secrets.Lint(fr.cassette, data) {
+		t.Errorf("azvcr lint: %s", f)
+	}
+	return sum, c
 }
 
 // viaProxyEnv is the whole configuration a Python client gets to go through azvcr.
@@ -208,13 +228,7 @@ func TestPythonARMRecordThenReplay(t *testing.T) {
 	if !bytes.Equal(recorded, direct) {
 		t.Errorf("through azvcr record the flow read\n%s\nwithout azvcr\n%s", recorded, direct)
 	}
-	sum, _, data, c := fr.finish(t)
-	for _, l := range findLeaks(data, c, plantedSecrets(sec)) {
-		t.Errorf("LEAK %s", l)
-	}
-	for _, f := range secrets.Lint(fr.cassette, data) {
-		t.Errorf("azvcr lint: %s", f)
-	}
+	sum, c := fr.finishClean(t)
 	t.Logf("record: %s, %d interactions", sum, len(c.Interactions))
 
 	wrong := fakearm.NewSecrets().ClientSecret
