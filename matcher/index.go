@@ -28,7 +28,7 @@ type Index struct {
 	issued   map[string]*entry // continuation token -> the recording whose response issued it
 	carried  map[string]bool   // continuation tokens that recorded requests carry
 	ignore   Ignore
-	rm       *RecordMatcher // when set, requests are compared as the Azure SDK test-proxy does
+	rm       *RecordMatcher  // when set, requests are compared as the Azure SDK test-proxy does
 	hosts    map[string]bool // lower-case host names (no port) the recordings are addressed to
 }
 
