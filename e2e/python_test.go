@@ -115,6 +115,8 @@ func checkPyCosmos(t *testing.T, out []byte) {
 	if count(r.CrossPartitionPages) != 10 || len(r.CrossPartitionPages) < 5 {
 		t.Errorf("cross-partition query read %d items in %d pages, want 10 in at least 5: %v", count(r.CrossPartitionPages), len(r.CrossPartitionPages), r.CrossPartitionPages)
 	}
+	t.Logf("read %d items in %d pages (parameterised), %d in %d pages (cross-partition), %d left after the delete",
+		count(r.ParamPages), len(r.ParamPages), count(r.CrossPartitionPages), len(r.CrossPartitionPages), r.Remaining)
 	if r.Upserted != 30 || r.Remaining != 29 || count(r.AfterDelete) != 0 {
 		t.Errorf("upserted %d, remaining %d, found after delete %v; want 30, 29, none", r.Upserted, r.Remaining, r.AfterDelete)
 	}
