@@ -68,4 +68,3 @@ func headNames(t *testing.T, br *bufio.Reader) []string {
 		}
 	}
 }
-
