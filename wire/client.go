@@ -81,8 +81,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if err != nil {
 			c.Close()
 			// A kept connection the server closed meanwhile fails before any answer: try once more
-			// on a new one, as net/http does.
-			if c.reused && attempt == 0 && req.Context().Err() == nil && retryable(err) {
+			// on a new one, as net/http does — when the request never left, or when sending it
+			// again cannot do anything twice (a POST the server may have acted on is not resent).
+			var unsent *writeError
+			if c.reused && attempt == 0 && req.Context().Err() == nil && retryable(err) &&
+				(errors.As(err, &unsent) || replayable(req)) {
 				continue
 			}
 			return nil, err
@@ -90,6 +93,21 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		x.SetResponse(names)
 		return resp, nil
 	}
+}
+
+// writeError is a failure to send the request: the server saw none of it.
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+func (e *writeError) Unwrap() error { return e.err }
+
+// replayable: a request that may be sent again after the server may have seen it (net/http's rule).
+func replayable(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return req.Header.Get("Idempotency-Key") != "" || req.Header.Get("X-Idempotency-Key") != ""
 }
 
 func retryable(err error) bool {
@@ -108,7 +126,7 @@ func (t *Transport) exchange(c *clientConn, req *http.Request, names []string, b
 		return nil, nil, err
 	}
 	if err := WriteRequest(c.bw, req, names, body); err != nil {
-		return fail(err)
+		return fail(&writeError{err})
 	}
 	for {
 		resp, respNames, err := c.rd.ReadResponse(req)

@@ -248,3 +248,67 @@ func TestServerRefusesHugeHeads(t *testing.T) {
 		t.Errorf("answer %q, want 431", status)
 	}
 }
+
+// A kept connection the server drops after reading a request: a GET is sent again on a new
+// connection, a POST is not (the server may have acted on it), as net/http decides.
+func TestTransportResendsOnlyReplayableRequests(t *testing.T) {
+	for _, tc := range []struct {
+		method     string
+		wantResent bool
+	}{{"GET", true}, {"POST", false}} {
+		t.Run(tc.method, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			seen := make(chan string, 8)
+			go func() {
+				for n := 0; ; n++ {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go func(c net.Conn, n int) {
+						defer c.Close()
+						br := bufio.NewReader(c)
+						for i := 0; ; i++ {
+							head, err := readHeadErr(br)
+							if err != nil {
+								return
+							}
+							seen <- strings.SplitN(head, " ", 2)[0]
+							if n == 0 && i == 1 {
+								return // read the second request on the kept connection, then drop it unanswered
+							}
+							io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+						}
+					}(c, n)
+				}
+			}()
+			tr := &Transport{}
+			defer tr.CloseIdleConnections()
+			base := "http://" + ln.Addr().String() + "/"
+			do := func(method string) error {
+				req, _ := http.NewRequest(method, base, nil)
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					return err
+				}
+				io.ReadAll(resp.Body)
+				return resp.Body.Close()
+			}
+			if err := do("GET"); err != nil { // leaves the connection kept
+				t.Fatal(err)
+			}
+			err = do(tc.method)
+			if got := err == nil; got != tc.wantResent {
+				t.Errorf("%s on a dropped kept connection: err %v, want resent %v", tc.method, err, tc.wantResent)
+			}
+			n := len(seen) // the first GET, then every copy of the second request
+			if want := map[bool]int{true: 3, false: 2}[tc.wantResent]; n != want {
+				t.Errorf("the server saw %d requests, want %d", n, want)
+			}
+		})
+	}
+}
