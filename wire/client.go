@@ -42,6 +42,40 @@ type clientConn struct {
 	key    string
 	reused bool
 	since  time.Time
+	// idle reports what the connection read while it was kept: nothing until the next answer
+	// starts (nil then), or the error that ended it — the server closed it meanwhile.
+	idle chan error
+}
+
+// watch reads ahead on a kept connection, as net/http does, so one the server closes while it is
+// idle is known before a request is written to it.
+func (c *clientConn) watch() {
+	c.idle = make(chan error, 1)
+	go func() {
+		_, err := c.rd.br.Peek(1)
+		c.idle <- err
+	}()
+}
+
+// closedWhileIdle reports whether the server closed the kept connection.
+func (c *clientConn) closedWhileIdle() bool {
+	select {
+	case <-c.idle:
+		c.idle = nil
+		return true // an answer nobody asked for, or the end: either way not reusable
+	default:
+		return false
+	}
+}
+
+// awaitAnswer waits for the read-ahead to see the answer's first byte before the answer is read.
+func (c *clientConn) awaitAnswer() error {
+	if c.idle == nil {
+		return nil
+	}
+	err := <-c.idle
+	c.idle = nil
+	return err
 }
 
 // CloseIdleConnections closes the connections kept for reuse.
@@ -128,6 +162,9 @@ func (t *Transport) exchange(c *clientConn, req *http.Request, names []string, b
 	if err := WriteRequest(c.bw, req, names, body); err != nil {
 		return fail(&writeError{err})
 	}
+	if err := c.awaitAnswer(); err != nil {
+		return fail(err)
+	}
 	for {
 		resp, respNames, err := c.rd.ReadResponse(req)
 		if err != nil {
@@ -190,6 +227,7 @@ func (t *Transport) put(c *clientConn) {
 		max = 16
 	}
 	c.reused, c.since = true, time.Now()
+	c.watch()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.idle == nil {
@@ -212,7 +250,7 @@ func (t *Transport) conn(ctx context.Context, u *url.URL) (*clientConn, error) {
 	for cs := t.idle[key]; len(cs) > 0; cs = t.idle[key] {
 		c := cs[len(cs)-1]
 		t.idle[key] = cs[:len(cs)-1]
-		if time.Since(c.since) < timeout {
+		if time.Since(c.since) < timeout && !c.closedWhileIdle() {
 			t.mu.Unlock()
 			return c, nil
 		}

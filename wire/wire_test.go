@@ -172,7 +172,7 @@ func TestTransportKeepsTheWire(t *testing.T) {
 					io.ReadFull(br, make([]byte, 4))
 					fmt.Fprintf(c, "HTTP/1.1 201 Made It\r\nx-ms-request-charge: 1\r\nx-ms-continuation: abc\r\nCONTENT-length: 2\r\n\r\nhi")
 					if n == 0 && i == 0 {
-						return // drop the kept connection: the next request must retry
+						return // drop the kept connection: the next request must not use it
 					}
 				}
 			}(c, n)
@@ -197,6 +197,9 @@ func TestTransportKeepsTheWire(t *testing.T) {
 		}
 		if want := []string{"x-ms-request-charge", "x-ms-continuation", "CONTENT-length"}; !reflect.DeepEqual(x.Response, want) {
 			t.Errorf("request %d: response names %q, want %q", i, x.Response, want)
+		}
+		if i == 0 {
+			waitKeptClosed(t, tr) // the server drops it: the next request goes on a new connection
 		}
 		head := <-heads
 		want := "POST /dbs?x=1 HTTP/1.1\r\nx-ms-version: 2018-12-31\r\nHOST: " + ln.Addr().String() + "\r\nauthorization: k\r\ncontent-length: 4\r\n\r\n"
@@ -311,4 +314,23 @@ func TestTransportResendsOnlyReplayableRequests(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitKeptClosed waits until the read-ahead on a kept connection has seen the server close it.
+func waitKeptClosed(t *testing.T, tr *Transport) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		tr.mu.Lock()
+		seen := false
+		for _, cs := range tr.idle {
+			for _, c := range cs {
+				seen = seen || len(c.idle) > 0
+			}
+		}
+		tr.mu.Unlock()
+		if seen {
+			return
+		}
+	}
+	t.Fatal("the kept connection's close was never seen")
 }
