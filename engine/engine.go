@@ -19,6 +19,7 @@ import (
 	"github.com/azvcr/azvcr/matcher"
 	"github.com/azvcr/azvcr/redact"
 	"github.com/azvcr/azvcr/upstream"
+	"github.com/azvcr/azvcr/wire"
 )
 
 // Sink receives each recorded interaction, redacted. *cassette.Journal is one; a test-proxy
@@ -40,6 +41,7 @@ type Engine struct {
 	keep     func(*http.Request, *cassette.Interaction) bool
 	capture  func(http.Header) http.Header
 	shape    func(*http.Request, *cassette.Interaction, *http.Response)
+	refuse   func(host string) *upstream.Refusal
 	maxBody  int64
 
 	forwarded atomic.Int64
@@ -105,6 +107,24 @@ func WithReplayShape(f func(*http.Request, *cassette.Interaction, *http.Response
 	return func(e *Engine) error { e.shape = f; return nil }
 }
 
+// WithHostCheck makes replay refuse, as recording would have, a request to a host check refuses
+// (the allow-list of an upstream.Guard) when the recording holds nothing for that host: the
+// client gets the same 403 in both modes, and it is not a miss.
+func WithHostCheck(check func(host string) *upstream.Refusal) Option {
+	return func(e *Engine) error { e.refuse = check; return nil }
+}
+
+// Refuses reports the Refusal replay answers a request to host with (see WithHostCheck), or nil.
+func (e *Engine) Refuses(host string) *upstream.Refusal {
+	if e.refuse == nil || e.mode != Replay {
+		return nil
+	}
+	if rf := e.refuse(host); rf != nil && !e.index.Load().RecordsHost(host) {
+		return rf
+	}
+	return nil
+}
+
 type keepKey struct{}
 
 // KeepRecording marks a request whose recorded answer stays available after it is replayed.
@@ -164,11 +184,11 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 	if r.Body != nil {
 		var err error
 		body, err = readBody(r.Body, r.ContentLength, e.maxBody, "request body")
-		r.Body.Close()
-		if tl, ok := asTooLarge(err); ok {
+		if tl, ok := asTooLarge(err); ok { // the rest is left unread, and the connection closed
 			e.log.Warn("request body over the limit", "method", r.Method, "url", r.URL.String(), "limit", e.maxBody)
 			return tooLarge(r, tl)
 		}
+		r.Body.Close()
 		if err != nil {
 			return ErrorResponse(r, http.StatusBadRequest, "reading the request body: "+err.Error())
 		}
@@ -176,12 +196,17 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 	live := requestFromHTTP(r, body)
 	if e.capture != nil {
 		live.Headers = e.capture(r.Header)
+		live.HeaderNames = fitNames(live.Headers, live.HeaderNames)
 	}
+	x := wire.From(r.Context())
 	if e.sigs != nil {
 		if deny := e.sigs.check(r); deny != nil {
 			e.log.Warn("signature does not match the playback key", "method", r.Method, "url", live.URL)
 			return deny
 		}
+	}
+	if rf := e.Refuses(r.URL.Host); rf != nil {
+		return ErrorResponse(r, rf.Status, rf.Message)
 	}
 	if e.mode.Replays() {
 		probe := cloneRequest(live)
@@ -194,6 +219,7 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 		if it != nil {
 			e.log.Debug("replayed", "method", r.Method, "url", live.URL, "id", it.ID)
 			resp := responseFromCassette(r, &it.Response)
+			x.SetResponse(it.Response.HeaderNames)
 			if e.shape != nil {
 				e.shape(r, it, resp)
 				return resp
@@ -206,6 +232,9 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 		}
 	}
 	resp, rec := e.roundTrip(r, live, body)
+	if rec != nil {
+		x.SetResponse(rec.HeaderNames)
+	}
 	if rec != nil && e.mode.Records() {
 		e.record(r, live, *rec)
 	}
@@ -221,6 +250,10 @@ func (e *Engine) roundTrip(r *http.Request, live cassette.Request, body string) 
 	}
 	out.Header = cleanHeader(r.Header)
 	out.Host = r.Host
+	// The upstream gets the header lines as the client sent them (Host among them), and tells
+	// the names of its own.
+	sent := &wire.Exchange{Request: wire.From(r.Context()).RequestNames()}
+	out = out.WithContext(wire.With(out.Context(), sent))
 	out.ContentLength = int64(len(body))
 	if len(body) == 0 {
 		out.Body = http.NoBody
@@ -235,7 +268,7 @@ func (e *Engine) roundTrip(r *http.Request, live cassette.Request, body string) 
 		e.log.Warn("upstream failed", "method", r.Method, "url", live.URL, "err", err)
 		return ErrorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: upstream %s failed: %v", r.URL.Host, err)), nil
 	}
-	rec, err := readResponse(resp, time.Since(start), e.maxBody)
+	rec, err := readResponse(resp, sent.Response, time.Since(start), e.maxBody)
 	if tl, ok := asTooLarge(err); ok {
 		e.log.Warn("upstream response over the limit", "url", live.URL, "limit", e.maxBody)
 		return ErrorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: the answer from %s was not relayed: %v", r.URL.Host, tl)), nil
@@ -254,6 +287,9 @@ func (e *Engine) record(r *http.Request, live cassette.Request, rec cassette.Res
 		return
 	}
 	e.Redactor().Interaction(it)
+	// Redaction may have removed headers: the names follow.
+	it.Request.HeaderNames = fitNames(it.Request.Headers, it.Request.HeaderNames)
+	it.Response.HeaderNames = fitNames(it.Response.Headers, it.Response.HeaderNames)
 	if err := e.sink.Add(it); err != nil {
 		e.log.Error("could not record interaction", "url", live.URL, "err", err)
 		return

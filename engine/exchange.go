@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/wire"
 )
 
 // hopHeaders belong to one connection, not to the exchange, and are never recorded or relayed.
@@ -46,8 +48,10 @@ func cleanHeader(h http.Header) http.Header {
 	return out
 }
 
-// requestFromHTTP captures a live request as the cassette stores it.
+// requestFromHTTP captures a live request as the cassette stores it, with the names of its header
+// lines as the way in saw them (see wire.Exchange), when it saw them.
 func requestFromHTTP(r *http.Request, body string) cassette.Request {
+	h := cleanHeader(r.Header)
 	return cassette.Request{
 		Proto:         r.Proto,
 		ProtoMajor:    r.ProtoMajor,
@@ -55,15 +59,25 @@ func requestFromHTTP(r *http.Request, body string) cassette.Request {
 		ContentLength: int64(len(body)),
 		Host:          r.Host,
 		Body:          body,
-		Headers:       cleanHeader(r.Header),
+		Headers:       h,
+		HeaderNames:   fitNames(h, wire.From(r.Context()).RequestNames()),
 		URL:           r.URL.String(),
 		Method:        r.Method,
 	}
 }
 
+// fitNames is wire.Fit for names that are known: unknown (nil) stays unknown.
+func fitNames(h http.Header, names []string) []string {
+	if names == nil {
+		return nil
+	}
+	return wire.Fit(h, names)
+}
+
 // readResponse reads an upstream response whole and decodes its body, so cassettes hold readable
-// bodies and replays need not compress. Bodies over limit, raw or decoded, are an error.
-func readResponse(resp *http.Response, took time.Duration, limit int64) (cassette.Response, error) {
+// bodies and replays need not compress. names are those of its header lines as sent, when the
+// transport saw them. Bodies over limit, raw or decoded, are an error.
+func readResponse(resp *http.Response, names []string, took time.Duration, limit int64) (cassette.Response, error) {
 	defer resp.Body.Close()
 	raw, err := readBody(resp.Body, resp.ContentLength, limit, "response body")
 	if err != nil {
@@ -91,6 +105,7 @@ func readResponse(resp *http.Response, took time.Duration, limit int64) (cassett
 		ContentLength: int64(len(body)),
 		Body:          body,
 		Headers:       h,
+		HeaderNames:   fitNames(h, names),
 		Status:        resp.Status,
 		Code:          resp.StatusCode,
 		Duration:      took.Round(time.Microsecond).String(),
@@ -161,10 +176,12 @@ func isHead(r *http.Request) bool { return r != nil && r.Method == http.MethodHe
 
 func cloneRequest(r cassette.Request) cassette.Request {
 	r.Headers = r.Headers.Clone()
+	r.HeaderNames = slices.Clone(r.HeaderNames)
 	return r
 }
 
 func cloneResponse(r cassette.Response) cassette.Response {
 	r.Headers = r.Headers.Clone()
+	r.HeaderNames = slices.Clone(r.HeaderNames)
 	return r
 }

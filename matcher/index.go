@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/hostport"
 )
 
 // Index answers live requests from recorded interactions. Each key has its own queue, served
@@ -31,7 +32,8 @@ type Index struct {
 	issued   map[string]*entry // continuation token -> the recording whose response issued it
 	carried  map[string]bool   // continuation tokens that recorded requests carry
 	ignore   Ignore
-	rm       *RecordMatcher // when set, requests are compared as the Azure SDK test-proxy does
+	rm       *RecordMatcher  // when set, requests are compared as the Azure SDK test-proxy does
+	hosts    map[string]bool // lower-case host names (no port) the recordings are addressed to
 }
 
 // Ignore leaves parts of requests out of matching, for harnesses that ask for it (the Azure SDK
@@ -146,7 +148,7 @@ type queue struct {
 
 // New indexes interactions. A recorded request that cannot be keyed is an error naming its id.
 func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
-	x := &Index{queues: map[string]*queue{}, issued: map[string]*entry{}, carried: map[string]bool{},
+	x := &Index{queues: map[string]*queue{}, issued: map[string]*entry{}, carried: map[string]bool{}, hosts: map[string]bool{},
 		byRoute: map[string][]*entry{}, byParent: map[string][]*entry{}, byShape: map[string][]*entry{}, byHost: map[string][]*entry{}}
 	for _, o := range opts {
 		o(x)
@@ -203,6 +205,8 @@ func (x *Index) insert(e *entry, k string) {
 	x.byParent[parentOf(p)] = append(x.byParent[parentOf(p)], e)
 	x.byShape[shapeOf(p)] = append(x.byShape[shapeOf(p)], e)
 	x.byHost[p.host] = append(x.byHost[p.host], e)
+	_, authority, _ := strings.Cut(p.host, "://") // p.host is scheme://host[:port], lower case
+	x.hosts[strings.Trim(hostport.StripPort(authority), "[]")] = true
 	if tok := p.headers[continuationHeader]; tok != "" {
 		x.carried[tok] = true
 	}
@@ -352,4 +356,13 @@ func (x *Index) Remaining() []*cassette.Interaction {
 		}
 	}
 	return out
+}
+
+// RecordsHost reports whether a recorded interaction is addressed to host (a name or address,
+// with or without a port; ports are not compared).
+func (x *Index) RecordsHost(host string) bool {
+	name := strings.ToLower(strings.Trim(strings.TrimSuffix(hostport.StripPort(host), "."), "[]"))
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.hosts[name]
 }
