@@ -40,6 +40,7 @@ type config struct {
 	verifyKey    string
 	failOnUnused bool
 	logger       *slog.Logger
+	maxBody      *int64
 }
 
 // Option configures a Recorder, in the manner of go-vcr's recorder options.
@@ -89,6 +90,11 @@ func WithSignatureCheck(keyBase64 string) Option { return func(c *config) { c.ve
 // WithFailOnUnused fails the test, at cleanup, when recorded interactions were never requested.
 // Without it they are only logged.
 func WithFailOnUnused() Option { return func(c *config) { c.failOnUnused = true } }
+
+// WithMaxBodySize bounds each request and response body (decoded) the recorder reads: a larger
+// request is answered 413, a larger answer 502, and neither is recorded; 0 means no bound. The
+// default is engine.DefaultMaxBodySize (64 MiB), the proxy's --max-body-size.
+func WithMaxBodySize(n int64) Option { return func(c *config) { c.maxBody = &n } }
 
 // WithLogger receives the engine's log (every replay, recording and miss); the default discards
 // it, since misses and upstream failures are reported on the test itself.

@@ -106,6 +106,9 @@ func start(t testing.TB, opts []Option) (*Recorder, error) {
 	if cfg.verifyKey != "" {
 		eopts = append(eopts, engine.WithSignatureCheck(cfg.verifyKey))
 	}
+	if cfg.maxBody != nil {
+		eopts = append(eopts, engine.WithMaxBodySize(*cfg.maxBody))
+	}
 	if cfg.mode == ModePassthrough {
 		r.engine, err = engine.New(cfg.mode, eopts...)
 		return r, err
@@ -270,6 +273,11 @@ func (r *Recorder) Stop() {
 	if r.recording != "" {
 		if t.Failed() {
 			t.Logf("azvcr: the test failed, so %s is unchanged; this run's recording is in %s", r.path, r.recording)
+			return
+		}
+		if _, err := os.Stat(r.path); err == nil && sum.Recorded == 0 {
+			t.Logf("azvcr: the test recorded nothing, so %s is unchanged", r.path)
+			os.Remove(r.recording)
 			return
 		}
 		if err := install(r.recording, r.path); err != nil {

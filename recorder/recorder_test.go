@@ -396,3 +396,39 @@ func TestFindConfigStopsAtTheModuleRoot(t *testing.T) {
 		t.Errorf("a bad config file: %v", err)
 	}
 }
+
+// A record run that records nothing leaves the cassette as it was, and a failed run's
+// recording is never installed by a later run.
+func TestRecordingNothingKeepsTheCassette(t *testing.T) {
+	srv, _ := service(t)
+	dir := t.TempDir()
+	path := CassettePath(dir, "TestOne")
+	recordOne(t, srv, dir, "kept", false)
+	recordOne(t, srv, dir, "failed", true) // leaves TestOne.yaml.recording beside it
+	s := newSpy(t, "TestOne")
+	Start(s, WithMode(ModeRecord), WithCassetteDir(dir), WithRealTransport(srv.Client().Transport))
+	s.finish() // passes, having sent nothing
+	if got := onlyBody(t, path); !strings.Contains(got, `"kept"`) {
+		t.Errorf("the cassette holds %q after a run that recorded nothing", got)
+	}
+	if !strings.Contains(s.logText(), "recorded nothing") {
+		t.Errorf("log %q", s.logText())
+	}
+	if _, err := os.Stat(path + recordingSuffix); !os.IsNotExist(err) {
+		t.Errorf("the recording file is left behind: %v", err)
+	}
+}
+
+// WithMaxBodySize bounds bodies in process as --max-body-size does in the proxy: the client
+// gets an error naming the option (as azvcr's own refusals reach in-process clients).
+func TestMaxBodySize(t *testing.T) {
+	srv, _ := service(t)
+	dir := t.TempDir()
+	recordOne(t, srv, dir, "a", false)
+	s := newSpy(t, "TestOne")
+	r := Start(s, WithCassetteDir(dir), WithMode(ModeReplay), WithMaxBodySize(1<<10))
+	_, err := r.Client().Post(srv.URL+"/items/a", "application/json", strings.NewReader(strings.Repeat("x", 4<<10)))
+	if err == nil || !strings.Contains(err.Error(), "larger than 1 KiB") || !strings.Contains(err.Error(), "recorder.WithMaxBodySize") {
+		t.Errorf("a body over the limit: %v", err)
+	}
+}
