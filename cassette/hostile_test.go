@@ -77,3 +77,22 @@ func TestSyntaxErrorLineInLargeFile(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseMalformed parses a 1 MB cassette, and the same with a syntax error on its last
+// line; make bench checks that finding the error's line costs a few parses, not one per halving
+// of the file (it was about eighteen).
+func BenchmarkParseMalformed(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(head)
+	for i := 0; sb.Len() < 1<<20; i++ {
+		fmt.Fprintf(&sb, "- id: %d\n  request:\n    url: https://h/%d\n    method: GET\n    body: '{\"id\":\"doc%d\"}'\n  response:\n    code: 200\n", i, i, i)
+	}
+	valid := sb.String()
+	for _, c := range []struct{ name, data string }{{"valid", valid}, {"error-at-end", valid + "- id: [\n"}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				cassette.Parse("b.yaml", []byte(c.data))
+			}
+		})
+	}
+}
