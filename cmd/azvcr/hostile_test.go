@@ -40,6 +40,7 @@ func runReturns(t *testing.T, args ...string) (int, string, string) {
 // nothing else: start does not start a server, ca is not a usage error.
 func TestHelpForEveryCommand(t *testing.T) {
 	t.Setenv("AZVCR_CA_DIR", t.TempDir())
+	t.Setenv("ASPNETCORE_URLS", "http://127.0.0.1:0") // were start to serve, not on test-proxy's ports
 	cases := []struct {
 		args []string
 		want string // the start of the help
