@@ -59,6 +59,9 @@ func (e *ReplaceError) Error() string {
 	if e.Unreadable != nil {
 		return fmt.Sprintf("%s exists and is not a cassette (%v)", e.Path, e.Unreadable)
 	}
+	if e.Interactions == 1 {
+		return fmt.Sprintf("%s already holds 1 recorded interaction", e.Path)
+	}
 	return fmt.Sprintf("%s already holds %d recorded interactions", e.Path, e.Interactions)
 }
 

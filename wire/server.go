@@ -114,6 +114,9 @@ func (s *Server) ServeConn(c net.Conn) {
 		drained := !w.closes() && body.drain()
 		closing := req.Close || !drained || w.panicked
 		if err := w.finish(req, closing); err != nil || closing {
+			if !body.done {
+				lingerClose(c)
+			}
 			return
 		}
 	}
@@ -136,6 +139,20 @@ func (s *Server) serve(w *responseWriter, req *http.Request) {
 		}
 	}()
 	s.Handler.ServeHTTP(w, req)
+}
+
+// lingerDelay is how long a connection closed on an unread request body is read (and what it
+// reads discarded) before it is closed: closing at once would reset it, and the client, still
+// sending, could lose the answer (413 for a body too large) before reading it. net/http waits
+// likewise.
+const lingerDelay = 500 * time.Millisecond
+
+func lingerClose(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.SetReadDeadline(time.Now().Add(lingerDelay))
+	io.Copy(io.Discard, c)
 }
 
 // requestBody notes whether the handler read the body to its end or closed it (which reads the
