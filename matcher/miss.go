@@ -280,7 +280,7 @@ func bodyDiff(a, b body) []string {
 		return []string{fmt.Sprintf("body: request has %d bytes, recorded %d bytes", len(strings.TrimSpace(ra)), len(strings.TrimSpace(rb)))}
 	}
 	if av, bv, ok := parseBoth(ra, rb); ok {
-		d := jsonDiffs{max: maxBodyDiffs}
+		d := jsonDiffs{capped{max: maxBodyDiffs}}
 		d.walk(av, bv)
 		out := d.out
 		if d.more > 0 {
@@ -314,21 +314,24 @@ func excerpt(s string, at int) string {
 	return strconv.Quote(s[at:end])
 }
 
-// jsonDiffs walks two JSON values side by side, iteratively, naming the first max differences
-// and counting the rest.
-type jsonDiffs struct {
+// capped keeps the first max lines given and counts the rest; a line is only written when kept.
+type capped struct {
 	max  int
 	out  []string
 	more int
 }
 
-func (d *jsonDiffs) add(f func() string) {
-	if len(d.out) < d.max {
-		d.out = append(d.out, f())
+func (c *capped) add(line func() string) {
+	if len(c.out) < c.max {
+		c.out = append(c.out, line())
 	} else {
-		d.more++
+		c.more++
 	}
 }
+
+// jsonDiffs walks two JSON values side by side, iteratively, naming the first max differences
+// and counting the rest.
+type jsonDiffs struct{ capped }
 
 func (d *jsonDiffs) walk(a, b *jsonValue) {
 	type work struct {

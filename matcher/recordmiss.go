@@ -142,7 +142,7 @@ func (m RecordMatcher) bodyDiffs(live, rec *tpRequest) []string {
 		if !bok {
 			return []string{fmt.Sprintf("Unable to parse the record json body. Content %q.", cut(b, maxContentShown))}
 		}
-		d := tpDiffs{out: []string{"There are differences between request and recordentry bodies:"}}
+		d := tpDiffs{capped{max: maxTPDiffs + 1, out: []string{"There are differences between request and recordentry bodies:"}}}
 		d.walk(av, bv)
 		if d.more > 0 {
 			d.out = append(d.out, fmt.Sprintf("... and %d more differences", d.more))
@@ -173,18 +173,7 @@ const maxTPDiffs = 100
 
 // tpDiffs walks two JSON values as test-proxy's JsonComparer does, in its words ("Missing in
 // request JSON" is said of a key the request has and the record lacks), iteratively.
-type tpDiffs struct {
-	out  []string
-	more int
-}
-
-func (d *tpDiffs) add(f func() string) {
-	if len(d.out) <= maxTPDiffs {
-		d.out = append(d.out, f())
-	} else {
-		d.more++
-	}
-}
+type tpDiffs struct{ capped }
 
 func (d *tpDiffs) walk(a, b *jsonValue) {
 	type work struct {

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -226,32 +225,14 @@ func TestStartListenAddresses(t *testing.T) {
 
 type testProxyRun struct {
 	listening, port string
-	stderr          *syncBuffer
-}
-
-// syncBuffer is a buffer written by one goroutine and read by another.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	stderr          *syncWriter
 }
 
 func startTestProxy(t *testing.T, args ...string) *testProxyRun {
 	t.Helper()
 	cmd := exec.Command(azvcrBin, append([]string{"start"}, args...)...)
 	cmd.Env = append(os.Environ(), "AZVCR_CA_DIR="+t.TempDir())
-	stderr := &syncBuffer{}
+	stderr := &syncWriter{w: &bytes.Buffer{}}
 	cmd.Stderr = stderr
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {

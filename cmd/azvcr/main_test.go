@@ -190,6 +190,13 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
+// String is what was written, when w is a *bytes.Buffer.
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fmt.Sprint(s.w)
+}
+
 func clientFromEnv(t *testing.T, env map[string]string) *http.Client {
 	t.Helper()
 	ca, err := certs.LoadCA(filepath.Dir(env["AZVCR_CA_CERT"]))
