@@ -62,7 +62,7 @@ func (d dialer) dial() (net.Conn, *bufio.Reader, error) {
 type request struct {
 	wire   []byte
 	code   int
-	length int
+	length int // -1: any
 }
 
 // source hands out the n-th request of a run (n counts from 0 across all connections), or nil
@@ -149,7 +149,7 @@ func drive(d dialer, conns int, src source, warm, measure time.Duration, onWindo
 				}
 				n, err := io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				if err != nil || resp.StatusCode != req.code || n != int64(req.length) {
+				if err != nil || resp.StatusCode != req.code || req.length >= 0 && n != int64(req.length) {
 					fail(fmt.Errorf("answer %d with %d bytes, want %d with %d (%v): %s", resp.StatusCode, n, req.code, req.length, err, firstLine(req.wire)))
 					return
 				}

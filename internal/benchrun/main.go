@@ -27,6 +27,7 @@ type harness struct {
 	cache    string        // generated cassettes kept between runs
 	profile  string        // where profiles go; "" when not profiling
 	patience time.Duration // the longest a single save is waited for
+	rounds   int           // windows per side of each comparison; the best is kept
 	pinned   bool
 	only     map[string]bool
 	progress io.Writer
@@ -60,8 +61,9 @@ func run() int {
 	flag.StringVar(&h.azvcr, "azvcr", "bin/azvcr", "the azvcr binary to measure")
 	flag.StringVar(&h.goTool, "go", "go", "the go command, for the in-process benchmarks")
 	flag.StringVar(&h.profile, "profile", "", "write CPU and allocation profiles of each measure here (builds azvcr with -tags benchprof)")
+	flag.IntVar(&h.rounds, "rounds", 2, "windows per side of each comparison, alternating; each side's best is kept")
 	flag.DurationVar(&h.patience, "patience", time.Minute, "how long a whole-file save is waited for before it counts as too slow")
-	only := flag.String("only", "", "run only these measure groups, comma-separated: proxy, start, testproxy, record, save, inprocess")
+	only := flag.String("only", "", "run only these measure groups, comma-separated: proxy, start, testproxy, record, save, tpsave, inprocess")
 	flag.Parse()
 	if *only != "" {
 		h.only = map[string]bool{}
@@ -87,7 +89,8 @@ func run() int {
 		{"start", h.startAndScale},
 		{"testproxy", h.playbackStart},
 		{"record", h.recordVsPassthrough},
-		{"save", h.wholeFileSave},
+		{"save", h.cassetteSave},
+		{"tpsave", h.testProxySave},
 		{"inprocess", h.inProcess},
 	}
 	began, loadBefore := time.Now(), loadAverage()

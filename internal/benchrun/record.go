@@ -28,11 +28,8 @@ func (h *harness) recordVsPassthrough() error {
 
 	answered := 0 // answers the recording proxy gave, each of which must be on disk
 	const conns = 16
-	p, err := h.load("passthrough, 16 connections", viaPass, conns, src, warmUp, window, pass, h.floor)
-	if err != nil {
-		return err
-	}
-	r, err := h.load("record, 16 connections", viaRec, conns, src, warmUp, window, rec, h.floor)
+	p, r, err := h.compare(side{"passthrough, 16 connections", viaPass, src, []*proc{pass, h.floor}}, side{"record, 16 connections", viaRec, src, []*proc{rec, h.floor}},
+		conns, warmUp, window)
 	answered += r.total
 	if err != nil {
 		return err
@@ -42,18 +39,15 @@ func (h *harness) recordVsPassthrough() error {
 		ratio: times(ratio), target: "≥ 0.5×", checked: true, ok: ratio >= 0.5,
 		note: "the floor column is azvcr passthrough to the floor; server side is azvcr and the floor: " + p.note("passthrough") + "; " + r.note("record")})
 
-	p1, err := h.load("passthrough, 1 connection", viaPass, 1, src, warmUp, latency, pass, h.floor)
-	if err != nil {
-		return err
-	}
-	r1, err := h.load("record, 1 connection", viaRec, 1, src, warmUp, latency, rec, h.floor)
+	p1, r1, err := h.compare(side{"passthrough, 1 connection", viaPass, src, []*proc{pass, h.floor}}, side{"record, 1 connection", viaRec, src, []*proc{rec, h.floor}},
+		1, warmUp, latency)
 	answered += r1.total
 	if err != nil {
 		return err
 	}
 	added := r1.percentile(0.5) - p1.percentile(0.5)
 	h.add(row{measure: "p50 added by record over passthrough, 1 connection", floor: dur(p1.percentile(0.5)), azvcr: dur(r1.percentile(0.5)),
-		ratio: "+" + dur(added), target: "≤ +1 ms", checked: true, ok: added <= time.Millisecond,
+		ratio: signed(added), target: "≤ +1 ms", checked: true, ok: added <= time.Millisecond,
 		note: fmt.Sprintf("p99 passthrough %s, record %s", dur(p1.percentile(0.99)), dur(r1.percentile(0.99)))})
 
 	// kill -9 while 16 connections record: the run ends with the connections' errors.

@@ -107,10 +107,10 @@ func dur(d time.Duration) string {
 	switch {
 	case d < time.Millisecond:
 		return fmt.Sprintf("%d µs", d.Microseconds())
-	case d < 10*time.Second:
+	case d < time.Second:
 		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
 	default:
-		return fmt.Sprintf("%.1f s", d.Seconds())
+		return fmt.Sprintf("%.2f s", d.Seconds())
 	}
 }
 
@@ -124,3 +124,11 @@ func mib(kb int64) string {
 func mb(bytes int64) string { return fmt.Sprintf("%.1f MB", float64(bytes)/1e6) }
 
 func times(x float64) string { return fmt.Sprintf("%.2f×", x) }
+
+// signed is a difference with its sign.
+func signed(d time.Duration) string {
+	if d < 0 {
+		return "-" + dur(-d)
+	}
+	return "+" + dur(d)
+}

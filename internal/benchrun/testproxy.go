@@ -6,10 +6,13 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/azvcr/azvcr/redact"
 )
 
 // testProxy is `azvcr start`, the drop-in for Microsoft's test-proxy, on a port of its choosing.
@@ -65,9 +68,13 @@ func (tp *testProxy) dialer() dialer {
 }
 
 // proxied is corpus request i as a harness sends it to the test-proxy: addressed to the proxy,
-// the upstream named in x-recording-upstream-base-uri.
+// the upstream named in x-recording-upstream-base-uri. Test-proxy's default matcher compares
+// X-Ms-Activity-Id, so the client sends the one in the recording.
 func (tp *testProxy) proxied(i int, id, mode string) *request {
 	it := live(i)
+	if _, ok := it.Request.Headers["X-Ms-Activity-Id"]; ok {
+		it.Request.Headers["X-Ms-Activity-Id"] = []string{redact.ZeroGUID}
+	}
 	host := it.Request.Host
 	target := strings.TrimPrefix(strings.TrimPrefix(it.Request.URL, "https://"), host)
 	var b bytes.Buffer
@@ -91,6 +98,8 @@ func (h *harness) playbackStart() error {
 		return err
 	}
 	var starts, firsts []time.Duration
+	profiled := h.captureDuring(tp.proc, "testproxy-playback-start")
+	defer profiled()
 	for n := range 11 {
 		t0 := time.Now()
 		id, err := tp.admin("/Playback/Start", "", `{"x-recording-file":"rec1000.json"}`)
@@ -98,7 +107,9 @@ func (h *harness) playbackStart() error {
 			return err
 		}
 		started := time.Since(t0)
-		if err := once(tp.dialer(), tp.proxied(getInteraction, id, "playback")); err != nil {
+		first := tp.proxied(getInteraction, id, "playback")
+		first.length = -1 // the session's sanitizers rewrite the recorded body
+		if err := once(tp.dialer(), first); err != nil {
 			return fmt.Errorf("first playback answer: %w", err)
 		}
 		answered := time.Since(t0)
@@ -146,7 +157,7 @@ func (h *harness) testProxySave() error {
 	if err := tp.resetPeak(); err != nil {
 		return err
 	}
-	profiled := h.captureStop(tp.proc)
+	profiled := h.captureDuring(tp.proc, "testproxy-record-stop")
 	t0 := time.Now()
 	_, err = tp.adminWithin("/Record/Stop", id, `{"seed":"bench"}`, h.patience)
 	took := time.Since(t0)
@@ -173,22 +184,51 @@ func (h *harness) testProxySave() error {
 	return nil
 }
 
-// captureStop profiles the process while /Record/Stop runs; the returned func waits for the
-// profiles (none when not profiling).
-func (h *harness) captureStop(p *proc) func() {
+// captureDuring profiles the process from now until the returned func is called: consecutive
+// ten-second CPU profiles (a profile cut short is lost) merged into one, and an allocation profile
+// with the one from the start beside it as its .base. It does nothing when not profiling.
+func (h *harness) captureDuring(p *proc, label string) func() {
 	if h.profile == "" || p.pprof == "" {
 		return func() {}
 	}
-	cpu := make(chan error, 1)
+	out := filepath.Join(h.profile, label)
+	fetch("http://"+p.pprof+"/debug/pprof/allocs?gc=1", out+".allocs.pprof.base")
+	stopped := make(chan struct{})
+	parts := make(chan []string, 1)
 	go func() {
-		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprof, int(h.patience.Seconds()))
-		cpu <- fetch(url, filepath.Join(h.profile, "testproxy-record-stop.cpu.pprof"))
-	}()
-	time.Sleep(200 * time.Millisecond) // the profile has started before the stop is sent
-	return func() {
-		if err := <-cpu; err != nil {
-			fmt.Fprintf(h.progress, "bench: profile of /Record/Stop: %v\n", err)
+		var files []string
+		for n := 0; ; n++ {
+			f := fmt.Sprintf("%s.cpu-%d.pprof", out, n)
+			if err := fetch("http://"+p.pprof+"/debug/pprof/profile?seconds=10", f); err != nil {
+				fmt.Fprintf(h.progress, "bench: profile of %s: %v\n", label, err)
+				break
+			}
+			files = append(files, f)
+			select {
+			case <-stopped:
+				parts <- files
+				return
+			default:
+			}
 		}
-		fetch("http://"+p.pprof+"/debug/pprof/allocs", filepath.Join(h.profile, "testproxy-record-stop.allocs.pprof"))
+		parts <- files
+	}()
+	time.Sleep(200 * time.Millisecond) // the first profile has started before what it is to see
+	return func() {
+		close(stopped)
+		files := <-parts
+		fetch("http://"+p.pprof+"/debug/pprof/allocs?gc=1", out+".allocs.pprof")
+		merged, err := os.Create(out + ".cpu.pprof")
+		if err != nil {
+			return
+		}
+		defer merged.Close()
+		cmd := exec.Command(h.goTool, append([]string{"tool", "pprof", "-proto"}, files...)...)
+		cmd.Stdout = merged
+		if err := cmd.Run(); err == nil {
+			for _, f := range files {
+				os.Remove(f)
+			}
+		}
 	}
 }
