@@ -127,8 +127,11 @@ func (p *proc) resetPeak() error {
 }
 
 // cpu is the CPU time the process has used (user and system).
-func (p *proc) cpu() time.Duration {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+func (p *proc) cpu() time.Duration { return cpuOf(strconv.Itoa(p.cmd.Process.Pid)) }
+
+// cpuOf is the CPU time /proc/<pid>/stat gives ("self" for this process); 0 when gone.
+func cpuOf(pid string) time.Duration {
+	data, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
 		return 0
 	}
@@ -171,17 +174,20 @@ func freePort() (string, error) {
 	return port, nil
 }
 
-// cpuMeter measures the CPU the server-side processes use over a window.
+// cpuMeter measures the CPU the server-side processes use over a window, and this process's
+// (the load generator's).
 type cpuMeter struct {
-	procs []*proc
-	start time.Duration
+	procs       []*proc
+	start, self time.Duration
 }
 
 func meterCPU(procs ...*proc) *cpuMeter {
-	m := &cpuMeter{procs: procs}
+	m := &cpuMeter{procs: procs, self: cpuOf("self")}
 	m.start = m.sum()
 	return m
 }
+
+func (m *cpuMeter) client() time.Duration { return cpuOf("self") - m.self }
 
 func (m *cpuMeter) sum() time.Duration {
 	var t time.Duration

@@ -64,24 +64,25 @@ type measured struct {
 	loadResult
 	cpuPerReq time.Duration // server-side CPU per answer
 	busy      float64       // server-side CPU over wall time (1.0 = one core)
+	client    float64       // the load generator's CPU over wall time
 }
 
 func (m measured) note(who string) string {
-	return fmt.Sprintf("%s %.0f µs CPU per answer (%.0f%% of a core)", who, float64(m.cpuPerReq.Nanoseconds())/1e3, 100*m.busy)
+	return fmt.Sprintf("%s %.0f µs CPU per answer (%.0f%% of a core, load generator %.0f%%)", who, float64(m.cpuPerReq.Nanoseconds())/1e3, 100*m.busy, 100*m.client)
 }
 
 // load runs a window against d and meters the server side (procs) over it; with measure 0, the
 // whole run is the window. With profiling on, CPU and allocation profiles of a timed window are
 // taken from each profiled process among procs and written as label.
 func (h *harness) load(label string, d dialer, conns int, src source, warm, measure time.Duration, procs ...*proc) (measured, error) {
-	var used time.Duration
+	var used, client time.Duration
 	var profiles []chan error
 	open := func() func() {
 		meter := meterCPU(procs...)
 		if measure > 0 {
 			profiles = h.captureProfiles(label, measure, procs)
 		}
-		return func() { used = meter.used() }
+		return func() { used, client = meter.used(), meter.client() }
 	}
 	var res loadResult
 	var err error
@@ -104,6 +105,7 @@ func (h *harness) load(label string, d dialer, conns int, src source, warm, meas
 	if res.done > 0 {
 		m.cpuPerReq = used / time.Duration(res.done)
 		m.busy = used.Seconds() / res.elapsed.Seconds()
+		m.client = client.Seconds() / res.elapsed.Seconds()
 	}
 	return m, nil
 }
