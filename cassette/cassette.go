@@ -31,6 +31,11 @@ type Interaction struct {
 
 // Request is a recorded request. Body is stored decoded; a body that is not UTF-8 is written as
 // YAML !!binary and read back byte for byte.
+//
+// Headers has canonical keys ("X-Ms-Continuation"), as go-vcr and Go clients look them up.
+// HeaderNames, when known, is how the header lines were on the wire: one name per line, spelled
+// and ordered as sent ("x-ms-continuation"); go-vcr ignores it, and azvcr answers with it (see
+// package wire). Recordings from before it, or from tools that do not keep it, have none.
 type Request struct {
 	Proto         string      `yaml:"proto"`
 	ProtoMajor    int         `yaml:"proto_major"`
@@ -40,11 +45,13 @@ type Request struct {
 	Body          string      `yaml:"body"`
 	Form          url.Values  `yaml:"form,omitempty"`
 	Headers       http.Header `yaml:"headers"`
+	HeaderNames   []string    `yaml:"header_names,omitempty"`
 	URL           string      `yaml:"url"`
 	Method        string      `yaml:"method"`
 }
 
-// Response is a recorded response. Duration is kept as go-vcr writes it ("12.5ms"); it is
+// Response is a recorded response. Headers and HeaderNames are as in Request; Status keeps the
+// reason phrase as sent ("200 Ok" is not "200 OK"). Duration is kept as go-vcr writes it ("12.5ms"); it is
 // informational and never used to delay a replay.
 type Response struct {
 	Proto         string      `yaml:"proto"`
@@ -53,6 +60,7 @@ type Response struct {
 	ContentLength int64       `yaml:"content_length"`
 	Body          string      `yaml:"body"`
 	Headers       http.Header `yaml:"headers"`
+	HeaderNames   []string    `yaml:"header_names,omitempty"`
 	Status        string      `yaml:"status"`
 	Code          int         `yaml:"code"`
 	Duration      string      `yaml:"duration"`

@@ -163,6 +163,12 @@ func replayAll(t *testing.T, client *http.Client, want []*cassette.Interaction) 
 		if !sameHeader(resp.Header, w.Response.Headers) {
 			t.Errorf("replay %d: header %v, want %v", i, resp.Header, w.Response.Headers)
 		}
+		// Names recorded in lower case (header_names) are found by Go's lookups all the same.
+		for _, n := range w.Response.HeaderNames {
+			if resp.Header.Get(n) == "" {
+				t.Errorf("replay %d: Header.Get(%q) is empty", i, n)
+			}
+		}
 	}
 	// Every interaction has been used once; one more request must not be answered.
 	req, _ := http.NewRequest(want[0].Request.Method, want[0].Request.URL, strings.NewReader(want[0].Request.Body))

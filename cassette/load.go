@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/azvcr/azvcr/wire"
 )
 
 // Error is a problem with a cassette file, located by file and line (line 0 when the whole file is
@@ -73,9 +78,23 @@ func Parse(name string, data []byte) (*Cassette, error) {
 			it.ID = i // go-vcr v2 files carry no ids; number them in file order
 		}
 		it.Response.Duration = normalizeDuration(it.Response.Duration)
+		normalizeHeaders(&it.Request.Headers, &it.Request.HeaderNames)
+		normalizeHeaders(&it.Response.Headers, &it.Response.HeaderNames)
 	}
 	c.Version = Version
 	return &c, nil
+}
+
+// normalizeHeaders gives h canonical keys, as Go code looks them up. Keys a file spelled otherwise
+// (another tool's files have no header_names) keep that spelling in names, after the names the
+// file gives.
+func normalizeHeaders(h *http.Header, names *[]string) {
+	spelled := wire.SpelledNames(*h)
+	if spelled == nil {
+		return
+	}
+	*h = wire.Canonical(*h)
+	*names = wire.Fit(*h, append(slices.Clone(*names), spelled...))
 }
 
 func readVersion(name string, root *yaml.Node) (int, int, error) {
@@ -119,6 +138,13 @@ func validate(name string, root *yaml.Node, c *Cassette) error {
 		}
 		if it.Response.Code < 100 || it.Response.Code > 999 {
 			return bad("response code %d is not an HTTP status", it.Response.Code)
+		}
+		for _, names := range [][]string{it.Request.HeaderNames, it.Response.HeaderNames} {
+			for _, n := range names {
+				if !httpguts.ValidHeaderFieldName(n) {
+					return bad("header_names: %q is not a header name", n)
+				}
+			}
 		}
 	}
 	return nil

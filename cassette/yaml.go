@@ -32,6 +32,7 @@ type requestYAML struct {
 	Body          text        `yaml:"body"`
 	Form          url.Values  `yaml:"form,omitempty"`
 	Headers       http.Header `yaml:"headers"`
+	HeaderNames   []string    `yaml:"header_names,omitempty"`
 	URL           string      `yaml:"url"`
 	Method        string      `yaml:"method"`
 }
@@ -43,6 +44,7 @@ type responseYAML struct {
 	ContentLength int64       `yaml:"content_length"`
 	Body          text        `yaml:"body"`
 	Headers       http.Header `yaml:"headers"`
+	HeaderNames   []string    `yaml:"header_names,omitempty"`
 	Status        string      `yaml:"status"`
 	Code          int         `yaml:"code"`
 	Duration      string      `yaml:"duration"`
@@ -50,11 +52,11 @@ type responseYAML struct {
 
 // MarshalYAML writes the request with a body style that always reads back.
 func (r Request) MarshalYAML() (any, error) {
-	return requestYAML{r.Proto, r.ProtoMajor, r.ProtoMinor, r.ContentLength, r.Host, text(r.Body), r.Form, r.Headers, r.URL, r.Method}, nil
+	return requestYAML{r.Proto, r.ProtoMajor, r.ProtoMinor, r.ContentLength, r.Host, text(r.Body), r.Form, r.Headers, r.HeaderNames, r.URL, r.Method}, nil
 }
 
 // MarshalYAML writes the response with a body style that always reads back, and a duration
 // go-vcr can parse.
 func (r Response) MarshalYAML() (any, error) {
-	return responseYAML{r.Proto, r.ProtoMajor, r.ProtoMinor, r.ContentLength, text(r.Body), r.Headers, r.Status, r.Code, normalizeDuration(r.Duration)}, nil
+	return responseYAML{r.Proto, r.ProtoMajor, r.ProtoMinor, r.ContentLength, text(r.Body), r.Headers, r.HeaderNames, r.Status, r.Code, normalizeDuration(r.Duration)}, nil
 }

@@ -3,12 +3,16 @@ package engine
 import (
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/matcher"
+	"github.com/azvcr/azvcr/testproxyjson"
 )
 
-// Open builds an engine over the cassette file at path: loaded for replay, created for record,
+// Open builds an engine over the cassette file at path: loaded for replay (a .json file is read as
+// a test-proxy recording), created for record,
 // loaded and appended to for auto (passthrough needs none). A bad file fails here, before any
 // request. Close the engine to close the file.
 func Open(mode Mode, path string, repeat matcher.Repeat, opts ...Option) (*Engine, error) {
@@ -17,7 +21,7 @@ func Open(mode Mode, path string, repeat matcher.Repeat, opts ...Option) (*Engin
 	var err error
 	switch mode {
 	case Replay:
-		existing, err = cassette.Load(path)
+		existing, err = load(path)
 	case Record:
 		journal, err = cassette.Create(path)
 	case Auto:
@@ -43,6 +47,15 @@ func Open(mode Mode, path string, repeat matcher.Repeat, opts ...Option) (*Engin
 		return nil, err
 	}
 	return e, nil
+}
+
+// load reads a cassette to replay: YAML, or Microsoft's test-proxy JSON for a .json file.
+func load(path string) (*cassette.Cassette, error) {
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		c, _, err := testproxyjson.Load(path)
+		return c, err
+	}
+	return cassette.Load(path)
 }
 
 func closeSink(j *cassette.Journal) {

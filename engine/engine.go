@@ -20,6 +20,7 @@ import (
 	"github.com/azvcr/azvcr/matcher"
 	"github.com/azvcr/azvcr/redact"
 	"github.com/azvcr/azvcr/upstream"
+	"github.com/azvcr/azvcr/wire"
 )
 
 // Sink receives each recorded interaction, redacted. *cassette.Journal is one; a test-proxy
@@ -41,6 +42,7 @@ type Engine struct {
 	keep     func(*http.Request, *cassette.Interaction) bool
 	capture  func(http.Header) http.Header
 	shape    func(*http.Request, *cassette.Interaction, *http.Response)
+	refuse   func(host string) *upstream.Refusal
 
 	forwarded atomic.Int64
 	recorded  atomic.Int64
@@ -103,6 +105,24 @@ func WithHeaderCapture(f func(http.Header) http.Header) Option {
 // operations and throttling): f may edit the answer, given the request and the recording.
 func WithReplayShape(f func(*http.Request, *cassette.Interaction, *http.Response)) Option {
 	return func(e *Engine) error { e.shape = f; return nil }
+}
+
+// WithHostCheck makes replay refuse, as recording would have, a request to a host check refuses
+// (the allow-list of an upstream.Guard) when the recording holds nothing for that host: the
+// client gets the same 403 in both modes, and it is not a miss.
+func WithHostCheck(check func(host string) *upstream.Refusal) Option {
+	return func(e *Engine) error { e.refuse = check; return nil }
+}
+
+// Refuses reports the Refusal replay answers a request to host with (see WithHostCheck), or nil.
+func (e *Engine) Refuses(host string) *upstream.Refusal {
+	if e.refuse == nil || e.mode != Replay {
+		return nil
+	}
+	if rf := e.refuse(host); rf != nil && !e.index.Load().RecordsHost(host) {
+		return rf
+	}
+	return nil
 }
 
 type keepKey struct{}
@@ -172,12 +192,17 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 	live := requestFromHTTP(r, body)
 	if e.capture != nil {
 		live.Headers = e.capture(r.Header)
+		live.HeaderNames = fitNames(live.Headers, live.HeaderNames)
 	}
+	x := wire.From(r.Context())
 	if e.sigs != nil {
 		if deny := e.sigs.check(r); deny != nil {
 			e.log.Warn("signature does not match the playback key", "method", r.Method, "url", live.URL)
 			return deny
 		}
+	}
+	if rf := e.Refuses(r.URL.Host); rf != nil {
+		return ErrorResponse(r, rf.Status, rf.Message)
 	}
 	if e.mode.Replays() {
 		probe := cloneRequest(live)
@@ -190,6 +215,7 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 		if it != nil {
 			e.log.Debug("replayed", "method", r.Method, "url", live.URL, "id", it.ID)
 			resp := responseFromCassette(r, &it.Response)
+			x.SetResponse(it.Response.HeaderNames)
 			if e.shape != nil {
 				e.shape(r, it, resp)
 				return resp
@@ -202,6 +228,9 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 		}
 	}
 	resp, rec := e.roundTrip(r, live, body)
+	if rec != nil {
+		x.SetResponse(rec.HeaderNames)
+	}
 	if rec != nil && e.mode.Records() {
 		e.record(r, live, *rec)
 	}
@@ -217,6 +246,10 @@ func (e *Engine) roundTrip(r *http.Request, live cassette.Request, body []byte) 
 	}
 	out.Header = cleanHeader(r.Header)
 	out.Host = r.Host
+	// The upstream gets the header lines as the client sent them (Host among them), and tells
+	// the names of its own.
+	sent := &wire.Exchange{Request: wire.From(r.Context()).RequestNames()}
+	out = out.WithContext(wire.With(out.Context(), sent))
 	out.ContentLength = int64(len(body))
 	if len(body) == 0 {
 		out.Body = http.NoBody
@@ -231,7 +264,7 @@ func (e *Engine) roundTrip(r *http.Request, live cassette.Request, body []byte) 
 		e.log.Warn("upstream failed", "method", r.Method, "url", live.URL, "err", err)
 		return ErrorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: upstream %s failed: %v", r.URL.Host, err)), nil
 	}
-	rec, err := readResponse(resp, time.Since(start))
+	rec, err := readResponse(resp, sent.Response, time.Since(start))
 	if err != nil {
 		e.log.Warn("upstream response unreadable", "url", live.URL, "err", err)
 		return ErrorResponse(r, http.StatusBadGateway, fmt.Sprintf("azvcr: reading the response from %s: %v", r.URL.Host, err)), nil
@@ -246,6 +279,9 @@ func (e *Engine) record(r *http.Request, live cassette.Request, rec cassette.Res
 		return
 	}
 	e.Redactor().Interaction(it)
+	// Redaction may have removed headers: the names follow.
+	it.Request.HeaderNames = fitNames(it.Request.Headers, it.Request.HeaderNames)
+	it.Response.HeaderNames = fitNames(it.Response.Headers, it.Response.HeaderNames)
 	if err := e.sink.Add(it); err != nil {
 		e.log.Error("could not record interaction", "url", live.URL, "err", err)
 		return

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/wire"
 )
 
 // hopHeaders belong to one connection, not to the exchange, and are never recorded or relayed.
@@ -47,8 +49,10 @@ func cleanHeader(h http.Header) http.Header {
 	return out
 }
 
-// requestFromHTTP captures a live request as the cassette stores it.
+// requestFromHTTP captures a live request as the cassette stores it, with the names of its header
+// lines as the way in saw them (see wire.Exchange), when it saw them.
 func requestFromHTTP(r *http.Request, body []byte) cassette.Request {
+	h := cleanHeader(r.Header)
 	return cassette.Request{
 		Proto:         r.Proto,
 		ProtoMajor:    r.ProtoMajor,
@@ -56,15 +60,25 @@ func requestFromHTTP(r *http.Request, body []byte) cassette.Request {
 		ContentLength: int64(len(body)),
 		Host:          r.Host,
 		Body:          string(body),
-		Headers:       cleanHeader(r.Header),
+		Headers:       h,
+		HeaderNames:   fitNames(h, wire.From(r.Context()).RequestNames()),
 		URL:           r.URL.String(),
 		Method:        r.Method,
 	}
 }
 
+// fitNames is wire.Fit for names that are known: unknown (nil) stays unknown.
+func fitNames(h http.Header, names []string) []string {
+	if names == nil {
+		return nil
+	}
+	return wire.Fit(h, names)
+}
+
 // readResponse reads an upstream response whole and decodes its body, so cassettes hold readable
-// bodies and replays need not compress.
-func readResponse(resp *http.Response, took time.Duration) (cassette.Response, error) {
+// bodies and replays need not compress. names are those of its header lines as sent, when the
+// transport saw them.
+func readResponse(resp *http.Response, names []string, took time.Duration) (cassette.Response, error) {
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
@@ -92,6 +106,7 @@ func readResponse(resp *http.Response, took time.Duration) (cassette.Response, e
 		ContentLength: int64(len(body)),
 		Body:          string(body),
 		Headers:       h,
+		HeaderNames:   fitNames(h, names),
 		Status:        resp.Status,
 		Code:          resp.StatusCode,
 		Duration:      took.Round(time.Microsecond).String(),
@@ -160,10 +175,12 @@ func isHead(r *http.Request) bool { return r != nil && r.Method == http.MethodHe
 
 func cloneRequest(r cassette.Request) cassette.Request {
 	r.Headers = r.Headers.Clone()
+	r.HeaderNames = slices.Clone(r.HeaderNames)
 	return r
 }
 
 func cloneResponse(r cassette.Response) cassette.Response {
 	r.Headers = r.Headers.Clone()
+	r.HeaderNames = slices.Clone(r.HeaderNames)
 	return r
 }

@@ -98,7 +98,7 @@ func TestReadResponse(t *testing.T) {
 		},
 		Body: io.NopCloser(bytes.NewReader(cassettetest.Gzip(t, body))),
 	}
-	rec, err := readResponse(resp, 1234567)
+	rec, err := readResponse(resp, nil, 1234567)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,13 +117,13 @@ func TestReadResponse(t *testing.T) {
 
 	// An encoding azvcr cannot undo is kept, with its header, byte for byte.
 	br := &http.Response{StatusCode: 200, Header: http.Header{"Content-Encoding": {"br"}}, Body: io.NopCloser(strings.NewReader("\x0b\x02"))}
-	rec, err = readResponse(br, 0)
+	rec, err = readResponse(br, nil, 0)
 	if err != nil || rec.Body != "\x0b\x02" || rec.Headers.Get("Content-Encoding") != "br" {
 		t.Errorf("br: %+v, %v", rec, err)
 	}
 
 	bad := &http.Response{StatusCode: 200, Header: http.Header{"Content-Encoding": {"gzip"}}, Body: io.NopCloser(strings.NewReader("nope"))}
-	if _, err := readResponse(bad, 0); err == nil || !strings.Contains(err.Error(), "decoding gzip body") {
+	if _, err := readResponse(bad, nil, 0); err == nil || !strings.Contains(err.Error(), "decoding gzip body") {
 		t.Errorf("corrupt gzip: err = %v", err)
 	}
 }

@@ -1,16 +1,14 @@
 package forwardproxy
 
 import (
-	"fmt"
-	"log/slog"
+	"errors"
 	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
-// connTracker remembers every accepted connection so Close can end intercepted ones, which
-// http.Server stops tracking once goproxy hijacks them.
+// connTracker remembers every accepted connection so Close can end them all, intercepted
+// (taken over) ones too.
 type connTracker struct {
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -75,20 +73,14 @@ func (c *trackedConn) Close() error {
 	return c.Conn.Close()
 }
 
-// goproxyLog routes goproxy's printf logging into slog; a failed client handshake usually means
-// the client does not trust azvcr's CA, so that one is a warning with a hint.
-// Handshakes cut short by azvcr's own shutdown are not the client's fault and stay at debug level.
-type goproxyLog struct {
-	log     *slog.Logger
-	closing *atomic.Bool
-}
-
-func (g goproxyLog) Printf(format string, v ...any) {
-	msg := strings.TrimSpace(fmt.Sprintf(format, v...))
-	ownClose := g.closing.Load() || strings.Contains(msg, "use of closed network connection")
-	if strings.Contains(msg, "Cannot handshake client") && !ownClose {
-		g.log.Warn("TLS handshake with a client failed; does it trust azvcr's CA? (azvcr ca path)", "detail", msg)
+// handshakeFailed logs a failed TLS handshake with a client: usually the client does not trust
+// azvcr's CA, so that is a warning with a hint. Handshakes cut short by azvcr's own shutdown are
+// not the client's fault and stay at debug level.
+func (s *Server) handshakeFailed(host string, err error) {
+	msg := err.Error()
+	if s.closing.Load() || strings.Contains(msg, "use of closed network connection") || errors.Is(err, net.ErrClosed) {
+		s.log.Debug("TLS handshake with a client cut short", "host", host, "err", msg)
 		return
 	}
-	g.log.Debug(msg)
+	s.log.Warn("TLS handshake with a client failed; does it trust azvcr's CA? (azvcr ca path)", "host", host, "detail", msg)
 }

@@ -6,11 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/azvcr/azvcr/cassette"
 
 	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/internal/httpcheck"
@@ -198,17 +201,36 @@ func TestReplayKeepAliveAndNoDial(t *testing.T) {
 	}
 }
 
-// In replay every host is intercepted, allowed or not: nothing is contacted.
-func TestReplayAnyHost(t *testing.T) {
-	path, _ := writeCassette(t, 1)
+// Replay answers a host off the allow-list as recording did, 403 with the explanation, and does
+// not count it as a miss; an allowed host with no recording is a miss; a host off the list that
+// the recording holds (recorded with --allow-host) is replayed. Nothing is contacted.
+func TestReplayHostsAsRecordingDid(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hosts.yaml")
+	c := &cassette.Cassette{Version: cassette.Version, Interactions: []*cassette.Interaction{{
+		Request:  cassette.Request{Method: "GET", URL: "https://recorded.example/x"},
+		Response: cassette.Response{Code: 200, Status: "200 OK", Body: "kept", Headers: http.Header{"Content-Type": {"text/plain"}}},
+	}}}
+	if err := cassette.Save(path, c); err != nil {
+		t.Fatal(err)
+	}
 	s := startServer(t, engine.Replay, WithCassette(path))
-	c := proxiedClient(t, s)
-	for _, u := range []string{"https://example.com/x", "https://acct.documents.azure.com/dbs", "http://example.com/plain"} {
-		r := httpcheck.Do(t, c, "GET", u, "")
-		m := decodeMiss(t, r)
-		if m.URL != u {
-			t.Errorf("%s: miss names %q", u, m.URL)
-		}
+	code, body := connectRaw(t, s, "example.com:443")
+	if code != http.StatusForbidden || !strings.Contains(body, "example.com is not an allowed upstream") {
+		t.Errorf("CONNECT example.com: %d %q, want 403 with the reason", code, body)
+	}
+	cl := proxiedClient(t, s)
+	plain := httpcheck.Do(t, cl, "GET", "http://example.com/plain", "")
+	if plain.Code != http.StatusForbidden || !strings.Contains(plain.Body, "not an allowed upstream") || plain.Header.Get(engine.ErrorHeader) == "" {
+		t.Errorf("plain http to example.com: %d %q", plain.Code, plain.Body)
+	}
+	if m := decodeMiss(t, httpcheck.Do(t, cl, "GET", "https://acct.documents.azure.com/dbs", "")); m.URL != "https://acct.documents.azure.com/dbs" {
+		t.Errorf("allowed host: miss names %q", m.URL)
+	}
+	if r := httpcheck.Do(t, cl, "GET", "https://recorded.example/x", ""); r.Code != http.StatusOK || r.Body != "kept" {
+		t.Errorf("recorded host off the allow-list: %d %q", r.Code, r.Body)
+	}
+	if sum := s.Summary(); sum.Misses != 1 || sum.Replayed != 1 {
+		t.Errorf("summary %+v, want 1 miss and 1 replayed", sum)
 	}
 }
 

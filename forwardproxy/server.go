@@ -15,9 +15,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
-
-	"github.com/elazarl/goproxy"
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/certs"
@@ -26,6 +23,7 @@ import (
 	"github.com/azvcr/azvcr/matcher"
 	"github.com/azvcr/azvcr/redact"
 	"github.com/azvcr/azvcr/upstream"
+	"github.com/azvcr/azvcr/wire"
 )
 
 type config struct {
@@ -122,8 +120,7 @@ type Server struct {
 	allow    *upstream.AllowList
 	upstream *upstream.Guard
 	log      *slog.Logger
-	gp       *goproxy.ProxyHttpServer
-	http     *http.Server
+	front    *wire.Server
 	lns      []net.Listener
 	conns    connTracker
 
@@ -175,6 +172,8 @@ func New(mode engine.Mode, opts ...Option) (*Server, error) {
 	if mode.Forwards() {
 		eopts = append(eopts, engine.WithUpstream(s.upstream))
 	}
+	// Replay refuses what recording would have refused, with the same answer.
+	eopts = append(eopts, engine.WithHostCheck(func(host string) *upstream.Refusal { return s.upstream.Check(host) }))
 	if cfg.verifyKey != "" {
 		eopts = append(eopts, engine.WithSignatureCheck(cfg.verifyKey))
 	}
@@ -186,43 +185,8 @@ func New(mode engine.Mode, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.gp = s.newGoproxy()
+	s.front = &wire.Server{Handler: http.HandlerFunc(s.serveFront), Log: s.log}
 	return s, nil
-}
-
-func (s *Server) newGoproxy() *goproxy.ProxyHttpServer {
-	gp := goproxy.NewProxyHttpServer()
-	gp.Logger = goproxyLog{log: s.log, closing: &s.closing}
-	gp.Tr = &http.Transport{Proxy: nil, DialContext: refuseDial} // every request is answered by s.handle
-	gp.ConnectDial = nil
-	gp.ConnectDialWithReq = func(*http.Request, string, string) (net.Conn, error) {
-		return nil, errors.New("azvcr does not tunnel: every CONNECT is intercepted")
-	}
-	gp.NonproxyHandler = http.HandlerFunc(s.serveDirect)
-	gp.OnRequest().HandleConnectFunc(s.handleConnect)
-	gp.OnRequest().DoFunc(s.handle)
-	return gp
-}
-
-// handle answers every proxied request through the engine. goproxy never forwards on its own;
-// returning a response here keeps errors as HTTP answers instead of dropped connections.
-func (s *Server) handle(r *http.Request, _ *goproxy.ProxyCtx) (*http.Request, *http.Response) {
-	return r, s.engine.Handle(r)
-}
-
-// handleConnect intercepts every allowed CONNECT; replay allows any host, since it connects nowhere.
-func (s *Server) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
-	if s.engine.Mode().Forwards() && !s.allow.Allows(host) {
-		ctx.Resp = engine.ErrorResponse(ctx.Req, http.StatusForbidden, upstream.NotAllowedMessage(host))
-		s.log.Warn("refused CONNECT to a host not on the allow-list", "host", host)
-		return &goproxy.ConnectAction{Action: goproxy.ConnectReject}, host
-	}
-	return &goproxy.ConnectAction{
-		Action: goproxy.ConnectMitm,
-		TLSConfig: func(h string, _ *goproxy.ProxyCtx) (*tls.Config, error) {
-			return s.leaves.TLSConfig(h), nil
-		},
-	}, host
 }
 
 // Listen binds addr (host:port; port 0 picks a free port). It may be called more than once, and
@@ -253,9 +217,6 @@ func (s *Server) ListenTLS(addr string) error {
 
 func (s *Server) addListener(ln net.Listener) {
 	s.lns = append(s.lns, &trackingListener{Listener: ln, tracker: &s.conns})
-	if s.http == nil {
-		s.http = &http.Server{Handler: s.gp, ReadHeaderTimeout: 30 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
-	}
 }
 
 // Serve answers connections on every listener until Close. It returns nil after Close.
@@ -265,10 +226,10 @@ func (s *Server) Serve() error {
 	}
 	errs := make(chan error, len(s.lns))
 	for _, ln := range s.lns {
-		go func() { errs <- s.http.Serve(ln) }()
+		go func() { errs <- s.front.Serve(ln) }()
 	}
 	err := <-errs
-	if errors.Is(err, http.ErrServerClosed) {
+	if s.closing.Load() {
 		return nil
 	}
 	return err
@@ -324,10 +285,12 @@ func (s *Server) Upstream() http.RoundTripper { return s.upstream }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
-		if s.http != nil {
-			s.closeErr = s.http.Close()
+		for _, ln := range s.lns {
+			if err := ln.Close(); err != nil && s.closeErr == nil && !errors.Is(err, net.ErrClosed) {
+				s.closeErr = err
+			}
 		}
-		s.conns.closeAll() // intercepted (hijacked) connections are not the http.Server's to close
+		s.conns.closeAll()
 		if err := s.engine.Close(); err != nil && s.closeErr == nil {
 			s.closeErr = err
 		}

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/hostport"
 )
 
 // Index answers live requests from recorded interactions. Each key has its own queue, served
@@ -27,7 +28,8 @@ type Index struct {
 	issued   map[string]*entry // continuation token -> the recording whose response issued it
 	carried  map[string]bool   // continuation tokens that recorded requests carry
 	ignore   Ignore
-	rm       *RecordMatcher // when set, requests are compared as the Azure SDK test-proxy does
+	rm       *RecordMatcher  // when set, requests are compared as the Azure SDK test-proxy does
+	hosts    map[string]bool // lower-case host names (no port) the recordings are addressed to
 }
 
 // Ignore leaves parts of requests out of matching, for harnesses that ask for it (the Azure SDK
@@ -141,7 +143,7 @@ type queue struct {
 
 // New indexes interactions. A recorded request that cannot be keyed is an error naming its id.
 func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
-	x := &Index{queues: map[string]*queue{}, issued: map[string]*entry{}, carried: map[string]bool{}}
+	x := &Index{queues: map[string]*queue{}, issued: map[string]*entry{}, carried: map[string]bool{}, hosts: map[string]bool{}}
 	for _, o := range opts {
 		o(x)
 	}
@@ -171,6 +173,8 @@ func (x *Index) add(it *cassette.Interaction, used bool) (*entry, error) {
 	}
 	q.entries = append(q.entries, e)
 	x.all = append(x.all, e)
+	_, authority, _ := strings.Cut(p.host, "://") // p.host is scheme://host[:port], lower case
+	x.hosts[strings.Trim(hostport.StripPort(authority), "[]")] = true
 	if tok := p.headers[continuationHeader]; tok != "" {
 		x.carried[tok] = true
 	}
@@ -311,4 +315,13 @@ func (x *Index) Remaining() []*cassette.Interaction {
 		}
 	}
 	return out
+}
+
+// RecordsHost reports whether a recorded interaction is addressed to host (a name or address,
+// with or without a port; ports are not compared).
+func (x *Index) RecordsHost(host string) bool {
+	name := strings.ToLower(strings.Trim(strings.TrimSuffix(hostport.StripPort(host), "."), "[]"))
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.hosts[name]
 }

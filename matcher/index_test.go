@@ -303,3 +303,19 @@ func idsOf(its []*cassette.Interaction) []int {
 	}
 	return ids
 }
+
+func TestRecordsHost(t *testing.T) {
+	x, err := New([]*cassette.Interaction{
+		{Request: cassette.Request{Method: "GET", URL: "https://Acct.Documents.Azure.com:443/dbs"}},
+		{Request: cassette.Request{Method: "GET", URL: "http://[::1]:8081/x"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]bool{"acct.documents.azure.com:443": true, "ACCT.documents.azure.com": true, "acct.documents.azure.com.": true,
+		"[::1]:9": true, "::1": true, "other.documents.azure.com": false, "example.com:443": false} {
+		if got := x.RecordsHost(host); got != want {
+			t.Errorf("RecordsHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}

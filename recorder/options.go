@@ -63,8 +63,10 @@ func WithCassette(path string) Option {
 func WithCassetteDir(dir string) Option { return func(c *config) { c.dir = dir } }
 
 // WithRealTransport is how recorded and passed-through requests reach the service. The default
-// is a clone of http.DefaultTransport: what the SDK would use without the recorder (proxy from
-// the environment, TLS verified against the system roots, SSL_CERT_FILE included).
+// is what the SDK would use without the recorder (TLS verified against the system roots,
+// SSL_CERT_FILE included, the proxy from the environment), over azvcr's HTTP/1.1 transport, which
+// lets the cassette keep header names as the service spelled them; a transport given here is
+// used as it is, and the cassette then keeps names only as Go spells them.
 func WithRealTransport(rt http.RoundTripper) Option { return func(c *config) { c.real = rt } }
 
 // WithRedactor replaces the redaction rules (default: azvcr's rules, plus .azvcr.yaml when one

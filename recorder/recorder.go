@@ -19,15 +19,19 @@ package recorder
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/matcher"
+	"github.com/azvcr/azvcr/upstream"
+	"github.com/azvcr/azvcr/wire"
 )
 
 // Recorder is one test's recorder. It is an http.RoundTripper and safe for concurrent use.
@@ -91,7 +95,11 @@ func start(t testing.TB, opts []Option) (*Recorder, error) {
 	if cfg.mode.Forwards() {
 		real := cfg.real
 		if real == nil {
-			real = http.DefaultTransport.(*http.Transport).Clone()
+			wt, err := upstream.NewTransport(upstream.Options{})
+			if err != nil {
+				return nil, err
+			}
+			real = defaultTransport{wire: wt, proxied: http.DefaultTransport.(*http.Transport).Clone()}
 		}
 		eopts = append(eopts, engine.WithUpstream(real))
 	}
@@ -160,7 +168,9 @@ func (r *Recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		in.Host = req.URL.Host
 	}
 	in.Header = canonical(req.Header)
-	resp := r.engine.Handle(&in)
+	// The names as Go writes them: the keys as the client set them, sorted, one per value.
+	x := &wire.Exchange{Request: goWireNames(req.Header)}
+	resp := r.engine.Handle(in.WithContext(wire.With(req.Context(), x)))
 	if msg := resp.Header.Get(engine.ErrorHeader); msg != "" {
 		// The real transport failed (or the request could not be read): the client gets the
 		// error it would have got without the recorder, not a made-up HTTP answer.
@@ -184,6 +194,31 @@ func canonical(h http.Header) http.Header {
 		}
 	}
 	return h
+}
+
+// defaultTransport reaches the real service as the SDK would without the recorder (TLS verified
+// against the system roots, SSL_CERT_FILE included; the proxy the environment names), through
+// azvcr's transport, which tells the names of the answer's header lines as the service spelled
+// them (the cassette keeps them), unless the environment names a proxy for the request.
+type defaultTransport struct{ wire, proxied http.RoundTripper }
+
+func (t defaultTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if u, err := http.ProxyFromEnvironment(r); err == nil && u != nil {
+		return t.proxied.RoundTrip(r)
+	}
+	return t.wire.RoundTrip(r)
+}
+
+// goWireNames lists h's keys the way net/http's client writes them: as set, sorted, one per value.
+func goWireNames(h http.Header) []string {
+	keys := slices.Sorted(maps.Keys(h))
+	var names []string
+	for _, k := range keys {
+		for range h[k] {
+			names = append(names, k)
+		}
+	}
+	return names
 }
 
 // miss fails the test with azvcr's explanation and answers as the proxy does.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/engine"
 	"github.com/azvcr/azvcr/matcher"
+	"github.com/azvcr/azvcr/wire"
 )
 
 // proxied answers a request a test sends through the proxy for a session.
@@ -70,7 +70,9 @@ func (s *Server) proxied(w http.ResponseWriter, r *http.Request) {
 	out.URL, _ = url.Parse(target)
 	out.Host = base.Host
 	out.RequestURI = ""
-	writeResponse(w, sess.engine.Handle(out))
+	resp := sess.engine.Handle(out)
+	// Names as recorded (playback) or as the upstream sent them (record), in that order.
+	wire.Respond(w, resp, wire.From(out.Context()).ResponseNames())
 }
 
 type skipKey struct{}
@@ -106,13 +108,4 @@ func (s *Server) missResponse(id string) func(*http.Request, *matcher.Miss) *htt
 		resp.Header.Set(engine.MissHeader, engine.HeaderSafe(miss.String()))
 		return resp
 	}
-}
-
-func writeResponse(w http.ResponseWriter, resp *http.Response) {
-	defer resp.Body.Close()
-	for k, v := range resp.Header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.StatusCode)
-	io.Copy(w, resp.Body)
 }

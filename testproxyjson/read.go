@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/azvcr/azvcr/cassette"
 )
 
@@ -113,11 +115,11 @@ func (d *tpDecoder) entry(i int, e *tpNode) (*cassette.Interaction, *cassette.Er
 	if code < 100 || code > 999 {
 		return nil, d.errAt(sc, "entry %d: StatusCode %d is not an HTTP status", i, code)
 	}
-	reqH, err := d.headers(i, e, "RequestHeaders")
+	reqH, reqNames, err := d.headers(i, e, "RequestHeaders")
 	if err != nil {
 		return nil, err
 	}
-	respH, err := d.headers(i, e, "ResponseHeaders")
+	respH, respNames, err := d.headers(i, e, "ResponseHeaders")
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +139,7 @@ func (d *tpDecoder) entry(i int, e *tpNode) (*cassette.Interaction, *cassette.Er
 			Host:          u.Host,
 			Body:          reqBody,
 			Headers:       reqH,
+			HeaderNames:   reqNames,
 			URL:           uri,
 			Method:        method,
 		},
@@ -145,6 +148,7 @@ func (d *tpDecoder) entry(i int, e *tpNode) (*cassette.Interaction, *cassette.Er
 			ContentLength: int64(len(respBody)),
 			Body:          respBody,
 			Headers:       respH,
+			HeaderNames:   respNames,
 			Status:        strings.TrimSpace(fmt.Sprintf("%d %s", code, http.StatusText(code))),
 			Code:          code,
 			Duration:      "0s",
@@ -152,18 +156,20 @@ func (d *tpDecoder) entry(i int, e *tpNode) (*cassette.Interaction, *cassette.Er
 	}, nil
 }
 
-// headers reads a header object (DeserializeHeaders). Names that are equal ignoring case are one
-// header: the later value replaces the earlier, the first spelling stays.
-func (d *tpDecoder) headers(i int, e *tpNode, key string) (http.Header, *cassette.Error) {
+// headers reads a header object (DeserializeHeaders) into canonical keys, and the names as
+// written, in the file's order, one per value. Names that are equal ignoring case are one header:
+// the later value replaces the earlier, the first spelling stays.
+func (d *tpDecoder) headers(i int, e *tpNode, key string) (http.Header, []string, *cassette.Error) {
 	h := http.Header{}
 	n := e.field(key)
 	if n == nil {
-		return h, nil
+		return h, nil, nil
 	}
 	if n.kind != tpObject {
-		return nil, d.errAt(n, "entry %d: %s must be an object, got %s", i, key, n.kind)
+		return nil, nil, d.errAt(n, "entry %d: %s must be an object, got %s", i, key, n.kind)
 	}
-	spelled := map[string]string{} // lower-case name -> the spelling kept
+	spelled := map[string]string{} // canonical name -> the spelling kept
+	var order []string             // canonical names, first seen first
 	for j, name := range n.keys {
 		v := n.elems[j]
 		var vals []string
@@ -181,20 +187,29 @@ func (d *tpDecoder) headers(i int, e *tpNode, key string) (http.Header, *cassett
 				case tpNull:
 					vals = append(vals, "")
 				default:
-					return nil, d.errAt(el, "entry %d: %s: %s: values must be strings, got %s", i, key, name, el.kind)
+					return nil, nil, d.errAt(el, "entry %d: %s: %s: values must be strings, got %s", i, key, name, el.kind)
 				}
 			}
 		default:
-			return nil, d.errAt(v, "entry %d: %s: %s must be a string or an array of strings, got %s", i, key, name, v.kind)
+			return nil, nil, d.errAt(v, "entry %d: %s: %s must be a string or an array of strings, got %s", i, key, name, v.kind)
 		}
-		lower := strings.ToLower(name)
-		if first, ok := spelled[lower]; ok {
-			name = first
+		if !httpguts.ValidHeaderFieldName(name) {
+			return nil, nil, d.errAt(v, "entry %d: %s: %q is not a header name", i, key, name)
 		}
-		spelled[lower] = name
-		h[name] = vals
+		ck := http.CanonicalHeaderKey(name)
+		if _, ok := spelled[ck]; !ok {
+			spelled[ck] = name
+			order = append(order, ck)
+		}
+		h[ck] = vals
 	}
-	return h, nil
+	var names []string
+	for _, ck := range order {
+		for range h[ck] {
+			names = append(names, spelled[ck])
+		}
+	}
+	return h, names, nil
 }
 
 // body decodes a RequestBody or ResponseBody (DeserializeBody, NormalizeJsonBody,

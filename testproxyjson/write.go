@@ -103,7 +103,7 @@ func (w *tpWriter) entry(it *cassette.Interaction) error {
 	w.key("RequestMethod")
 	w.str(it.Request.Method)
 	w.key("RequestHeaders")
-	w.headers(it.Request.Headers)
+	w.headers(it.Request.Headers, it.Request.HeaderNames)
 	w.key("RequestBody")
 	if err := w.body(it.Request.Body, it.Request.Headers); err != nil {
 		return fmt.Errorf("request body: %w", err)
@@ -111,7 +111,7 @@ func (w *tpWriter) entry(it *cassette.Interaction) error {
 	w.key("StatusCode")
 	w.raw(strconv.Itoa(it.Response.Code))
 	w.key("ResponseHeaders")
-	w.headers(it.Response.Headers)
+	w.headers(it.Response.Headers, it.Response.HeaderNames)
 	w.key("ResponseBody")
 	if err := w.body(it.Response.Body, it.Response.Headers); err != nil {
 		return fmt.Errorf("response body: %w", err)
@@ -147,17 +147,30 @@ func checkUTF8(it *cassette.Interaction) error {
 }
 
 // headers writes SerializeHeaders' form, sorted as the proxy's case-insensitive dictionary sorts
-// (letters ignoring case; approximated ordinally on lower case).
-func (w *tpWriter) headers(h http.Header) {
+// (letters ignoring case; approximated ordinally on lower case). Each name is spelled as the first
+// of spelled (the names as on the wire) that is the same ignoring case, else as h's key.
+func (w *tpWriter) headers(h http.Header, spelled []string) {
+	spelling := map[string]string{}
+	for _, n := range spelled {
+		if ck := http.CanonicalHeaderKey(n); spelling[ck] == "" {
+			spelling[ck] = n
+		}
+	}
 	names := make([]string, 0, len(h))
+	keyOf := map[string]string{}
 	for k := range h {
-		names = append(names, k)
+		name := k
+		if sp := spelling[http.CanonicalHeaderKey(k)]; sp != "" {
+			name = sp
+		}
+		names = append(names, name)
+		keyOf[name] = k
 	}
 	sort.Slice(names, func(i, j int) bool { return lessIgnoreCase(names[i], names[j], strings.ToLower) })
 	w.open('{')
-	for _, k := range names {
-		w.key(k)
-		if v := h[k]; len(v) == 1 {
+	for _, name := range names {
+		w.key(name)
+		if v := h[keyOf[name]]; len(v) == 1 {
 			w.str(v[0])
 		} else {
 			w.open('[')

@@ -10,10 +10,11 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/azvcr/azvcr/wire"
 )
 
 // Options configure the transport to upstreams.
@@ -24,8 +25,10 @@ type Options struct {
 }
 
 // NewTransport verifies upstream TLS against the system roots plus extra CA files. It never
-// uses a proxy from the environment: HTTPS_PROXY may point at azvcr itself.
-func NewTransport(o Options) (*http.Transport, error) {
+// uses a proxy from the environment: HTTPS_PROXY may point at azvcr itself. It speaks HTTP/1.1
+// with header names spelled and ordered as the client sent them, and reports the upstream's (see
+// wire.Transport): what a recording keeps is the wire, not Go's canonical form of it.
+func NewTransport(o Options) (*wire.Transport, error) {
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if len(o.CAFiles) > 0 {
 		pool, err := x509.SystemCertPool()
@@ -44,15 +47,12 @@ func NewTransport(o Options) (*http.Transport, error) {
 		tlsCfg.RootCAs = pool
 	}
 	tlsCfg.InsecureSkipVerify = o.Insecure
-	return &http.Transport{
-		Proxy:                 nil,
-		TLSClientConfig:       tlsCfg,
-		DialContext:           resolvingDialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}, o.Resolve),
-		ForceAttemptHTTP2:     true,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   15 * time.Second,
-		ExpectContinueTimeout: time.Second,
+	return &wire.Transport{
+		TLSClientConfig:     tlsCfg,
+		DialContext:         resolvingDialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}, o.Resolve),
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 15 * time.Second,
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"unicode/utf8"
 
@@ -65,11 +66,15 @@ func SampleInteractions(t testing.TB) []*cassette.Interaction {
 		}
 	}
 	base := "https://acct.documents.azure.com:443/dbs/db1/colls/c1"
+	// The first interaction was seen on the wire: its names are spelled as sent (header_names).
+	first := mk("POST", base+"/docs", JSONBody,
+		http.Header{"Content-Type": {"application/json"}, "X-Ms-Documentdb-Partitionkey": {`["pk1"]`}, "X-Unicode": {"café ☕"}},
+		201, "201 Created", JSONBody,
+		http.Header{"Content-Type": {"application/json"}, "Etag": {`"0000-1"`}, "X-Ms-Request-Charge": {"6.29"}})
+	first.Request.HeaderNames = []string{"content-type", "x-ms-documentdb-partitionkey", "X-Unicode"}
+	first.Response.HeaderNames = []string{"Content-Type", "etag", "x-ms-request-charge"}
 	return []*cassette.Interaction{
-		mk("POST", base+"/docs", JSONBody,
-			http.Header{"Content-Type": {"application/json"}, "X-Ms-Documentdb-Partitionkey": {`["pk1"]`}, "X-Unicode": {"café ☕"}},
-			201, "201 Created", JSONBody,
-			http.Header{"Content-Type": {"application/json"}, "Etag": {`"0000-1"`}, "X-Ms-Request-Charge": {"6.29"}}),
+		first,
 		mk("GET", base+"/docs/text?x=1&y=%20z", "",
 			http.Header{"Accept": {"text/plain", "*/*"}, "X-Empty": {""}},
 			200, "200 OK", TextBody,
@@ -98,6 +103,8 @@ func Clone(it *cassette.Interaction) *cassette.Interaction {
 	c := *it
 	c.Request.Headers = it.Request.Headers.Clone()
 	c.Response.Headers = it.Response.Headers.Clone()
+	c.Request.HeaderNames = slices.Clone(it.Request.HeaderNames)
+	c.Response.HeaderNames = slices.Clone(it.Response.HeaderNames)
 	return &c
 }
 

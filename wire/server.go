@@ -1,0 +1,262 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Server answers HTTP/1.1 on connections with an http.Handler, as net/http's server does, but
+// keeps the wire: the handler finds the names of the request's header lines in the Exchange of
+// the request's context, and what it answers with Respond (or a Response names it sets on that
+// Exchange) is written with its reason phrase and its names in their spelling and order. Answers
+// are buffered and sent with their length. A handler may hijack the connection (CONNECT).
+type Server struct {
+	Handler http.Handler
+	// IdleTimeout bounds the wait for the next request on a connection (default 2 minutes),
+	// HeaderTimeout the reading of its head once it starts (default 30 s).
+	IdleTimeout, HeaderTimeout time.Duration
+	Log                        *slog.Logger // nil discards
+}
+
+// Serve answers the connections ln accepts until it fails (it is closed).
+func (s *Server) Serve(ln net.Listener) error {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		go s.ServeConn(c)
+	}
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
+}
+
+// ServeConn answers the requests on c, one after another, until the peer closes it, an answer
+// closes it, or a handler hijacks it. c is closed unless hijacked.
+func (s *Server) ServeConn(c net.Conn) {
+	hijacked := false
+	defer func() {
+		if !hijacked {
+			c.Close()
+		}
+	}()
+	idle, header := s.IdleTimeout, s.HeaderTimeout
+	if idle == 0 {
+		idle = 2 * time.Minute
+	}
+	if header == 0 {
+		header = 30 * time.Second
+	}
+	rd := NewReader(c)
+	bw := bufio.NewWriter(c)
+	for {
+		c.SetReadDeadline(time.Now().Add(idle))
+		if _, err := rd.Buffered().Peek(1); err != nil {
+			return
+		}
+		c.SetReadDeadline(time.Now().Add(header))
+		req, names, err := rd.ReadRequest()
+		if err != nil {
+			s.log().Debug("unreadable request", "remote", c.RemoteAddr(), "err", err)
+			status, msg := "400 Bad Request", "malformed HTTP request\n"
+			if errors.Is(err, ErrHeadTooLarge) {
+				status, msg = "431 Request Header Fields Too Large", "request head larger than 1 MiB\n"
+			}
+			fmt.Fprintf(bw, "HTTP/1.1 %s\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
+				status, len(msg), msg)
+			bw.Flush()
+			return
+		}
+		c.SetReadDeadline(time.Time{})
+		req.RemoteAddr = c.RemoteAddr().String()
+		if tc, ok := c.(*tls.Conn); ok {
+			cs := tc.ConnectionState()
+			req.TLS = &cs
+		}
+		if strings.EqualFold(req.Header.Get("Expect"), "100-continue") && req.ContentLength != 0 {
+			bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+			bw.Flush()
+		}
+		body := &requestBody{rc: req.Body}
+		req.Body = body
+		x := &Exchange{Request: names}
+		ctx, cancel := context.WithCancel(With(context.Background(), x))
+		req = req.WithContext(ctx)
+		w := &responseWriter{conn: c, rd: rd, bw: bw, header: http.Header{}, exchange: x}
+		s.serve(w, req)
+		cancel()
+		if w.hijacked {
+			hijacked = true
+			return
+		}
+		// What the handler left of the body is read (up to a limit) so the next request can be.
+		drained := body.drain()
+		closing := req.Close || !drained || w.panicked
+		if err := w.finish(req, closing); err != nil || closing {
+			return
+		}
+	}
+}
+
+func (s *Server) serve(w *responseWriter, req *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				w.panicked = true
+				return
+			}
+			s.log().Error("handler panicked", "method", req.Method, "url", req.URL.String(), "panic", p)
+			w.panicked = true
+			if w.resp == nil && !w.wroteHeader {
+				w.header = http.Header{"Content-Type": {"text/plain; charset=utf-8"}}
+				w.WriteHeader(http.StatusInternalServerError)
+				w.body.Reset()
+			}
+		}
+	}()
+	s.Handler.ServeHTTP(w, req)
+}
+
+// requestBody notes whether the handler read the body to its end or closed it (which reads the
+// rest: net/http's request bodies are consumed on Close).
+type requestBody struct {
+	rc   io.ReadCloser
+	done bool
+}
+
+func (b *requestBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.done = true
+	}
+	return n, err
+}
+
+func (b *requestBody) Close() error {
+	err := b.rc.Close()
+	b.done = b.done || err == nil
+	return err
+}
+
+// drain reads what the handler left of the body, up to a limit, so the next request can be read.
+func (b *requestBody) drain() bool {
+	if b.done {
+		return true
+	}
+	n, err := io.Copy(io.Discard, io.LimitReader(b.rc, 1<<20))
+	return b.Close() == nil && err == nil && n < 1<<20
+}
+
+// Respond answers with resp: through a Server, as the wire has it (reason phrase, names); through
+// another http.ResponseWriter, with the names' spelling where net/http keeps it (not the framing
+// headers, which it looks up by their canonical names) and its order of names.
+func Respond(w http.ResponseWriter, resp *http.Response, names []string) {
+	if rw, ok := w.(*responseWriter); ok {
+		rw.resp, rw.exchange.Response = resp, names
+		return
+	}
+	defer resp.Body.Close()
+	dst := w.Header()
+	for _, f := range Fields(resp.Header, names) {
+		name := f.Name
+		switch ck := http.CanonicalHeaderKey(name); ck {
+		case "Content-Length", "Content-Type", "Transfer-Encoding", "Connection", "Date":
+			name = ck
+		}
+		dst[name] = append(dst[name], f.Value)
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+}
+
+// responseWriter buffers a handler's answer; finish writes it.
+type responseWriter struct {
+	conn     net.Conn
+	rd       *Reader
+	bw       *bufio.Writer
+	exchange *Exchange
+
+	header      http.Header
+	status      int
+	wroteHeader bool
+	body        bytes.Buffer
+	resp        *http.Response // set by Respond
+	hijacked    bool
+	panicked    bool
+}
+
+func (w *responseWriter) Header() http.Header { return w.header }
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.wroteHeader || code < 200 { // informational answers are not relayed
+		return
+	}
+	w.wroteHeader, w.status = true, code
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	if w.hijacked {
+		return 0, http.ErrHijacked
+	}
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(p)
+}
+
+// Hijack hands the connection to the handler, with what was read of it and not yet consumed.
+func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.wroteHeader || w.resp != nil {
+		return nil, nil, errors.New("wire: hijack after the answer started")
+	}
+	w.hijacked = true
+	w.conn.SetDeadline(time.Time{})
+	return w.conn, bufio.NewReadWriter(w.rd.Buffered(), w.bw), nil
+}
+
+func (w *responseWriter) finish(req *http.Request, closing bool) error {
+	resp := w.resp
+	if resp == nil {
+		if !w.wroteHeader {
+			w.WriteHeader(http.StatusOK)
+		}
+		h := w.header
+		if h.Get("Content-Type") == "" && w.body.Len() > 0 {
+			h.Set("Content-Type", http.DetectContentType(w.body.Bytes()))
+		}
+		resp = &http.Response{StatusCode: w.status, Header: h, ContentLength: int64(w.body.Len()), Body: io.NopCloser(&w.body)}
+	}
+	if resp.Header.Get("Date") == "" && w.resp == nil {
+		resp.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	}
+	if strings.EqualFold(resp.Header.Get("Connection"), "close") {
+		closing = true
+	}
+	if resp.ContentLength < 0 { // an answer of unknown length is read whole, so it is sent with its length
+		data, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(data)), int64(len(data))
+	}
+	return WriteResponse(w.bw, req, resp, w.exchange.Response, closing)
+}

@@ -1,0 +1,144 @@
+package wire
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// valueReplacer keeps a value on its line, as net/http does when it writes headers.
+var valueReplacer = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ")
+
+// writeFields writes header lines and the empty line that ends the head.
+func writeFields(w *bufio.Writer, fields []Field) {
+	for _, f := range fields {
+		w.WriteString(f.Name)
+		w.WriteString(": ")
+		w.WriteString(strings.TrimSpace(valueReplacer.Replace(f.Value)))
+		w.WriteString("\r\n")
+	}
+	w.WriteString("\r\n")
+}
+
+// StatusLine is the status line of resp without the protocol: the code and the reason phrase as
+// resp.Status has them, or net/http's phrase when Status does not start with the code.
+func StatusLine(resp *http.Response) string {
+	code := strconv.Itoa(resp.StatusCode)
+	reason, ok := strings.CutPrefix(resp.Status, code)
+	if !ok || (reason != "" && reason[0] != ' ') {
+		reason = " " + http.StatusText(resp.StatusCode)
+	}
+	return code + " " + strings.TrimSpace(valueReplacer.Replace(reason))
+}
+
+// bodyless reports whether a response to req with this code carries no body.
+func bodyless(req *http.Request, code int) bool {
+	return (req != nil && req.Method == http.MethodHead) || code == http.StatusNoContent ||
+		code == http.StatusNotModified || (code >= 100 && code < 200)
+}
+
+// WriteResponse writes resp, the answer to req, as HTTP/1.1 with its header lines in the order and
+// spelling names give (see Fields) and its reason phrase as resp.Status has it. A body of known
+// length (resp.ContentLength >= 0) is sent with the Content-Length header resp has, or one added
+// at the end; one of unknown length is chunked. close adds Connection: close. The body is read
+// and closed.
+func WriteResponse(w *bufio.Writer, req *http.Request, resp *http.Response, names []string, close bool) error {
+	if resp.Body != nil {
+		defer resp.Body.Close()
+	}
+	h := resp.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	for _, k := range []string{"Transfer-Encoding", "Connection"} {
+		h.Del(k)
+	}
+	noBody := bodyless(req, resp.StatusCode)
+	chunked := false
+	switch {
+	case noBody:
+	case resp.ContentLength >= 0:
+		if h.Get("Content-Length") == "" || h.Get("Content-Length") != strconv.FormatInt(resp.ContentLength, 10) {
+			h.Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+		}
+	default:
+		h.Del("Content-Length")
+		h.Set("Transfer-Encoding", "chunked")
+		chunked = true
+	}
+	if close {
+		h.Set("Connection", "close")
+	}
+	fmt.Fprintf(w, "HTTP/1.1 %s\r\n", StatusLine(resp))
+	writeFields(w, Fields(h, names))
+	if !noBody && resp.Body != nil {
+		if err := writeBody(w, resp.Body, chunked); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}
+
+// WriteRequest writes req as HTTP/1.1 to its URL's request target, the Host line and the other
+// header lines in the order and spelling names give (see Fields), and body after them, with a
+// Content-Length when the body is not empty or req's header has one. Nothing is added: no
+// User-Agent, no Accept-Encoding.
+func WriteRequest(w *bufio.Writer, req *http.Request, names []string, body []byte) error {
+	h := req.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	for _, k := range []string{"Transfer-Encoding", "Host"} {
+		h.Del(k)
+	}
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	if len(body) > 0 || h.Get("Content-Length") != "" {
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+	}
+	// Host goes where the client put it, or first, as Go and most clients send it.
+	var fields []Field
+	if slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, "Host") }) {
+		h.Set("Host", host)
+		fields = Fields(h, names)
+	} else {
+		fields = append([]Field{{"Host", host}}, Fields(h, names)...)
+	}
+	target := req.URL.RequestURI()
+	if req.Method == http.MethodConnect {
+		target = host
+	}
+	fmt.Fprintf(w, "%s %s HTTP/1.1\r\n", req.Method, target)
+	writeFields(w, fields)
+	w.Write(body)
+	return w.Flush()
+}
+
+func writeBody(w *bufio.Writer, body io.Reader, chunked bool) error {
+	if !chunked {
+		_, err := io.Copy(w, body)
+		return err
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := body.Read(buf)
+		if n > 0 {
+			fmt.Fprintf(w, "%x\r\n", n)
+			w.Write(buf[:n])
+			w.WriteString("\r\n")
+		}
+		if err == io.EOF {
+			_, err = w.WriteString("0\r\n\r\n")
+			return err
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
