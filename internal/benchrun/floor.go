@@ -1,24 +1,17 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync/atomic"
-	"time"
+
+	"github.com/azvcr/azvcr/fixtures/testcerts"
 )
 
 // The floor is a bare Go HTTPS server answering each corpus request with the bytes azvcr has
@@ -88,45 +81,17 @@ func runFloor(args []string) error {
 	return srv.Serve(ln)
 }
 
-// pki is the floor's own CA and its leaf, for the corpus hosts and loopback.
+// pki is the floor's own CA and its leaf, for the corpus hosts and loopback, as files.
 type pki struct{ caFile, certFile, keyFile string }
 
 func makePKI(dir string) (pki, error) {
 	p := pki{filepath.Join(dir, "floor-ca.pem"), filepath.Join(dir, "floor.pem"), filepath.Join(dir, "floor-key.pem")}
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pair, err := testcerts.New("benchrun floor CA", cosmosHost, armHost, "localhost", "127.0.0.1")
 	if err != nil {
 		return p, err
 	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "benchrun floor CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return p, err
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return p, err
-	}
-	leafTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: cosmosHost},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), DNSNames: []string{cosmosHost, armHost, "localhost"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caCert, &leafKey.PublicKey, caKey)
-	if err != nil {
-		return p, err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(leafKey)
-	if err != nil {
-		return p, err
-	}
-	for _, f := range []struct {
-		path, kind string
-		der        []byte
-	}{{p.caFile, "CERTIFICATE", caDER}, {p.certFile, "CERTIFICATE", leafDER}, {p.keyFile, "EC PRIVATE KEY", keyDER}} {
-		if err := os.WriteFile(f.path, pem.EncodeToMemory(&pem.Block{Type: f.kind, Bytes: f.der}), 0o600); err != nil {
+	for file, data := range map[string][]byte{p.caFile: pair.CAPEM, p.certFile: pair.LeafPEM, p.keyFile: pair.KeyPEM} {
+		if err := os.WriteFile(file, data, 0o600); err != nil {
 			return p, err
 		}
 	}
@@ -145,5 +110,3 @@ func rootsFrom(file string) (*x509.CertPool, error) {
 	}
 	return pool, nil
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -41,6 +41,18 @@ func (h *harness) startProxy(name, mode string, args ...string) (*proc, dialer, 
 	return p, dialer{addr: addr, proxy: true, host: cosmosHost, tls: &tls.Config{RootCAs: roots, NextProtos: []string{"http/1.1"}}}, nil
 }
 
+// startReplay starts `azvcr replay` with every answer repeatable (the load repeats requests).
+func (h *harness) startReplay(name, cassettePath string) (*proc, dialer, error) {
+	return h.startProxy(name, "replay", "--cassette", cassettePath, "--repeat", "all")
+}
+
+// corpusCassette writes the first n interactions as name.yaml in the work directory.
+func (h *harness) corpusCassette(name string, n int) (string, error) {
+	path := filepath.Join(h.work, name+".yaml")
+	_, err := writeCassette(path, n)
+	return path, err
+}
+
 func corpusRequest(i int) *request {
 	resp := live(i).Response
 	return &request{wire: wire(i), code: resp.Code, length: len(resp.Body)}
@@ -197,11 +209,11 @@ func fetch(url, file string) error {
 // replayVsFloor: one recorded GET and one recorded query, replayed through the forward proxy at 16
 // and 64 connections and at one, against the floor serving the same bytes.
 func (h *harness) replayVsFloor() error {
-	path := filepath.Join(h.work, "two.yaml")
-	if _, err := writeCassette(path, 2); err != nil {
+	path, err := h.corpusCassette("two", 2)
+	if err != nil {
 		return err
 	}
-	p, viaProxy, err := h.startProxy("replay-two", "replay", "--cassette", path, "--repeat", "all")
+	p, viaProxy, err := h.startReplay("replay-two", path)
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,8 @@ import (
 // startAndScale: exec to first answer at 1,000 and 100,000 interactions with peak RSS, then
 // throughput at 100,000 interactions against 100 (the same load, the same process kind).
 func (h *harness) startAndScale() error {
-	small := filepath.Join(h.work, "c1000.yaml")
-	if _, err := writeCassette(small, 1000); err != nil {
+	small, err := h.corpusCassette("c1000", 1000)
+	if err != nil {
 		return err
 	}
 	if err := h.writeBig(); err != nil {
@@ -21,7 +21,7 @@ func (h *harness) startAndScale() error {
 	}
 	first := corpusRequest(getInteraction)
 	startOnce := func(name, path string) (*proc, dialer, time.Duration, error) {
-		p, d, err := h.startProxy(name, "replay", "--cassette", path, "--repeat", "all")
+		p, d, err := h.startReplay(name, path)
 		if err != nil {
 			return nil, d, 0, err
 		}
@@ -31,41 +31,44 @@ func (h *harness) startAndScale() error {
 		}
 		return p, d, time.Since(p.started), nil
 	}
+	// starts starts azvcr over path n times, each to its first answer: the times, sorted, and the
+	// highest peak RSS.
+	starts := func(name, path string, n int) ([]time.Duration, int64, error) {
+		var took []time.Duration
+		var peak int64
+		for range n {
+			p, _, t, err := startOnce(name, path)
+			if err != nil {
+				return nil, 0, err
+			}
+			took = append(took, t)
+			peak = max(peak, p.statusKB("VmHWM"))
+			p.stop()
+		}
+		slices.Sort(took)
+		return took, peak, nil
+	}
 	// The floor of any start: exec of /bin/true the way azvcr is exec'd (through taskset).
 	floorStart, err := h.execFloor()
 	if err != nil {
 		return err
 	}
 	// What any azvcr start costs (exec, CA, listener, first CONNECT and handshake): two interactions.
-	two := filepath.Join(h.work, "start2.yaml")
-	if _, err := writeCassette(two, 2); err != nil {
+	two, err := h.corpusCassette("start2", 2)
+	if err != nil {
 		return err
 	}
-	var base []time.Duration
-	for range 5 {
-		p, _, t, err := startOnce("replay-2", two)
-		if err != nil {
-			return err
-		}
-		base = append(base, t)
-		p.stop()
+	base, _, err := starts("replay-2", two, 5)
+	if err != nil {
+		return err
 	}
-	slices.Sort(base)
 	h.add(row{measure: "start to first answer, 2 interactions", floor: dur(floorStart), azvcr: dur(base[len(base)/2]), ratio: signed(base[len(base)/2] - floorStart),
 		note: "what starting costs apart from the cassette: exec through taskset, the CA, the listener, the first CONNECT and TLS handshake (median of 5); the floor column of the start rows is exec of /bin/true through taskset, to its exit"})
 
-	var took []time.Duration
-	var peak int64
-	for range 7 {
-		p, _, t, err := startOnce("replay-1000", small)
-		if err != nil {
-			return err
-		}
-		took = append(took, t)
-		peak = max(peak, p.statusKB("VmHWM"))
-		p.stop()
+	took, peak, err := starts("replay-1000", small, 7)
+	if err != nil {
+		return err
 	}
-	slices.Sort(took)
 	st, _ := os.Stat(small)
 	h.add(row{measure: "start to first answer, 1,000 interactions", floor: dur(floorStart), azvcr: dur(took[len(took)/2]), ratio: signed(took[len(took)/2] - floorStart),
 		target: "≤ 30 ms", checked: true, ok: took[len(took)/2] <= 30*time.Millisecond,
@@ -89,11 +92,11 @@ func (h *harness) startAndScale() error {
 		return err
 	}
 
-	hundred := filepath.Join(h.work, "c100.yaml")
-	if _, err := writeCassette(hundred, 100); err != nil {
+	hundred, err := h.corpusCassette("c100", 100)
+	if err != nil {
 		return err
 	}
-	smallProc, smallDial, err := h.startProxy("replay-100", "replay", "--cassette", hundred, "--repeat", "all")
+	smallProc, smallDial, err := h.startReplay("replay-100", hundred)
 	if err != nil {
 		return err
 	}
