@@ -43,6 +43,8 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		{"missing version after comment", "# recorded\n\ninteractions: []\n", 3, "no version key"},
 		{"top level is a list", "- version: 2\n", 1, "not a cassette"},
 		{"top level is a scalar", "\nhello\n", 2, "not a cassette"},
+		{"a document marker alone", "---", 1, "not a cassette"},
+		{"a carriage return ends a line", "\r0", 2, "not a cassette"},
 		{"syntax: nested mapping on one line", "version: 2\na: b: c\n", 2, "mapping values are not allowed"},
 		{"syntax: tab indentation", head + "\t- id: 0\n", 3, "cannot start any token"},
 		{"syntax: over-indented key", "version: 2\n  x: 1\n", 2, "mapping values are not allowed"},

@@ -44,6 +44,26 @@ func Load(path string) (*Cassette, error) {
 
 // Parse decodes cassette bytes; name is used in error messages only.
 func Parse(name string, data []byte) (*Cassette, error) {
+	c, err := parse(name, data)
+	var e *Error
+	if errors.As(err, &e) && e.Line > 1 && e.Line > lineCount(data) {
+		e.Line = lineCount(data) // a node at the very end ("---" alone) is placed past it
+	}
+	return c, err
+}
+
+// lineCount counts lines as YAML does: a line break is \n, \r or \r\n.
+func lineCount(data []byte) int {
+	n := 1
+	for i := 0; i < len(data); i++ {
+		if data[i] == '\n' || data[i] == '\r' && (i+1 == len(data) || data[i+1] != '\n') {
+			n++
+		}
+	}
+	return n
+}
+
+func parse(name string, data []byte) (*Cassette, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, &Error{File: name, Msg: "empty file, not a cassette (want a YAML mapping with version and interactions)"}
 	}
