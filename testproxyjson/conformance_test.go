@@ -104,21 +104,35 @@ func TestTestProxyConformanceRecordings(t *testing.T) {
 					strconv.Itoa(it.Response.Code) != string(e["StatusCode"].(json.Number)) {
 					t.Errorf("entry %d: got id %d %s %s %d", i, it.ID, it.Request.Method, it.Request.URL, it.Response.Code)
 				}
-				for side, h := range map[string]http.Header{"Request": it.Request.Headers, "Response": it.Response.Headers} {
-					want := http.Header{}
+				sides := map[string]struct {
+					h     http.Header
+					names []string
+				}{"Request": {it.Request.Headers, it.Request.HeaderNames}, "Response": {it.Response.Headers, it.Response.HeaderNames}}
+				for side, got := range sides {
+					// Headers are keyed canonically; the names as the file spells them are kept beside.
+					want, spelled := http.Header{}, map[string]bool{}
 					for k, v := range e[side+"Headers"].(map[string]any) {
+						ck := http.CanonicalHeaderKey(k)
+						spelled[k] = true
 						switch v := v.(type) {
 						case string:
-							want[k] = []string{v}
+							want[ck] = []string{v}
 						case []any:
-							want[k] = []string{}
+							want[ck] = []string{}
 							for _, s := range v {
-								want[k] = append(want[k], s.(string))
+								want[ck] = append(want[ck], s.(string))
 							}
 						}
 					}
-					if !reflect.DeepEqual(h, want) {
-						t.Errorf("entry %d %s headers:\n got %v\nwant %v", i, side, h, want)
+					if !reflect.DeepEqual(got.h, want) {
+						t.Errorf("entry %d %s headers:\n got %v\nwant %v", i, side, got.h, want)
+					}
+					names := map[string]bool{}
+					for _, n := range got.names {
+						names[n] = true
+					}
+					if !reflect.DeepEqual(names, spelled) {
+						t.Errorf("entry %d %s header names %v, the file spells %v", i, side, got.names, spelled)
 					}
 				}
 				for side, body := range map[string]string{"Request": it.Request.Body, "Response": it.Response.Body} {
