@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"github.com/azvcr/azvcr/fixtures/upstream"
 	"github.com/azvcr/azvcr/forwardproxy"
 	"github.com/azvcr/azvcr/internal/gitleaks"
+	"github.com/azvcr/azvcr/matcher"
 	"github.com/azvcr/azvcr/redact"
 	"github.com/azvcr/azvcr/secrets"
 )
@@ -100,6 +102,7 @@ func TestPlantedSecretsNeverReachTheCassette(t *testing.T) {
 	checkOnlySecretsChanged(t, raw.cassette(), c, planted)
 
 	checkLintCoversGitleaks(t, filepath.Join(dir, "unredacted.yaml"), raw.cassette())
+	checkProbesAgree(t, path, raw.cassette().Interactions)
 
 	// Replay with other credentials and no upstream at all.
 	up.Stop()
@@ -311,4 +314,52 @@ func checkOnlySecretsChanged(t *testing.T, raw, recorded *cassette.Cassette, pla
 		t.Errorf("only %d Cosmos and ARM JSON bodies compared", compared)
 	}
 	t.Logf("%d Cosmos and ARM JSON bodies on disk equal what the services sent, secrets aside", compared)
+}
+
+// opaqueRule is a rule redact cannot see into: with it first, replay redacts each live request
+// whole, as it did before matching left out the headers it does not read.
+type opaqueRule struct{}
+
+func (opaqueRule) Name() string                      { return "opaque" }
+func (opaqueRule) RedactRequest(*cassette.Request)   {}
+func (opaqueRule) RedactResponse(*cassette.Response) {}
+
+// checkProbesAgree replays the unredacted requests through two engines over the cassette: one
+// that redacts only what matching reads (and what redact says it must keep), one that redacts
+// each request whole. Every answer must be the same.
+func checkProbesAgree(t *testing.T, path string, raw []*cassette.Interaction) {
+	t.Helper()
+	open := func(r redact.Redactor) *engine.Engine {
+		e, err := engine.Open(engine.Replay, path, matcher.RepeatMetadata, engine.WithRedactor(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	fast, whole := open(redact.DefaultRules()), open(append(redact.Redactor{opaqueRule{}}, redact.DefaultRules()...))
+	hits := 0
+	for _, it := range raw {
+		answer := func(e *engine.Engine) (int, string, string) {
+			r := it.Request
+			req, err := http.NewRequest(r.Method, r.URL, strings.NewReader(r.Body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header, req.Host = r.Headers.Clone(), r.Host
+			resp := e.Handle(req)
+			body, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, resp.Header.Get(engine.MissHeader), string(body)
+		}
+		fc, fm, fb := answer(fast)
+		wc, wm, wb := answer(whole)
+		if fc != wc || fm != wm || fb != wb {
+			t.Errorf("%s %s: answered %d %q when redacted for matching, %d %q when redacted whole", it.Request.Method, it.Request.URL, fc, fm, wc, wm)
+		}
+		if fc != engine.MissStatus {
+			hits++
+		}
+	}
+	if hits < len(raw)/2 {
+		t.Errorf("only %d of %d unredacted requests found their recordings", hits, len(raw))
+	}
 }

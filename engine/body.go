@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // DefaultMaxBodySize bounds each request and response body the engine reads, decoded. Cosmos DB
@@ -37,6 +38,9 @@ func (e *TooLargeError) Error() string {
 		e.What, FormatSize(e.Limit), MaxBodySizeFlag)
 }
 
+// copyBuffers are the buffers bodies are read through: io.Copy would allocate 32 KiB per body.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
 // readBody reads a body whole, as a string (one copy), up to limit bytes (0: no limit). A
 // declared length over the limit fails before anything is read.
 func readBody(r io.Reader, declared, limit int64, what string) (string, error) {
@@ -54,7 +58,9 @@ func readBody(r io.Reader, declared, limit int64, what string) (string, error) {
 	if limit > 0 {
 		src = io.LimitReader(r, limit+1)
 	}
-	n, err := io.Copy(&b, src)
+	buf := copyBuffers.Get().(*[]byte)
+	n, err := io.CopyBuffer(&b, src, *buf)
+	copyBuffers.Put(buf)
 	if err != nil {
 		return "", err
 	}

@@ -31,7 +31,7 @@ type Sink interface {
 // Engine answers requests for one recording session. It is safe for concurrent use.
 type Engine struct {
 	mode     Mode
-	redactor atomic.Pointer[redact.Redactor]
+	rules    atomic.Pointer[rules]
 	index    atomic.Pointer[matcher.Index]
 	sink     Sink
 	upstream http.RoundTripper
@@ -68,7 +68,7 @@ func WithUpstream(rt http.RoundTripper) Option {
 
 // WithRedactor sets the redaction rules; the default is redact.DefaultRules().
 func WithRedactor(r redact.Redactor) Option {
-	return func(e *Engine) error { e.redactor.Store(&r); return nil }
+	return func(e *Engine) error { e.SetRedactor(r); return nil }
 }
 
 // WithLogger sets the logger; the default discards.
@@ -143,9 +143,8 @@ func New(mode Mode, opts ...Option) (*Engine, error) {
 			return nil, err
 		}
 	}
-	if e.redactor.Load() == nil {
-		r := redact.DefaultRules()
-		e.redactor.Store(&r)
+	if e.rules.Load() == nil {
+		e.SetRedactor(redact.DefaultRules())
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -168,10 +167,18 @@ func New(mode Mode, opts ...Option) (*Engine, error) {
 func (e *Engine) Mode() Mode { return e.mode }
 
 // Redactor is the rules in force.
-func (e *Engine) Redactor() redact.Redactor { return *e.redactor.Load() }
+func (e *Engine) Redactor() redact.Redactor { return e.rules.Load().redactor }
 
 // SetRedactor replaces the rules for requests that arrive from now on.
-func (e *Engine) SetRedactor(r redact.Redactor) { e.redactor.Store(&r) }
+func (e *Engine) SetRedactor(r redact.Redactor) {
+	e.rules.Store(&rules{redactor: r, omittable: r.Omittable()})
+}
+
+// rules are the redaction rules in force, with what matching may leave out before them.
+type rules struct {
+	redactor  redact.Redactor
+	omittable func(name string, values []string) bool
+}
 
 // SetIndex replaces what replay answers from (a harness changed the matcher mid-session).
 func (e *Engine) SetIndex(x *matcher.Index) { e.index.Store(x) }
@@ -193,31 +200,36 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 			return ErrorResponse(r, http.StatusBadRequest, "reading the request body: "+err.Error())
 		}
 	}
-	live := requestFromHTTP(r, body)
-	if e.capture != nil {
-		live.Headers = e.capture(r.Header)
-		live.HeaderNames = fitNames(live.Headers, live.HeaderNames)
-	}
 	x := wire.From(r.Context())
 	if e.sigs != nil {
 		if deny := e.sigs.check(r); deny != nil {
-			e.log.Warn("signature does not match the playback key", "method", r.Method, "url", live.URL)
+			e.log.Warn("signature does not match the playback key", "method", r.Method, "url", r.URL.String())
 			return deny
 		}
 	}
 	if rf := e.Refuses(r.URL.Host); rf != nil {
 		return ErrorResponse(r, rf.Status, rf.Message)
 	}
+	var live *cassette.Request // captured when first needed: a replayed answer needs none
 	if e.mode.Replays() {
-		probe := cloneRequest(live)
-		e.Redactor().Request(&probe)
-		lookup := e.index.Load().Next
+		rules, index := e.rules.Load(), e.index.Load()
+		var probe cassette.Request
+		if reads := index.HeaderReads(); reads != nil && rules.omittable != nil && e.capture == nil {
+			probe = matchProbe(r, body, reads, rules.omittable)
+		} else {
+			live = e.live(r, body)
+			probe = cloneRequest(*live)
+		}
+		rules.redactor.Request(&probe)
+		lookup := index.Next
 		if keep, _ := r.Context().Value(keepKey{}).(bool); keep {
-			lookup = e.index.Load().Peek
+			lookup = index.Peek
 		}
 		it, miss := lookup(&probe)
 		if it != nil {
-			e.log.Debug("replayed", "method", r.Method, "url", live.URL, "id", it.ID)
+			if e.log.Enabled(r.Context(), slog.LevelDebug) {
+				e.log.Debug("replayed", "method", r.Method, "url", r.URL.String(), "id", it.ID)
+			}
 			resp := responseFromCassette(r, &it.Response)
 			x.SetResponse(it.Response.HeaderNames)
 			if e.shape != nil {
@@ -231,14 +243,27 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 			return e.onMiss(r, miss)
 		}
 	}
-	resp, rec := e.roundTrip(r, live, body)
+	if live == nil {
+		live = e.live(r, body)
+	}
+	resp, rec := e.roundTrip(r, *live, body)
 	if rec != nil {
 		x.SetResponse(rec.HeaderNames)
 	}
 	if rec != nil && e.mode.Records() {
-		e.record(r, live, *rec)
+		e.record(r, *live, *rec)
 	}
 	return resp
+}
+
+// live captures the request as it is recorded and, when no probe is made for it, matched.
+func (e *Engine) live(r *http.Request, body string) *cassette.Request {
+	live := requestFromHTTP(r, body)
+	if e.capture != nil {
+		live.Headers = e.capture(r.Header)
+		live.HeaderNames = fitNames(live.Headers, live.HeaderNames)
+	}
+	return &live
 }
 
 // roundTrip sends r upstream. It returns the response for the client, and the response as

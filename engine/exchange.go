@@ -21,15 +21,39 @@ var hopHeaders = []string{
 	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
 
-// canonicalHeader spells header names canonically: recordings from other SDKs may hold
-// content-encoding or content-length in lower case.
-func canonicalHeader(h http.Header) http.Header {
+// canonicalCopy spells header names canonically (recordings from other SDKs may hold
+// content-encoding or content-length in lower case), its values in one new array as
+// Header.Clone makes them.
+func canonicalCopy(h http.Header) http.Header {
+	n := 0
+	for _, v := range h {
+		n += len(v)
+	}
+	vals := make([]string, n)
 	out := make(http.Header, len(h))
 	for k, v := range h {
 		ck := http.CanonicalHeaderKey(k)
-		out[ck] = append(out[ck], v...)
+		if prev := out[ck]; prev != nil { // names that differ only in case: rare
+			out[ck] = append(prev[:len(prev):len(prev)], v...)
+			continue
+		}
+		if len(v) == 0 {
+			if _, ok := out[ck]; !ok {
+				out[ck] = nil
+			}
+			continue
+		}
+		c := copy(vals, v)
+		out[ck], vals = vals[:c:c], vals[c:]
 	}
 	return out
+}
+
+// startsWithCode reports whether status starts with code in decimal.
+func startsWithCode(status string, code int) bool {
+	var buf [20]byte
+	digits := strconv.AppendInt(buf[:0], int64(code), 10)
+	return len(status) >= len(digits) && status[:len(digits)] == string(digits)
 }
 
 func cleanHeader(h http.Header) http.Header {
@@ -37,15 +61,23 @@ func cleanHeader(h http.Header) http.Header {
 	if out == nil {
 		out = http.Header{}
 	}
-	for _, f := range strings.Split(h.Get("Connection"), ",") { // headers the Connection header names
-		if f = strings.TrimSpace(f); f != "" {
-			out.Del(f)
+	dropHopHeaders(out, h)
+	return out
+}
+
+// dropHopHeaders deletes from out the hop-by-hop headers, and those the Connection header of
+// from names.
+func dropHopHeaders(out, from http.Header) {
+	if conn := from.Get("Connection"); conn != "" {
+		for _, f := range strings.Split(conn, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				out.Del(f)
+			}
 		}
 	}
 	for _, k := range hopHeaders {
-		out.Del(k)
+		delete(out, k) // Del, for names already canonical
 	}
-	return out
 }
 
 // requestFromHTTP captures a live request as the cassette stores it, with the names of its header
@@ -140,7 +172,8 @@ func decodeBody(enc, raw string, limit int64) (string, bool, error) {
 // responseFromCassette turns a recorded response into one for the client. Bodies are stored
 // decoded, so any recorded Content-Encoding is dropped and the length is the stored body's.
 func responseFromCassette(r *http.Request, rec *cassette.Response) *http.Response {
-	h := cleanHeader(canonicalHeader(rec.Headers))
+	h := canonicalCopy(rec.Headers)
+	dropHopHeaders(h, h)
 	body := rec.Body // read in place: a replayed body is not copied
 	if enc := strings.ToLower(h.Get("Content-Encoding")); enc == "gzip" || enc == "x-gzip" || enc == "deflate" || enc == "identity" {
 		h.Del("Content-Encoding")
@@ -152,7 +185,7 @@ func responseFromCassette(r *http.Request, rec *cassette.Response) *http.Respons
 	}
 	h.Set("Content-Length", strconv.FormatInt(length, 10))
 	status := rec.Status
-	if status == "" || !strings.HasPrefix(status, strconv.Itoa(rec.Code)) {
+	if status == "" || !startsWithCode(status, rec.Code) {
 		status = fmt.Sprintf("%d %s", rec.Code, http.StatusText(rec.Code))
 	}
 	resp := &http.Response{

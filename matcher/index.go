@@ -366,3 +366,16 @@ func (x *Index) RecordsHost(host string) bool {
 	defer x.mu.Unlock()
 	return x.hosts[name]
 }
+
+// HeaderReads returns a test of whether the key of a request reads its header with this
+// canonical name (a significant header, or Content-Type, which tells a Cosmos query): what else
+// a request carries does not change what it matches. It returns nil when any header may be read
+// (the test-proxy matcher compares them all).
+func (x *Index) HeaderReads() func(canonical string) bool {
+	if x.rm != nil {
+		return nil
+	}
+	return readsHeader
+}
+
+func readsHeader(h string) bool { return h == "Content-Type" || significant[h] }

@@ -63,7 +63,7 @@ type azureIDRule struct {
 var (
 	guid = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
 	// learnIDHints: a text holds one of these, in any case, or no id to learn.
-	learnIDHints = []string{"subscriptions/", "tenants/", "login.microsoftonline.com", "subscriptionid", "tenantid", `"tid"`}
+	learnIDHints = newFoldSet("subscriptions/", "tenants/", "login.microsoftonline.com", "subscriptionid", "tenantid", `"tid"`)
 	learnIDRes   = []*regexp.Regexp{
 		regexp.MustCompile(`(?i)/subscriptions/(` + guid + `)`),
 		regexp.MustCompile(`(?i)/tenants/(` + guid + `)`),
@@ -102,7 +102,7 @@ func (a *azureIDRule) learn(texts ...string) {
 	defer a.mu.Unlock()
 	grew := false
 	for _, t := range texts {
-		if !containsAnyFold(t, learnIDHints) {
+		if !learnIDHints.in(t) {
 			continue
 		}
 		for _, re := range learnIDRes {
@@ -175,20 +175,46 @@ func (durationRule) Name() string                        { return "durations" }
 func (durationRule) RedactRequest(*cassette.Request)     {}
 func (durationRule) RedactResponse(r *cassette.Response) { r.Duration = "0s" }
 
-// containsAnyFold reports whether s holds one of the lower-case ASCII subs in any case.
-func containsAnyFold(s string, subs []string) bool {
+// foldSet is a set of lower-case ASCII texts looked for in any case.
+type foldSet struct {
+	subs  []string
+	first [256]bool // the bytes a text of the set starts with, in either case
+}
+
+func newFoldSet(subs ...string) *foldSet {
+	f := &foldSet{subs: subs}
 	for _, sub := range subs {
-		for i := 0; i+len(sub) <= len(s); i++ {
-			j := 0
-			for j < len(sub) && lowerByte(s[i+j]) == sub[j] {
-				j++
-			}
-			if j == len(sub) {
+		f.first[sub[0]] = true
+		if c := sub[0]; c >= 'a' && c <= 'z' {
+			f.first[c-'a'+'A'] = true
+		}
+	}
+	return f
+}
+
+// in reports whether s holds one of the set's texts, in any case.
+func (f *foldSet) in(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !f.first[s[i]] {
+			continue
+		}
+		for _, sub := range f.subs {
+			if len(s)-i >= len(sub) && hasPrefixFold(s[i:], sub) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// hasPrefixFold reports whether s starts with the lower-case ASCII prefix, in any case.
+func hasPrefixFold(s, prefix string) bool {
+	for j := 0; j < len(prefix); j++ {
+		if lowerByte(s[j]) != prefix[j] {
+			return false
+		}
+	}
+	return true
 }
 
 func lowerByte(c byte) byte {

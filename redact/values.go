@@ -111,11 +111,42 @@ func (w *walker) inside(text string, depth int) []edit {
 // strings, forms, connection strings, Cosmos's type=master&ver=1.0&sig=.
 var paramRe = regexp.MustCompile(`(?:^|[?&;#])\s*([A-Za-z0-9_.~$\[\] -]*[A-Za-z0-9_.~$\]-])\s*=([^&;#\s"'<>]*)`)
 
+// mayHoldParam reports whether paramRe can match in s, without running it: a match starts at
+// the start of s or after one of ?&;#, and what follows up to its "=" is spaces and name bytes.
+func mayHoldParam(s string) bool {
+	for start := 0; start <= len(s); {
+		i := start
+		for i < len(s) && paramNameOrSpace[s[i]] {
+			i++
+		}
+		if i < len(s) && s[i] == '=' {
+			return true
+		}
+		next := strings.IndexAny(s[start:], "?&;#")
+		if next < 0 {
+			return false
+		}
+		start += next + 1
+	}
+	return false
+}
+
+// paramNameOrSpace holds the bytes of paramRe's name class and of \s.
+var paramNameOrSpace = func() (set [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~$[] -\t\n\f\r") {
+		set[c] = true
+	}
+	return set
+}()
+
 // params offers each parameter value, decoded, to the rules, in the text as given and with URL
 // encoding or escapes undone (a URL-encoded redirect_uri holding ?code=...).
 func (w *walker) params(text string, depth int) []edit {
 	var out []edit
 	for _, view := range secrets.Views(text) {
+		if !mayHoldParam(view.Text) {
+			continue
+		}
 		for _, m := range paramRe.FindAllStringSubmatchIndex(view.Text, -1) {
 			name, vs, ve := view.Text[m[2]:m[3]], m[4], m[5]
 			for _, e := range w.visit(inParam, name, view.Text[vs:ve], depth+1) {
@@ -165,6 +196,9 @@ func (w *walker) url(u string, depth int) []edit {
 
 // decoded offers s[start:end] with its URL encoding undone and maps the edits back.
 func (w *walker) decoded(p place, name, s string, start, end int) []edit {
+	if !strings.ContainsAny(s[start:end], `%\`) { // nothing to decode: the view is the text
+		return shift(w.visit(p, name, s[start:end], maxNesting), start)
+	}
 	views := secrets.Views(s[start:end])
 	view := views[len(views)-1] // the most decoded
 	var out []edit
@@ -173,6 +207,15 @@ func (w *walker) decoded(p place, name, s string, start, end int) []edit {
 		out = append(out, edit{from + start, to + start, e.with})
 	}
 	return out
+}
+
+// shift moves edits by off, in place.
+func shift(edits []edit, off int) []edit {
+	for i := range edits {
+		edits[i].start += off
+		edits[i].end += off
+	}
+	return edits
 }
 
 // wholeEdit reports whether an edit replaces all of a text n bytes long.

@@ -46,11 +46,26 @@ func SecretName(name string) bool {
 	var buf [64]byte
 	n := bytes.TrimRight(appendNormalized(buf[:0], name), "0123456789")
 	for _, tail := range [][]byte{[]byte("values"), []byte("value"), []byte("s")} {
-		if t := bytes.TrimSuffix(n, tail); len(t) < len(n) && slices.ContainsFunc(secretNameParts, func(p string) bool { return bytes.HasSuffix(t, []byte(p)) }) {
+		if t := bytes.TrimSuffix(n, tail); len(t) < len(n) && endsWithSecretPart(t) {
 			return true
 		}
 	}
-	return slices.ContainsFunc(secretNameParts, func(p string) bool { return bytes.HasSuffix(n, []byte(p)) })
+	return endsWithSecretPart(n)
+}
+
+// secretPartsByLast are secretNameParts by their last byte.
+var secretPartsByLast = func() (by [256][]string) {
+	for _, p := range secretNameParts {
+		by[p[len(p)-1]] = append(by[p[len(p)-1]], p)
+	}
+	return by
+}()
+
+func endsWithSecretPart(n []byte) bool {
+	if len(n) == 0 {
+		return false
+	}
+	return slices.ContainsFunc(secretPartsByLast[n[len(n)-1]], func(p string) bool { return bytes.HasSuffix(n, []byte(p)) })
 }
 
 // normalizeName lower-cases a name and drops '_', '-' and '.': client_secret, clientSecret and

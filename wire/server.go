@@ -97,8 +97,10 @@ func (s *Server) ServeConn(c net.Conn) {
 			bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 			bw.Flush()
 		}
-		body := &requestBody{rc: req.Body}
-		req.Body = body
+		body := &requestBody{rc: req.Body, done: req.Body == http.NoBody}
+		if !body.done { // a request without a body keeps http.NoBody, which readers recognise
+			req.Body = body
+		}
 		x := &Exchange{Request: names}
 		ctx, cancel := context.WithCancel(With(context.Background(), x))
 		req = req.WithContext(ctx)

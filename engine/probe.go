@@ -1,0 +1,33 @@
+package engine
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/azvcr/azvcr/cassette"
+)
+
+// matchProbe is the live request as matching needs it, before redaction: what requestFromHTTP
+// captures, but only the headers the key reads and those that omittable (the rules' say, see
+// redact.Redactor.Omittable) does not let go, and no header names. Redacted, it has the key the
+// whole request would have, and teaches the rules what the whole would.
+func matchProbe(r *http.Request, body string, reads func(string) bool, omittable func(string, []string) bool) cassette.Request {
+	h := make(http.Header, 4)
+	for k, v := range r.Header {
+		if reads(http.CanonicalHeaderKey(k)) || !omittable(k, v) {
+			h[k] = slices.Clone(v)
+		}
+	}
+	dropHopHeaders(h, r.Header)
+	return cassette.Request{
+		Proto:         r.Proto,
+		ProtoMajor:    r.ProtoMajor,
+		ProtoMinor:    r.ProtoMinor,
+		ContentLength: int64(len(body)),
+		Host:          r.Host,
+		Body:          body,
+		Headers:       h,
+		URL:           r.URL.String(),
+		Method:        r.Method,
+	}
+}
