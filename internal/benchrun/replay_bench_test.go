@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/azvcr/azvcr/certs"
 	"github.com/azvcr/azvcr/engine"
