@@ -26,40 +26,60 @@ type Field struct {
 // name claims follow in the order Go writes headers (sorted by name), spelled as h's keys are.
 // With names nil, that is all of h. Names that are not valid header names are dropped.
 func Fields(h http.Header, names []string) []Field {
-	type queue struct {
-		key  string // the key in h
-		vals []string
-	}
-	queues := make(map[string]*queue, len(h))
-	keys := make([]string, 0, len(h))
-	for k, v := range h {
-		ck := http.CanonicalHeaderKey(k)
-		q := queues[ck]
-		if q == nil {
-			q = &queue{key: k}
-			queues[ck] = q
-			keys = append(keys, ck)
-		}
-		q.vals = append(q.vals, v...)
-	}
-	slices.Sort(keys)
+	var buf [24]queue // most heads: no allocation for the queues
+	qs := queues(buf[:0], h)
 	out := make([]Field, 0, len(names)+len(h))
 	for _, n := range names {
-		q := queues[http.CanonicalHeaderKey(n)]
-		if q == nil || len(q.vals) == 0 || !httpguts.ValidHeaderFieldName(n) {
+		i, found := slices.BinarySearchFunc(qs, http.CanonicalHeaderKey(n), func(q queue, ck string) int { return strings.Compare(q.ck, ck) })
+		if !found || len(qs[i].vals) == 0 || !httpguts.ValidHeaderFieldName(n) {
 			continue
 		}
-		out = append(out, Field{n, q.vals[0]})
-		q.vals = q.vals[1:]
+		out = append(out, Field{n, qs[i].vals[0]})
+		qs[i].vals = qs[i].vals[1:]
 	}
-	for _, ck := range keys {
-		q := queues[ck]
+	for _, q := range qs {
 		if !httpguts.ValidHeaderFieldName(q.key) {
 			continue
 		}
 		for _, v := range q.vals {
 			out = append(out, Field{q.key, v})
 		}
+	}
+	return out
+}
+
+// queue is the values of one header, by its canonical name, that no name has taken yet.
+type queue struct {
+	ck   string // canonical
+	key  string // the key in the header
+	vals []string
+}
+
+// queues appends h's headers to qs, sorted by canonical name; keys that differ only in case
+// become one queue, their values in the order of the sorted keys, spelled as the first.
+func queues(qs []queue, h http.Header) []queue {
+	canonical := true
+	for k, v := range h {
+		ck := http.CanonicalHeaderKey(k)
+		canonical = canonical && ck == k
+		qs = append(qs, queue{ck, k, v})
+	}
+	slices.SortFunc(qs, func(a, b queue) int {
+		if c := strings.Compare(a.ck, b.ck); c != 0 {
+			return c
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	if canonical { // no two keys share a canonical name
+		return qs
+	}
+	out := qs[:0]
+	for _, q := range qs {
+		if last := len(out) - 1; last >= 0 && out[last].ck == q.ck {
+			out[last].vals = append(slices.Clip(out[last].vals), q.vals...)
+			continue
+		}
+		out = append(out, q)
 	}
 	return out
 }

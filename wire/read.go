@@ -12,8 +12,9 @@ import (
 // and framing are net/http's (http.ReadRequest, http.ReadResponse); Reader only watches the bytes
 // those consume for the head of each message, and takes the names from there.
 type Reader struct {
-	tap *tap
-	br  *bufio.Reader
+	tap  *tap
+	br   *bufio.Reader
+	last []string // the names of the last message: a client sends the same ones again
 }
 
 // MaxHeadBytes bounds a message head (net/http's server default): a longer one is an error, not
@@ -88,7 +89,8 @@ func (r *Reader) head(parse func(*bufio.Reader) error) ([]string, error) {
 	if err != nil || consumed < 0 {
 		return nil, err
 	}
-	names := HeadNames(r.tap.buf[:consumed])
+	names := headNames(r.tap.buf[:consumed], r.last)
+	r.last = names
 	if cap(r.tap.buf) > 64<<10 {
 		r.tap.buf = nil // a large head does not stay with the connection
 	}
@@ -97,7 +99,11 @@ func (r *Reader) head(parse func(*bufio.Reader) error) ([]string, error) {
 
 // HeadNames returns the names of the header lines of a message head: the lines after the start
 // line up to the empty line, continuation lines left out.
-func HeadNames(head []byte) []string {
+func HeadNames(head []byte) []string { return headNames(head, nil) }
+
+// headNames is HeadNames taking the strings of like, where the names are the same, rather than
+// making new ones.
+func headNames(head []byte, like []string) []string {
 	var names []string
 	first := true
 	for len(head) > 0 {
@@ -118,7 +124,11 @@ func HeadNames(head []byte) []string {
 			continue
 		}
 		if name, _, ok := bytes.Cut(line, []byte(":")); ok {
-			names = append(names, string(name))
+			if i := len(names); i < len(like) && like[i] == string(name) { // compared without a copy
+				names = append(names, like[i])
+			} else {
+				names = append(names, string(name))
+			}
 		}
 	}
 	return names

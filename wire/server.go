@@ -51,6 +51,10 @@ func (s *Server) log() *slog.Logger {
 	return s.Log
 }
 
+// writeBuffer is the size of each connection's write buffer: a whole TLS record (16 KiB of
+// plaintext), so an answer that fits goes out in one record and one write.
+const writeBuffer = 16 << 10
+
 // ServeConn answers the requests on c, one after another, until the peer closes it, an answer
 // closes it, or a handler hijacks it. c is closed unless hijacked.
 func (s *Server) ServeConn(c net.Conn) {
@@ -68,7 +72,8 @@ func (s *Server) ServeConn(c net.Conn) {
 		header = 30 * time.Second
 	}
 	rd := NewReader(c)
-	bw := bufio.NewWriter(c)
+	bw := bufio.NewWriterSize(c, writeBuffer)
+	var tlsState *tls.ConnectionState // the same for every request on c, as net/http shares it
 	for {
 		c.SetReadDeadline(time.Now().Add(idle))
 		if _, err := rd.Buffered().Peek(1); err != nil {
@@ -90,8 +95,11 @@ func (s *Server) ServeConn(c net.Conn) {
 		c.SetReadDeadline(time.Time{})
 		req.RemoteAddr = c.RemoteAddr().String()
 		if tc, ok := c.(*tls.Conn); ok {
-			cs := tc.ConnectionState()
-			req.TLS = &cs
+			if tlsState == nil {
+				cs := tc.ConnectionState()
+				tlsState = &cs
+			}
+			req.TLS = tlsState
 		}
 		if strings.EqualFold(req.Header.Get("Expect"), "100-continue") && req.ContentLength != 0 {
 			bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")

@@ -18,10 +18,27 @@ func writeFields(w *bufio.Writer, fields []Field) {
 	for _, f := range fields {
 		w.WriteString(f.Name)
 		w.WriteString(": ")
-		w.WriteString(strings.TrimSpace(valueReplacer.Replace(f.Value)))
+		w.WriteString(oneLine(f.Value))
 		w.WriteString("\r\n")
 	}
 	w.WriteString("\r\n")
+}
+
+// oneLine is a header value as written: line breaks become spaces, and the ends are trimmed.
+func oneLine(v string) string {
+	if strings.ContainsAny(v, "\r\n") {
+		v = valueReplacer.Replace(v)
+	}
+	if v != "" && (mayBeSpace(v[0]) || mayBeSpace(v[len(v)-1])) {
+		v = strings.TrimSpace(v)
+	}
+	return v
+}
+
+// mayBeSpace reports whether a value that starts or ends with c may start or end with a space:
+// an ASCII one, or a byte of a Unicode one.
+func mayBeSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= 0x80
 }
 
 // StatusLine is the status line of resp without the protocol: the code and the reason phrase as
@@ -73,7 +90,9 @@ func WriteResponse(w *bufio.Writer, req *http.Request, resp *http.Response, name
 	if close {
 		h.Set("Connection", "close")
 	}
-	fmt.Fprintf(w, "HTTP/1.1 %s\r\n", StatusLine(resp))
+	w.WriteString("HTTP/1.1 ")
+	w.WriteString(StatusLine(resp))
+	w.WriteString("\r\n")
 	writeFields(w, Fields(h, names))
 	if !noBody && resp.Body != nil {
 		if err := writeBody(w, resp.Body, chunked); err != nil {
