@@ -87,6 +87,34 @@ func BenchmarkProxyReplay(b *testing.B) {
 		b.Fatal(err)
 	}
 	d := dialer{addr: srv.Addr(), proxy: true, host: cosmosHost, tls: &tls.Config{RootCAs: roots, NextProtos: []string{"http/1.1"}}}
+	driveReplay(b, d)
+}
+
+// BenchmarkFloorReplay is the same load against the floor, in process.
+func BenchmarkFloorReplay(b *testing.B) {
+	p, err := makePKI(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	pair, err := tls.LoadX509KeyPair(p.certFile, p.keyFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}, NextProtos: []string{"http/1.1"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: &floor{}}
+	go srv.Serve(ln)
+	defer srv.Close()
+	roots, err := rootsFrom(p.caFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	driveReplay(b, dialer{addr: ln.Addr().String(), host: cosmosHost, tls: &tls.Config{RootCAs: roots, NextProtos: []string{"http/1.1"}}})
+}
+
+func driveReplay(b *testing.B, d dialer) {
 	for _, k := range replayKinds {
 		for _, conns := range []int{1, 16} {
 			b.Run(fmt.Sprintf("%s/%d", k.name, conns), func(b *testing.B) {
