@@ -100,6 +100,7 @@ type SanitizerRule struct {
 	path    *JSONPath
 	applies func(*cassette.Interaction) bool
 	needles []string // BodyKey: a body holding none of these keys needs no parse
+	literal string   // text every match of re contains: without it, re need not run
 }
 
 // NewSanitizerRule compiles a Sanitizer. An invalid regex or JSON path is an error.
@@ -110,6 +111,7 @@ func NewSanitizerRule(s Sanitizer) (*SanitizerRule, error) {
 		if r.re, err = compileNET(s.Regex); err != nil {
 			return nil, err
 		}
+		r.literal = requiredLiteral(s.Regex)
 	}
 	if r.applies, err = s.Condition.Compile(); err != nil {
 		return nil, err
@@ -174,7 +176,8 @@ func MatchNET(expr string) (func(string) bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(s string) bool { return matchNET(re, s) }, nil
+	literal := requiredLiteral(expr)
+	return func(s string) bool { return strings.Contains(s, literal) && matchNET(re, s) }, nil
 }
 
 func matchNET(re *regexp2.Regexp, s string) bool {
@@ -242,6 +245,8 @@ func (r *SanitizerRule) replace(s string) string {
 		return strings.ReplaceAll(s, r.spec.Literal, r.spec.Value)
 	case r.re == nil:
 		return r.spec.Value
+	case !strings.Contains(s, r.literal):
+		return s // no match
 	case r.spec.Group == "":
 		out, err := r.re.Replace(s, r.spec.Value, -1, -1)
 		if err != nil {
