@@ -266,6 +266,63 @@ type jsonLeaf struct {
 // value reported whole and nothing inside it. ok is false when data is not one JSON value
 // (whole: a stream of values is read). The work is linear in the text at any depth.
 func selectJSON(data []byte, j *JSONPath, whole bool) (found []jsonLeaf, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	return selectTokens(data, decoderTokens{dec}, j, whole)
+}
+
+// jsonTokens is where selectTokens takes a document's tokens from: read as it goes, or listed
+// once for many paths.
+type jsonTokens interface {
+	// token returns the n-th token (counting from 0, asked in order) and the input offsets before
+	// and after it, or the decoder's error where the tokens end.
+	token(n int) (tok json.Token, before, after int, err error)
+}
+
+type decoderTokens struct{ dec *json.Decoder }
+
+func (d decoderTokens) token(int) (json.Token, int, int, error) {
+	before := int(d.dec.InputOffset())
+	tok, err := d.dec.Token()
+	return tok, before, int(d.dec.InputOffset()), err
+}
+
+// tokenList is a document's tokens read once: selecting from it goes as from the decoder.
+type tokenList struct {
+	toks []listedToken
+	err  error // where the tokens end: io.EOF after a whole document
+}
+
+type listedToken struct {
+	tok           json.Token
+	before, after int
+}
+
+func listTokens(data []byte) *tokenList {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	l := &tokenList{}
+	for {
+		before := int(dec.InputOffset())
+		tok, err := dec.Token()
+		if err != nil {
+			l.err = err
+			return l
+		}
+		l.toks = append(l.toks, listedToken{tok, before, int(dec.InputOffset())})
+	}
+}
+
+func (l *tokenList) token(n int) (json.Token, int, int, error) {
+	if n < len(l.toks) {
+		t := l.toks[n]
+		return t.tok, t.before, t.after, nil
+	}
+	return nil, 0, 0, l.err
+}
+
+// selectTokens is selectJSON over data's tokens.
+func selectTokens(data []byte, src jsonTokens, j *JSONPath, whole bool) (found []jsonLeaf, ok bool) {
 	type frame struct {
 		object    bool
 		key       string
@@ -274,8 +331,6 @@ func selectJSON(data []byte, j *JSONPath, whole bool) (found []jsonLeaf, ok bool
 		states    pathStates // of the container itself
 		start     int        // of a selected container being reported whole, or -1
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
 	var stack []frame
 	inside := 0 // containers open within one reported whole
 	done := false
@@ -300,16 +355,14 @@ func selectJSON(data []byte, j *JSONPath, whole bool) (found []jsonLeaf, ok bool
 		}
 		done = len(stack) == 0
 	}
-	for {
-		before := int(dec.InputOffset())
-		tok, err := dec.Token()
+	for n := 0; ; n++ {
+		tok, before, after, err := src.token(n)
 		if err == io.EOF && done {
 			return found, true
 		}
 		if err != nil || done && !whole {
 			return nil, false // not JSON, or more than one value
 		}
-		after := int(dec.InputOffset())
 		if d, isDelim := tok.(json.Delim); isDelim && (d == '}' || d == ']') {
 			f := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]

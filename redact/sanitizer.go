@@ -154,19 +154,32 @@ type SanitizeOptions struct {
 // body, response headers, then the response body (never a HEAD answer's). A Content-Length that
 // is present follows the body's new length.
 func (r *SanitizerRule) Sanitize(it *cassette.Interaction, o SanitizeOptions) {
+	r.sanitize(it, o, nil)
+}
+
+// sanitize is Sanitize, with what is known of the exchange in x (nil: nothing, work it out).
+func (r *SanitizerRule) sanitize(it *cassette.Interaction, o SanitizeOptions, x *exchangeFacts) {
 	if !r.applies(it) {
 		return
+	}
+	var request, response *partFacts
+	if x != nil {
+		request, response = &x.request, &x.response
 	}
 	if r.spec.Parts&PartURI != 0 {
 		it.Request.URL = r.replace(it.Request.URL)
 	}
-	r.headers(it.Request.Headers)
-	if o.Bodies {
-		r.body(&it.Request.Body, it.Request.Headers, o)
+	if r.headers(it.Request.Headers) {
+		request.headerChanged()
 	}
-	r.headers(it.Response.Headers)
+	if o.Bodies {
+		r.body(&it.Request.Body, it.Request.Headers, o, request)
+	}
+	if r.headers(it.Response.Headers) {
+		response.headerChanged()
+	}
 	if o.Bodies && !strings.EqualFold(it.Request.Method, http.MethodHead) {
-		r.body(&it.Response.Body, it.Response.Headers, o)
+		r.body(&it.Response.Body, it.Response.Headers, o, response)
 	}
 }
 
@@ -185,44 +198,73 @@ func matchNET(re *regexp2.Regexp, s string) bool {
 	return ok && err == nil
 }
 
-func (r *SanitizerRule) headers(h http.Header) {
+// headers edits a header and says whether anything changed.
+func (r *SanitizerRule) headers(h http.Header) bool {
 	if h == nil {
-		return
+		return false
 	}
+	changed := false
 	for _, name := range r.spec.Remove {
+		n := len(h)
 		headerDel(h, strings.TrimSpace(name))
+		changed = changed || len(h) != n
 	}
 	if r.spec.AuthHeader {
 		for k := range h {
 			if strings.EqualFold(k, "Authorization") {
 				h[k] = []string{SanitizedValue}
+				changed = true
 			}
 		}
 	}
 	if r.spec.Parts&PartHeaders == 0 {
-		return
+		return changed
+	}
+	edit := func(vals []string, i int) {
+		if v := r.replace(vals[i]); v != vals[i] {
+			vals[i], changed = v, true
+		}
 	}
 	for k, vals := range h {
 		switch {
 		case r.spec.Header != "":
-			if strings.EqualFold(k, r.spec.Header) {
+			if r.isHeader(k) {
 				for i := range vals {
-					vals[i] = r.replace(vals[i])
+					edit(vals, i)
 				}
 			}
 		case r.spec.FirstValue && len(vals) > 0:
-			vals[0] = r.replace(vals[0])
+			edit(vals, 0)
 		}
 	}
+	return changed
 }
 
-func (r *SanitizerRule) body(body *string, h http.Header, o SanitizeOptions) {
-	if r.spec.Parts&PartBody == 0 || *body == "" || o.IsText == nil || !o.IsText(h) {
+// isHeader is strings.EqualFold(k, r.spec.Header), quicker for the ASCII names that differ in
+// length (only non-ASCII letters fold to a different length).
+func (r *SanitizerRule) isHeader(k string) bool {
+	if len(k) != len(r.spec.Header) && isASCII(k) && isASCII(r.spec.Header) {
+		return false
+	}
+	return strings.EqualFold(k, r.spec.Header)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *SanitizerRule) body(body *string, h http.Header, o SanitizeOptions, f *partFacts) {
+	if r.spec.Parts&PartBody == 0 || *body == "" || o.IsText == nil || !f.isText(h, o) {
 		return
 	}
 	before := len(*body)
 	if r.path != nil {
-		*body = r.sanitizeJSON(*body)
+		*body = r.sanitizeJSON(*body, f)
 	} else {
 		*body = r.replace(*body)
 	}
@@ -232,6 +274,7 @@ func (r *SanitizerRule) body(body *string, h http.Header, o SanitizeOptions) {
 				for i := range vals {
 					vals[i] = strconv.Itoa(len(*body))
 				}
+				f.headerChanged()
 			}
 		}
 	}
@@ -280,11 +323,21 @@ func (r *SanitizerRule) replace(s string) string {
 // sanitizeJSON is BodyKeySanitizer: each scalar value the path selects (nulls aside) is replaced
 // by the regex inside its text. If anything changed, every selected value is written back as a
 // JSON string, as Newtonsoft's token replacement does; the rest of the body keeps its bytes.
-func (r *SanitizerRule) sanitizeJSON(body string) string {
-	if len(r.needles) > 0 && !strings.Contains(body, `\u`) && !slices.ContainsFunc(r.needles, func(n string) bool { return strings.Contains(body, n) }) {
-		return body
+func (r *SanitizerRule) sanitizeJSON(body string, f *partFacts) string {
+	var leaves []jsonLeaf
+	var ok bool
+	if f == nil {
+		if len(r.needles) > 0 && !strings.Contains(body, `\u`) && !slices.ContainsFunc(r.needles, func(n string) bool { return strings.Contains(body, n) }) {
+			return body
+		}
+		leaves, ok = selectJSON([]byte(body), r.path, false)
+	} else {
+		f.of(body)
+		if len(r.needles) > 0 && !f.escaped && !slices.ContainsFunc(r.needles, f.hasNeedle) {
+			return body
+		}
+		leaves, ok = f.selectJSON(r.path)
 	}
-	leaves, ok := selectJSON([]byte(body), r.path, false)
 	if !ok {
 		return body
 	}

@@ -3,10 +3,12 @@ package testproxy
 import (
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/redact"
@@ -177,13 +179,78 @@ func headerValue(h http.Header, name string) string {
 }
 
 // sanitizeRecording applies sanitizers in order to a whole recording (at /Record/Stop, and to a
-// recording loaded for playback); exchanges may be dropped.
+// recording loaded for playback); exchanges may be dropped. A run of sanitizers that edit each
+// exchange on its own is applied exchange by exchange, the exchanges shared out over the cores.
 func sanitizeRecording(sans []*registered, its []*cassette.Interaction) []*cassette.Interaction {
 	o := redact.SanitizeOptions{Bodies: true, IsText: sanitizable}
-	for _, r := range sans {
-		its = r.san.recording(its, o)
+	distinct := distinctEntries(its)
+	for i := 0; i < len(sans); {
+		run := entryRules(sans[i:])
+		if len(run) == 0 || !distinct {
+			its = sans[i].san.recording(its, o)
+			i++
+			continue
+		}
+		eachEntry(its, func(it *cassette.Interaction) { redact.SanitizeAll(run, it, o) })
+		i += len(run)
 	}
 	return its
+}
+
+// entryRules returns the rules of the sanitizers at the start of sans that edit each exchange
+// on its own.
+func entryRules(sans []*registered) []*redact.SanitizerRule {
+	var run []*redact.SanitizerRule
+	for _, r := range sans {
+		e, ok := r.san.(entrySanitizer)
+		if !ok {
+			break
+		}
+		run = append(run, e.rule)
+	}
+	return run
+}
+
+// distinctEntries says whether no exchange is listed twice: then sanitizing exchange by exchange
+// is sanitizing sanitizer by sanitizer.
+func distinctEntries(its []*cassette.Interaction) bool {
+	seen := make(map[*cassette.Interaction]struct{}, len(its))
+	for _, it := range its {
+		if _, dup := seen[it]; dup {
+			return false
+		}
+		seen[it] = struct{}{}
+	}
+	return true
+}
+
+// eachEntry calls f on every exchange, on as many goroutines as there are cores.
+func eachEntry(its []*cassette.Interaction, f func(*cassette.Interaction)) {
+	const chunk = 32
+	workers := min(runtime.GOMAXPROCS(0), (len(its)+chunk-1)/chunk)
+	if workers <= 1 {
+		for _, it := range its {
+			f(it)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				end := int(next.Add(chunk))
+				start := end - chunk
+				if start >= len(its) {
+					return
+				}
+				for _, it := range its[start:min(end, len(its))] {
+					f(it)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // requestRule is the session's sanitizers as a redaction rule for live requests in playback:
@@ -201,8 +268,14 @@ func (q requestRule) RedactRequest(req *cassette.Request) {
 		it.Request.Headers = http.Header{}
 	}
 	o := redact.SanitizeOptions{Bodies: q.bodies, IsText: sanitizable}
-	for _, r := range q.sans {
-		r.san.entry(it, o)
+	for i := 0; i < len(q.sans); {
+		if run := entryRules(q.sans[i:]); len(run) > 0 {
+			redact.SanitizeAll(run, it, o)
+			i += len(run)
+			continue
+		}
+		q.sans[i].san.entry(it, o)
+		i++
 	}
 	*req = it.Request
 }

@@ -1,0 +1,96 @@
+package redact
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/azvcr/azvcr/cassette"
+)
+
+// SanitizeAll applies rules to one exchange in order, as calling Sanitize for each does, working
+// out once what the rules keep asking of the exchange (is a body text, which keys a JSON body
+// holds, its tokens) and again only when a rule has changed what it depends on.
+func SanitizeAll(rules []*SanitizerRule, it *cassette.Interaction, o SanitizeOptions) {
+	var x exchangeFacts
+	for _, r := range rules {
+		r.sanitize(it, o, &x)
+	}
+}
+
+// exchangeFacts is what is known of an exchange's request and response while rules edit it.
+type exchangeFacts struct{ request, response partFacts }
+
+// partFacts is what is known of one side's header and body.
+type partFacts struct {
+	text  int8 // o.IsText of the header: 0 not known, 1 text, 2 not
+	body  string
+	known bool // the facts below are those of body
+	// quoted holds each run of text from one '"' to the next (bounded in length): a JSON key
+	// "k" is in the body exactly when k is in quoted, for keys without quotes or backslashes.
+	quoted  map[string]struct{}
+	escaped bool // the body has `\u`
+	tokens  *tokenList
+	data    []byte
+}
+
+// maxQuoted bounds the runs quoted keeps; longer needles are looked for in the text.
+const maxQuoted = 128
+
+// isText is o.IsText(h), worked out once while the header stays as it is (f nil: every time).
+func (f *partFacts) isText(h http.Header, o SanitizeOptions) bool {
+	if f == nil {
+		return o.IsText(h)
+	}
+	if f.text == 0 {
+		f.text = 2
+		if o.IsText(h) {
+			f.text = 1
+		}
+	}
+	return f.text == 1
+}
+
+// headerChanged forgets what depended on the header.
+func (f *partFacts) headerChanged() {
+	if f != nil {
+		f.text = 0
+	}
+}
+
+// of makes the body facts those of body.
+func (f *partFacts) of(body string) {
+	if f.known && f.body == body {
+		return
+	}
+	*f = partFacts{text: f.text, body: body, known: true, escaped: strings.Contains(body, `\u`)}
+	f.quoted = map[string]struct{}{}
+	for i := strings.IndexByte(body, '"'); i >= 0; {
+		j := strings.IndexByte(body[i+1:], '"')
+		if j < 0 {
+			break
+		}
+		if j <= maxQuoted {
+			f.quoted[body[i+1:i+1+j]] = struct{}{}
+		}
+		i += 1 + j
+	}
+}
+
+// hasNeedle says whether the body (whose facts are known) holds a needle, a quoted key.
+func (f *partFacts) hasNeedle(needle string) bool {
+	if key := needle[1 : len(needle)-1]; len(key) <= maxQuoted && strconv.Quote(key) == `"`+key+`"` && !strings.ContainsAny(key, `"\`) {
+		_, ok := f.quoted[key]
+		return ok
+	}
+	return strings.Contains(f.body, needle)
+}
+
+// selectJSON is selectJSON(body, j, false) over the body's tokens, listed once.
+func (f *partFacts) selectJSON(j *JSONPath) ([]jsonLeaf, bool) {
+	if f.tokens == nil {
+		f.data = []byte(f.body)
+		f.tokens = listTokens(f.data)
+	}
+	return selectTokens(f.data, f.tokens, j, false)
+}
