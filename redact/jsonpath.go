@@ -3,10 +3,12 @@ package redact
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // JSONPath selects values in a JSON document the way Newtonsoft's SelectTokens does, the JSONPath
@@ -298,19 +300,70 @@ type listedToken struct {
 	before, after int
 }
 
+// listTokens lists the tokens a json.Decoder (UseNumber) reads from data, for data that is one
+// JSON value; for anything else the list is empty and ends in an error, where selecting from the
+// decoder fails too.
 func listTokens(data []byte) *tokenList {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	l := &tokenList{}
-	for {
-		before := int(dec.InputOffset())
-		tok, err := dec.Token()
-		if err != nil {
-			l.err = err
+	if !json.Valid(data) {
+		return &tokenList{err: errNotOneValue}
+	}
+	l := &tokenList{err: io.EOF}
+	for i := 0; ; {
+		for i < len(data) && strings.IndexByte(" \t\r\n:,", data[i]) >= 0 {
+			i++ // a valid document: separators are only separators
+		}
+		if i >= len(data) {
 			return l
 		}
-		l.toks = append(l.toks, listedToken{tok, before, int(dec.InputOffset())})
+		start := i
+		var tok json.Token
+		switch c := data[i]; c {
+		case '{', '}', '[', ']':
+			tok, i = json.Delim(c), i+1
+		case '"':
+			i = quotedEnd(data, i)
+			tok = unquoteJSON(data[start:i])
+		case 't':
+			tok, i = true, i+4
+		case 'f':
+			tok, i = false, i+5
+		case 'n':
+			tok, i = nil, i+4
+		default:
+			for i < len(data) && strings.IndexByte("+-0123456789.eE", data[i]) >= 0 {
+				i++
+			}
+			tok = json.Number(data[start:i])
+		}
+		l.toks = append(l.toks, listedToken{tok, start, i})
 	}
+}
+
+var errNotOneValue = errors.New("not one JSON value")
+
+// quotedEnd returns the offset just past the string that starts at data[i] (a valid one).
+func quotedEnd(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// unquoteJSON is the string encoding/json decodes from quoted: its bytes when nothing in them
+// needs decoding.
+func unquoteJSON(quoted []byte) string {
+	raw := quoted[1 : len(quoted)-1]
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw)
+	}
+	var s string
+	json.Unmarshal(quoted, &s)
+	return s
 }
 
 func (l *tokenList) token(n int) (json.Token, int, int, error) {
