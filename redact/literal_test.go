@@ -123,3 +123,19 @@ func TestReplaceWithLiteralAsWithout(t *testing.T) {
 		}
 	}
 }
+
+// The header sanitizers' default ".+" replaces as the regex does.
+func TestReplaceLinesAsRegex(t *testing.T) {
+	re := regexp2.MustCompile(".+", regexp2.None)
+	for _, s := range []string{"", "a", "abc def", "\n", "a\nb", "\n\na\r\n\n", "é\xff\x00z", "x\n", "\u2028y"} {
+		for _, v := range []string{"Sanitized", "", "https://example.com"} {
+			want, err := re.Replace(s, v, -1, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := replaceLines(s, v); got != want {
+				t.Errorf("replaceLines(%q, %q) = %q, want %q", s, v, got, want)
+			}
+		}
+	}
+}

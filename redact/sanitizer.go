@@ -100,7 +100,9 @@ type SanitizerRule struct {
 	path    *JSONPath
 	applies func(*cassette.Interaction) bool
 	needles []string // BodyKey: a body holding none of these keys needs no parse
+	keys    []string // each needle's key when it is quoted as is and short (partFacts.quoted), or ""
 	literal string   // text every match of re contains: without it, re need not run
+	lines   bool     // re is ".+" and the value has no substitutions: each line becomes the value
 }
 
 // NewSanitizerRule compiles a Sanitizer. An invalid regex or JSON path is an error.
@@ -112,6 +114,7 @@ func NewSanitizerRule(s Sanitizer) (*SanitizerRule, error) {
 			return nil, err
 		}
 		r.literal = requiredLiteral(s.Regex)
+		r.lines = s.Regex == ".+" && s.Group == "" && !strings.Contains(s.Value, "$")
 	}
 	if r.applies, err = s.Condition.Compile(); err != nil {
 		return nil, err
@@ -123,6 +126,7 @@ func NewSanitizerRule(s Sanitizer) (*SanitizerRule, error) {
 		if last := r.path.segs[len(r.path.segs)-1]; !last.any && len(last.names) > 0 {
 			for _, n := range last.names {
 				r.needles = append(r.needles, strconv.Quote(n))
+				r.keys = append(r.keys, quotedKey(n))
 			}
 		}
 	}
@@ -169,13 +173,13 @@ func (r *SanitizerRule) sanitize(it *cassette.Interaction, o SanitizeOptions, x 
 	if r.spec.Parts&PartURI != 0 {
 		it.Request.URL = r.replace(it.Request.URL)
 	}
-	if r.headers(it.Request.Headers) {
+	if r.headers(it.Request.Headers, request) {
 		request.headerChanged()
 	}
 	if o.Bodies {
 		r.body(&it.Request.Body, it.Request.Headers, o, request)
 	}
-	if r.headers(it.Response.Headers) {
+	if r.headers(it.Response.Headers, response) {
 		response.headerChanged()
 	}
 	if o.Bodies && !strings.EqualFold(it.Request.Method, http.MethodHead) {
@@ -198,8 +202,9 @@ func matchNET(re *regexp2.Regexp, s string) bool {
 	return ok && err == nil
 }
 
-// headers edits a header and says whether anything changed.
-func (r *SanitizerRule) headers(h http.Header) bool {
+// headers edits a header and says whether anything changed; f (nil: nothing known) knows its
+// names.
+func (r *SanitizerRule) headers(h http.Header, f *partFacts) bool {
 	if h == nil {
 		return false
 	}
@@ -207,7 +212,10 @@ func (r *SanitizerRule) headers(h http.Header) bool {
 	for _, name := range r.spec.Remove {
 		n := len(h)
 		headerDel(h, strings.TrimSpace(name))
-		changed = changed || len(h) != n
+		if len(h) != n {
+			changed = true
+			f.namesChanged()
+		}
 	}
 	if r.spec.AuthHeader {
 		for k := range h {
@@ -224,6 +232,15 @@ func (r *SanitizerRule) headers(h http.Header) bool {
 		if v := r.replace(vals[i]); v != vals[i] {
 			vals[i], changed = v, true
 		}
+	}
+	if r.spec.Header != "" && f != nil && isASCII(r.spec.Header) {
+		for _, k := range f.keys(h, r.spec.Header) {
+			vals := h[k]
+			for i := range vals {
+				edit(vals, i)
+			}
+		}
+		return changed
 	}
 	for k, vals := range h {
 		switch {
@@ -290,6 +307,8 @@ func (r *SanitizerRule) replace(s string) string {
 		return r.spec.Value
 	case !strings.Contains(s, r.literal):
 		return s // no match
+	case r.lines:
+		return replaceLines(s, r.spec.Value)
 	case r.spec.Group == "":
 		out, err := r.re.Replace(s, r.spec.Value, -1, -1)
 		if err != nil {
@@ -320,6 +339,24 @@ func (r *SanitizerRule) replace(s string) string {
 	return out
 }
 
+// replaceLines is what replacing ".+" by value does: each run of characters other than "\n"
+// becomes value.
+func replaceLines(s, value string) string {
+	if !strings.Contains(s, "\n") {
+		if s == "" {
+			return s
+		}
+		return value
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = value
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
 // sanitizeJSON is BodyKeySanitizer: each scalar value the path selects (nulls aside) is replaced
 // by the regex inside its text. If anything changed, every selected value is written back as a
 // JSON string, as Newtonsoft's token replacement does; the rest of the body keeps its bytes.
@@ -333,7 +370,7 @@ func (r *SanitizerRule) sanitizeJSON(body string, f *partFacts) string {
 		leaves, ok = selectJSON([]byte(body), r.path, false)
 	} else {
 		f.of(body)
-		if len(r.needles) > 0 && !f.escaped && !slices.ContainsFunc(r.needles, f.hasNeedle) {
+		if len(r.needles) > 0 && !f.escaped && !r.anyNeedle(f) {
 			return body
 		}
 		leaves, ok = f.selectJSON(r.path)

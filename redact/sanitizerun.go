@@ -2,6 +2,7 @@ package redact
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,10 @@ type exchangeFacts struct{ request, response partFacts }
 // partFacts is what is known of one side's header and body.
 type partFacts struct {
 	text  int8 // o.IsText of the header: 0 not known, 1 text, 2 not
+	// names maps the header's ASCII keys, lowercased, to the keys; odd lists the others (a
+	// non-ASCII letter can fold to an ASCII one). nil: not known.
+	names map[string][]string
+	odd   []string
 	body  string
 	known bool // the facts below are those of body
 	// quoted holds each run of text from one '"' to the next (bounded in length): a JSON key
@@ -58,12 +63,41 @@ func (f *partFacts) headerChanged() {
 	}
 }
 
+// namesChanged forgets the header's names.
+func (f *partFacts) namesChanged() {
+	if f != nil {
+		f.names, f.odd = nil, nil
+	}
+}
+
+// keys returns the keys of h that equal name (ASCII) but for case, as strings.EqualFold says.
+func (f *partFacts) keys(h http.Header, name string) []string {
+	if f.names == nil {
+		f.names = make(map[string][]string, len(h))
+		for k := range h {
+			if isASCII(k) {
+				l := strings.ToLower(k)
+				f.names[l] = append(f.names[l], k)
+			} else {
+				f.odd = append(f.odd, k)
+			}
+		}
+	}
+	keys := f.names[strings.ToLower(name)]
+	for _, k := range f.odd {
+		if strings.EqualFold(k, name) {
+			keys = append(slices.Clip(keys), k)
+		}
+	}
+	return keys
+}
+
 // of makes the body facts those of body.
 func (f *partFacts) of(body string) {
 	if f.known && f.body == body {
 		return
 	}
-	*f = partFacts{text: f.text, body: body, known: true, escaped: strings.Contains(body, `\u`)}
+	*f = partFacts{text: f.text, names: f.names, odd: f.odd, body: body, known: true, escaped: strings.Contains(body, `\u`)}
 	f.quoted = map[string]struct{}{}
 	for i := strings.IndexByte(body, '"'); i >= 0; {
 		j := strings.IndexByte(body[i+1:], '"')
@@ -77,13 +111,27 @@ func (f *partFacts) of(body string) {
 	}
 }
 
-// hasNeedle says whether the body (whose facts are known) holds a needle, a quoted key.
-func (f *partFacts) hasNeedle(needle string) bool {
-	if key := needle[1 : len(needle)-1]; len(key) <= maxQuoted && strconv.Quote(key) == `"`+key+`"` && !strings.ContainsAny(key, `"\`) {
-		_, ok := f.quoted[key]
-		return ok
+// quotedKey is k when partFacts.quoted can tell whether "k" is in a body: k needs no escaping,
+// and is not too long; otherwise "".
+func quotedKey(k string) string {
+	if k == "" || len(k) > maxQuoted || strconv.Quote(k) != `"`+k+`"` {
+		return ""
 	}
-	return strings.Contains(f.body, needle)
+	return k
+}
+
+// anyNeedle says whether the body (whose facts are known) holds one of r's needles.
+func (r *SanitizerRule) anyNeedle(f *partFacts) bool {
+	for i, n := range r.needles {
+		if k := r.keys[i]; k != "" {
+			if _, ok := f.quoted[k]; ok {
+				return true
+			}
+		} else if strings.Contains(f.body, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // selectJSON is selectJSON(body, j, false) over the body's tokens, listed once.

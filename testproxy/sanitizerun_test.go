@@ -52,7 +52,7 @@ func varied() []*cassette.Interaction {
 	for i, b := range bodies {
 		for j, ct := range types {
 			method := []string{"GET", "POST", "HEAD", "PUT"}[(i+j)%4]
-			req := http.Header{"Authorization": {"Bearer x"}, "X-Ms-Client-Request-Id": {"c"}, "Cookie": {"a=b"}}
+			req := http.Header{"Authorization": {"Bearer x"}, "X-Ms-Client-Request-Id": {"c"}, "Cookie": {"a=b"}, "Coo\u212aie": {"kelvin"}, "x-ms-client-request-id": {"d"}}
 			resp := http.Header{"X-Ms-Request-Id": {"r"}, "Location": {"https://acct.documents.azure.com/x?sig=s"}, "Content-Length": {fmt.Sprint(len(b))}, "Message-Id": {"m"}}
 			if ct != "" {
 				req["Content-Type"] = []string{ct}
