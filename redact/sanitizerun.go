@@ -24,7 +24,7 @@ type exchangeFacts struct{ request, response partFacts }
 
 // partFacts is what is known of one side's header and body.
 type partFacts struct {
-	text  int8 // o.IsText of the header: 0 not known, 1 text, 2 not
+	text int8 // o.IsText of the header: 0 not known, 1 text, 2 not
 	// names maps the header's ASCII keys, lowercased, to the keys; odd lists the others (a
 	// non-ASCII letter can fold to an ASCII one). nil: not known.
 	names map[string][]string
