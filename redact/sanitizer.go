@@ -378,11 +378,7 @@ func (r *SanitizerRule) sanitizeJSON(body string, f *partFacts) string {
 	if !ok {
 		return body
 	}
-	type edit struct {
-		start, end int
-		text       string
-	}
-	var edits []edit
+	var edits []jsonEdit
 	changed := false
 	for _, l := range leaves {
 		if l.token == nil {
@@ -401,7 +397,7 @@ func (r *SanitizerRule) sanitizeJSON(body string, f *partFacts) string {
 		if repl != orig {
 			changed = true
 		}
-		edits = append(edits, edit{l.start, l.end, jsonQuote(repl)})
+		edits = append(edits, jsonEdit{l.start, l.end, jsonQuote(repl)})
 	}
 	if !changed {
 		return body
@@ -414,11 +410,25 @@ func (r *SanitizerRule) sanitizeJSON(body string, f *partFacts) string {
 		last = e.end
 	}
 	b.WriteString(body[last:])
+	f.edited(b.String(), edits)
 	return b.String()
+}
+
+// jsonEdit replaces the value at body[start:end] with text.
+type jsonEdit struct {
+	start, end int
+	text       string
 }
 
 // jsonQuote writes s as a JSON string without HTML escaping.
 func jsonQuote(s string) string {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		plain = s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\'
+	}
+	if plain {
+		return `"` + s + `"`
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -132,6 +133,38 @@ func (r *SanitizerRule) anyNeedle(f *partFacts) bool {
 		}
 	}
 	return false
+}
+
+// edited makes the facts those of body, which is the known body with edits made to values that
+// the body's tokens hold whole: the tokens follow the edits rather than being listed again.
+func (f *partFacts) edited(body string, edits []jsonEdit) {
+	if f == nil {
+		return
+	}
+	old := f.tokens
+	f.of(body)
+	if old == nil || old.err != io.EOF {
+		return
+	}
+	toks := make([]listedToken, 0, len(old.toks))
+	shift, e := 0, 0
+	for _, t := range old.toks {
+		if e < len(edits) && edits[e].start == t.before && edits[e].end == t.after {
+			text := edits[e].text
+			toks = append(toks, listedToken{unquoteJSON([]byte(text)), t.before + shift, t.before + shift + len(text)})
+			shift += len(text) - (t.after - t.before)
+			e++
+			continue
+		}
+		if e < len(edits) && edits[e].start < t.after {
+			return // not an edit of whole tokens: list them again when asked
+		}
+		toks = append(toks, listedToken{t.tok, t.before + shift, t.after + shift})
+	}
+	if e == len(edits) {
+		f.data = []byte(body)
+		f.tokens = &tokenList{toks: toks, err: io.EOF}
+	}
 }
 
 // selectJSON is selectJSON(body, j, false) over the body's tokens, listed once.

@@ -1,7 +1,10 @@
 package redact
 
 import (
+	"encoding/json"
+	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -33,4 +36,55 @@ func FuzzListTokens(f *testing.F) {
 			t.Errorf("%q on %q: %v %+v, want %v %+v", path, doc, gotOK, got, wantOK, want)
 		}
 	})
+}
+
+// FuzzEditedTokens: the tokens that follow an edit of selected values are those listed anew from
+// the edited body.
+func FuzzEditedTokens(f *testing.F) {
+	f.Add(`{"id":"a","n":[{"id":1},{"id":true}],"x":{"id":null}}`, `$..id`, "S\u00e9\"q")
+	f.Add(` [ "a" , "b" ] `, `$[1]`, "")
+	f.Add(`{"id":"\u0041","k":"v"}`, `$.id`, "x\xffy")
+	f.Fuzz(func(t *testing.T, doc, path, with string) {
+		j, err := ParseJSONPath(path)
+		if err != nil {
+			return
+		}
+		var facts partFacts
+		facts.of(doc)
+		leaves, ok := facts.selectJSON(j)
+		if !ok {
+			return
+		}
+		var edits []jsonEdit
+		for i, l := range leaves {
+			edits = append(edits, jsonEdit{l.start, l.end, jsonQuote(fmt.Sprint(with, i))})
+		}
+		var b strings.Builder
+		last := 0
+		for _, e := range edits {
+			b.WriteString(doc[last:e.start])
+			b.WriteString(e.text)
+			last = e.end
+		}
+		b.WriteString(doc[last:])
+		facts.edited(b.String(), edits)
+		if facts.tokens == nil {
+			t.Fatalf("%q on %q: the tokens were not carried over", path, doc)
+		}
+		if want := listTokens([]byte(b.String())); !reflect.DeepEqual(facts.tokens, want) {
+			t.Errorf("%q on %q:\n got %+v\nwant %+v", path, doc, facts.tokens, want)
+		}
+	})
+}
+
+func TestJSONQuoteAsEncoder(t *testing.T) {
+	for _, s := range []string{"", "plain text", `q"uote`, `back\slash`, "tab\t", "\x7f", "<html>&", "é", "\u2028", "\xff", "\x00"} {
+		var buf strings.Builder
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		enc.Encode(s)
+		if got, want := jsonQuote(s), strings.TrimSuffix(buf.String(), "\n"); got != want {
+			t.Errorf("jsonQuote(%q) = %s, want %s", s, got, want)
+		}
+	}
 }
