@@ -11,7 +11,7 @@ import (
 func scanBinaryBlocks(name string, lines []string) []Finding {
 	var out []Finding
 	for i := 0; i < len(lines); i++ {
-		m := binaryTag.FindStringSubmatch(strings.TrimSuffix(lines[i], "\r"))
+		m := matchBinaryTag(strings.TrimSuffix(lines[i], "\r"))
 		if m == nil {
 			continue
 		}
@@ -62,7 +62,7 @@ func scanBinaryBlocks(name string, lines []string) []Finding {
 func binaryLines(lines []string) []bool {
 	out := make([]bool, len(lines))
 	for i := 0; i < len(lines); i++ {
-		m := binaryTag.FindStringSubmatch(strings.TrimSuffix(lines[i], "\r"))
+		m := matchBinaryTag(strings.TrimSuffix(lines[i], "\r"))
 		if m == nil {
 			continue
 		}
@@ -78,4 +78,12 @@ func binaryLines(lines []string) []bool {
 		}
 	}
 	return out
+}
+
+// matchBinaryTag is binaryTag.FindStringSubmatch, quick for the lines without "!!binary".
+func matchBinaryTag(line string) []string {
+	if !strings.Contains(line, "!!binary") {
+		return nil
+	}
+	return binaryTag.FindStringSubmatch(line)
 }

@@ -6,8 +6,11 @@ package secrets
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Finding is something in a file that looks like a secret. Excerpt names the context and masks
@@ -46,15 +49,19 @@ func LintFile(path string) ([]Finding, error) {
 func Lint(name string, data []byte) []Finding {
 	lines := strings.Split(string(data), "\n")
 	binary := binaryLines(lines)
-	var out []Finding
-	pendingKey := "" // a YAML key whose values follow as "- value" items
-	for i, line := range lines {
-		line = strings.TrimSuffix(line, "\r")
+	hits := make([][]hit, len(lines))
+	eachLine(len(lines), func(i int) {
 		depth := 0
 		if binary[i] {
 			depth = maxDecodeDepth // read whole by scanBinaryBlocks
 		}
-		for _, h := range findHits(line, depth) {
+		hits[i] = findHits(strings.TrimSuffix(lines[i], "\r"), depth)
+	})
+	var out []Finding
+	pendingKey := "" // a YAML key whose values follow as "- value" items
+	for i, line := range lines {
+		line = strings.TrimSuffix(line, "\r")
+		for _, h := range hits[i] {
 			out = append(out, Finding{File: name, Line: i + 1, Rule: h.rule, Excerpt: h.excerpt})
 		}
 		if pendingKey != "" {
@@ -66,7 +73,7 @@ func Lint(name string, data []byte) []Finding {
 			}
 			pendingKey = ""
 		}
-		if m := seqKeyLine.FindStringSubmatch(line); m != nil {
+		if m := matchSeqKey(line); m != nil {
 			pendingKey = m[1]
 		}
 	}
@@ -74,6 +81,45 @@ func Lint(name string, data []byte) []Finding {
 	out = append(out, scanPEMBlocks(name, lines, out)...)
 	slices.SortStableFunc(out, func(a, b Finding) int { return a.Line - b.Line })
 	return out
+}
+
+// matchSeqKey is seqKeyLine.FindStringSubmatch, quick for the lines that do not end in ':'.
+func matchSeqKey(line string) []string {
+	if !strings.HasSuffix(strings.TrimRight(line, "\t\n\f\r "), ":") {
+		return nil
+	}
+	return seqKeyLine.FindStringSubmatch(line)
+}
+
+// containsBegin is what every match of pemBegin holds.
+func containsBegin(line string) bool { return strings.Contains(line, "-----BEGIN") }
+
+// eachLine calls f for 0..n-1 on as many goroutines as there are cores.
+func eachLine(n int, f func(int)) {
+	const chunk = 256
+	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
+	if workers <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				end := int(next.Add(chunk))
+				for i := end - chunk; i < min(end, n); i++ {
+					f(i)
+				}
+				if end >= n {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // coveredLine: the last finding is already on this line.
@@ -86,7 +132,7 @@ func coveredLine(fs []Finding, line int) bool {
 func scanPEMBlocks(name string, lines []string, found []Finding) []Finding {
 	var out []Finding
 	for i, l := range lines {
-		if !pemBegin.MatchString(l) || slices.ContainsFunc(found, func(f Finding) bool { return f.Line == i+1 && f.Rule == "private-key" }) {
+		if !containsBegin(l) || !pemBegin.MatchString(l) || slices.ContainsFunc(found, func(f Finding) bool { return f.Line == i+1 && f.Rule == "private-key" }) {
 			continue
 		}
 		var body strings.Builder

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -433,4 +434,33 @@ func readLintFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// A long file is linted over several cores: its findings are those of each part on its own, in
+// file order.
+func TestLintLongFileAsItsParts(t *testing.T) {
+	s := newLintSecrets()
+	tmpl := template.Must(template.ParseFiles(filepath.Join("testdata", "leaky.yaml.tmpl")))
+	var buf bytes.Buffer
+	if err := tmpl.Execute(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	part := buf.String()
+	if !strings.HasSuffix(part, "\n") {
+		part += "\n"
+	}
+	lines := strings.Count(part, "\n")
+	one := secrets.Lint("part.yaml", []byte(part))
+	const copies = 60
+	var want []secrets.Finding
+	for k := range copies {
+		for _, f := range one {
+			f.File, f.Line = "long.yaml", f.Line+k*lines
+			want = append(want, f)
+		}
+	}
+	got := secrets.Lint("long.yaml", []byte(strings.Repeat(part, copies)))
+	if len(one) == 0 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%d findings in one part; got %d findings in %d parts, want %d", len(one), len(got), copies, len(want))
+	}
 }
