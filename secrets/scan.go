@@ -50,12 +50,26 @@ func Lint(name string, data []byte) []Finding {
 	lines := strings.Split(string(data), "\n")
 	binary := binaryLines(lines)
 	hits := make([][]hit, len(lines))
-	eachLine(len(lines), func(i int) {
-		depth := 0
-		if binary[i] {
-			depth = maxDecodeDepth // read whole by scanBinaryBlocks
+	eachLine(len(lines), func() func(int) {
+		type memoKey struct {
+			line  string
+			depth int
 		}
-		hits[i] = findHits(strings.TrimSuffix(lines[i], "\r"), depth)
+		memo := map[memoKey][]hit{} // a recording repeats most of its lines
+		return func(i int) {
+			k := memoKey{strings.TrimSuffix(lines[i], "\r"), 0}
+			if binary[i] {
+				k.depth = maxDecodeDepth // read whole by scanBinaryBlocks
+			}
+			if found, ok := memo[k]; ok {
+				hits[i] = found
+				return
+			}
+			hits[i] = findHits(k.line, k.depth)
+			if len(k.line) <= maxMemoLine && len(memo) < maxMemoLines {
+				memo[k] = hits[i]
+			}
+		}
 	})
 	var out []Finding
 	pendingKey := "" // a YAML key whose values follow as "- value" items
@@ -94,11 +108,19 @@ func matchSeqKey(line string) []string {
 // containsBegin is what every match of pemBegin holds.
 func containsBegin(line string) bool { return strings.Contains(line, "-----BEGIN") }
 
-// eachLine calls f for 0..n-1 on as many goroutines as there are cores.
-func eachLine(n int, f func(int)) {
+// Lint remembers what it found on lines this short, up to this many lines per core.
+const (
+	maxMemoLine  = 512
+	maxMemoLines = 1 << 16
+)
+
+// eachLine calls a function for 0..n-1 on as many goroutines as there are cores, each with its
+// own function from newF.
+func eachLine(n int, newF func() func(int)) {
 	const chunk = 256
 	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
 	if workers <= 1 {
+		f := newF()
 		for i := range n {
 			f(i)
 		}
@@ -108,6 +130,7 @@ func eachLine(n int, f func(int)) {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			f := newF()
 			for {
 				end := int(next.Add(chunk))
 				for i := end - chunk; i < min(end, n); i++ {
