@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/azvcr/azvcr/engine"
@@ -92,7 +93,7 @@ func (s *Server) intercept(conn net.Conn, host, remote string) {
 			if authority == "" {
 				authority = host
 			}
-			u, err := url.Parse(scheme + "://" + authority + r.URL.String())
+			u, err := absoluteURL(scheme, authority, r.URL)
 			if err != nil {
 				wire.Respond(w, engine.ErrorResponse(r, http.StatusBadRequest, "azvcr: bad request target: "+err.Error()), nil)
 				return
@@ -103,6 +104,34 @@ func (s *Server) intercept(conn net.Conn, host, remote string) {
 		s.proxy(w, r)
 	})}
 	inner.ServeConn(conn)
+}
+
+// absoluteURL is the URL of a request target in origin form sent to authority: what url.Parse
+// makes of scheme://authority followed by the target, built without parsing again when the
+// authority is a plain host[:port] and the target a plain path and query.
+func absoluteURL(scheme, authority string, target *url.URL) (*url.URL, error) {
+	if !plainAuthority(authority) || target.Scheme != "" || target.Opaque != "" || target.User != nil || target.Host != "" ||
+		target.RawPath != "" || target.Fragment != "" || target.RawFragment != "" || !strings.HasPrefix(target.Path, "/") ||
+		strings.Contains(target.RawQuery, "#") {
+		return url.Parse(scheme + "://" + authority + target.String())
+	}
+	u := *target
+	u.Scheme, u.Host = scheme, authority
+	return &u, nil
+}
+
+// plainAuthority: letters, digits, dots and dashes, then an optional port.
+func plainAuthority(a string) bool {
+	host, port, hasPort := strings.Cut(a, ":")
+	if host == "" || hasPort && strings.Trim(port, "0123456789") != "" {
+		return false
+	}
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // bufferedConn reads first what was buffered when the connection was taken over.
