@@ -165,7 +165,7 @@ func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
 
 // entryOf reads a recording for the index; it needs no lock.
 func (x *Index) entryOf(it *cassette.Interaction, used bool) (*entry, string, error) {
-	p, tp, k, err := x.keyed(&it.Request)
+	p, tp, k, err := x.keyed(&it.Request, readBody)
 	if err != nil {
 		return nil, "", &cassette.Error{File: "interaction", Msg: err.Error()}
 	}
@@ -174,9 +174,9 @@ func (x *Index) entryOf(it *cassette.Interaction, used bool) (*entry, string, er
 
 // keyed reduces a request to its parts and the key it is queued under: azvcr's, or the
 // test-proxy matcher's (whose body form is then the only one read).
-func (x *Index) keyed(r *cassette.Request) (parts, *tpRequest, string, error) {
+func (x *Index) keyed(r *cassette.Request, read func(string, bool) (body, *cosmosQuery)) (parts, *tpRequest, string, error) {
 	if x.rm == nil {
-		p, err := split(r)
+		p, err := splitWith(r, read)
 		p = x.ignore.apply(p)
 		return p, nil, p.key(), err
 	}
@@ -238,7 +238,7 @@ func (x *Index) Peek(r *cassette.Request) (*cassette.Interaction, *Miss) { retur
 // next looks r up under the lock. A miss is explained after the lock is released, from what
 // was gathered under it, so it never holds up other requests.
 func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, *Miss) {
-	p, tp, k, err := x.keyed(r)
+	p, tp, k, err := x.keyed(r, liveBodies.read)
 	if err != nil {
 		x.mu.Lock()
 		x.misses++

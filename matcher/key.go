@@ -65,9 +65,14 @@ type body struct {
 }
 
 func split(r *cassette.Request) (parts, error) {
+	return splitWith(r, readBody)
+}
+
+// splitWith is split reading the body with read.
+func splitWith(r *cassette.Request, read func(string, bool) (body, *cosmosQuery)) (parts, error) {
 	p, err := head(r)
 	if err == nil {
-		p.body, p.sql = readBody(r.Body, isQueryBody(r))
+		p.body, p.sql = read(r.Body, isQueryBody(r))
 	}
 	return p, err
 }
