@@ -378,7 +378,7 @@ func (r *SanitizerRule) sanitizeJSON(body string, f *partFacts) string {
 	if !ok {
 		return body
 	}
-	var edits []jsonEdit
+	var edits []edit
 	changed := false
 	for _, l := range leaves {
 		if l.token == nil {
@@ -397,27 +397,14 @@ func (r *SanitizerRule) sanitizeJSON(body string, f *partFacts) string {
 		if repl != orig {
 			changed = true
 		}
-		edits = append(edits, jsonEdit{l.start, l.end, jsonQuote(repl)})
+		edits = append(edits, edit{l.start, l.end, jsonQuote(repl)})
 	}
 	if !changed {
 		return body
 	}
-	var b strings.Builder
-	last := 0
-	for _, e := range edits {
-		b.WriteString(body[last:e.start])
-		b.WriteString(e.text)
-		last = e.end
-	}
-	b.WriteString(body[last:])
-	f.edited(b.String(), edits)
-	return b.String()
-}
-
-// jsonEdit replaces the value at body[start:end] with text.
-type jsonEdit struct {
-	start, end int
-	text       string
+	out := splice(body, edits)
+	f.edited(out, edits)
+	return out
 }
 
 // jsonQuote writes s as a JSON string without HTML escaping.

@@ -137,7 +137,7 @@ func (r *SanitizerRule) anyNeedle(f *partFacts) bool {
 
 // edited makes the facts those of body, which is the known body with edits made to values that
 // the body's tokens hold whole: the tokens follow the edits rather than being listed again.
-func (f *partFacts) edited(body string, edits []jsonEdit) {
+func (f *partFacts) edited(body string, edits []edit) {
 	if f == nil {
 		return
 	}
@@ -150,7 +150,7 @@ func (f *partFacts) edited(body string, edits []jsonEdit) {
 	shift, e := 0, 0
 	for _, t := range old.toks {
 		if e < len(edits) && edits[e].start == t.before && edits[e].end == t.after {
-			text := edits[e].text
+			text := edits[e].with
 			toks = append(toks, listedToken{unquoteJSON([]byte(text)), t.before + shift, t.before + shift + len(text)})
 			shift += len(text) - (t.after - t.before)
 			e++

@@ -55,15 +55,15 @@ func FuzzEditedTokens(f *testing.F) {
 		if !ok {
 			return
 		}
-		var edits []jsonEdit
+		var edits []edit
 		for i, l := range leaves {
-			edits = append(edits, jsonEdit{l.start, l.end, jsonQuote(fmt.Sprint(with, i))})
+			edits = append(edits, edit{l.start, l.end, jsonQuote(fmt.Sprint(with, i))})
 		}
 		var b strings.Builder
 		last := 0
 		for _, e := range edits {
 			b.WriteString(doc[last:e.start])
-			b.WriteString(e.text)
+			b.WriteString(e.with)
 			last = e.end
 		}
 		b.WriteString(doc[last:])
