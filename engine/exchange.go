@@ -83,7 +83,13 @@ func dropHopHeaders(out, from http.Header) {
 // requestFromHTTP captures a live request as the cassette stores it, with the names of its header
 // lines as the way in saw them (see wire.Exchange), when it saw them.
 func requestFromHTTP(r *http.Request, body string) cassette.Request {
-	h := cleanHeader(r.Header)
+	req := requestWith(r, body, cleanHeader(r.Header))
+	req.HeaderNames = fitNames(req.Headers, wire.From(r.Context()).RequestNames())
+	return req
+}
+
+// requestWith is r as the cassette stores a request, with header h and no header names.
+func requestWith(r *http.Request, body string, h http.Header) cassette.Request {
 	return cassette.Request{
 		Proto:         r.Proto,
 		ProtoMajor:    r.ProtoMajor,
@@ -92,7 +98,6 @@ func requestFromHTTP(r *http.Request, body string) cassette.Request {
 		Host:          r.Host,
 		Body:          body,
 		Headers:       h,
-		HeaderNames:   fitNames(h, wire.From(r.Context()).RequestNames()),
 		URL:           r.URL.String(),
 		Method:        r.Method,
 	}

@@ -19,15 +19,5 @@ func matchProbe(r *http.Request, body string, reads func(string) bool, omittable
 		}
 	}
 	dropHopHeaders(h, r.Header)
-	return cassette.Request{
-		Proto:         r.Proto,
-		ProtoMajor:    r.ProtoMajor,
-		ProtoMinor:    r.ProtoMinor,
-		ContentLength: int64(len(body)),
-		Host:          r.Host,
-		Body:          body,
-		Headers:       h,
-		URL:           r.URL.String(),
-		Method:        r.Method,
-	}
+	return requestWith(r, body, h)
 }

@@ -6,11 +6,10 @@ package secrets
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
+
+	"github.com/azvcr/azvcr/internal/cores"
 )
 
 // Finding is something in a file that looks like a secret. Excerpt names the context and masks
@@ -50,7 +49,7 @@ func Lint(name string, data []byte) []Finding {
 	lines := strings.Split(string(data), "\n")
 	binary := binaryLines(lines)
 	hits := make([][]hit, len(lines))
-	eachLine(len(lines), func() func(int) {
+	cores.Each(len(lines), 256, func() func(int) {
 		type memoKey struct {
 			line  string
 			depth int
@@ -113,37 +112,6 @@ const (
 	maxMemoLine  = 512
 	maxMemoLines = 1 << 16
 )
-
-// eachLine calls a function for 0..n-1 on as many goroutines as there are cores, each with its
-// own function from newF.
-func eachLine(n int, newF func() func(int)) {
-	const chunk = 256
-	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
-	if workers <= 1 {
-		f := newF()
-		for i := range n {
-			f(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			f := newF()
-			for {
-				end := int(next.Add(chunk))
-				for i := end - chunk; i < min(end, n); i++ {
-					f(i)
-				}
-				if end >= n {
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-}
 
 // coveredLine: the last finding is already on this line.
 func coveredLine(fs []Finding, line int) bool {

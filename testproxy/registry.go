@@ -3,14 +3,13 @@ package testproxy
 import (
 	"net/http"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/cores"
 	"github.com/azvcr/azvcr/redact"
 	"github.com/azvcr/azvcr/testproxyjson"
 )
@@ -226,31 +225,7 @@ func distinctEntries(its []*cassette.Interaction) bool {
 
 // eachEntry calls f on every exchange, on as many goroutines as there are cores.
 func eachEntry(its []*cassette.Interaction, f func(*cassette.Interaction)) {
-	const chunk = 32
-	workers := min(runtime.GOMAXPROCS(0), (len(its)+chunk-1)/chunk)
-	if workers <= 1 {
-		for _, it := range its {
-			f(it)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				end := int(next.Add(chunk))
-				start := end - chunk
-				if start >= len(its) {
-					return
-				}
-				for _, it := range its[start:min(end, len(its))] {
-					f(it)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	cores.Each(len(its), 32, func() func(int) { return func(i int) { f(its[i]) } })
 }
 
 // requestRule is the session's sanitizers as a redaction rule for live requests in playback:
