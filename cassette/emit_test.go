@@ -126,3 +126,42 @@ func FuzzFastWriter(f *testing.F) {
 		})
 	})
 }
+
+// A whole file, several chunks long, with interactions of both writers and one missing: the bytes
+// the library writes for the whole sequence at once.
+func TestMarshalMatchesLibrary(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	c := &Cassette{Version: Version, Variables: map[string]string{"b": "2", "a": "x y"}}
+	for i := range 3*saveChunk + 17 {
+		it := randomInteraction(r)
+		if i%3 == 0 { // mostly what recordings hold
+			it = &Interaction{ID: i, Request: Request{Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Host: "h",
+				Body: `{"a":1}`, Headers: http.Header{"Content-Type": {"application/json"}}, URL: "https://h/p", Method: "POST"},
+				Response: Response{Proto: "HTTP/1.1", Body: "line\nline\n", Headers: http.Header{}, Status: "200 OK", Code: 200}}
+		}
+		c.Interactions = append(c.Interactions, it)
+	}
+	c.Interactions[5] = nil
+	want, err := encodeItems(c.Interactions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars, err := encode(struct {
+		Variables map[string]string `yaml:"variables"`
+	}{c.Variables})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = append(append(append([]byte("version: 2\n"), vars...), "interactions:\n"...), want...)
+	got, err := Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		i := 0
+		for i < len(got) && i < len(want) && got[i] == want[i] {
+			i++
+		}
+		t.Fatalf("Marshal differs from the library at byte %d: %q vs %q", i, got[max(0, i-80):min(len(got), i+80)], want[max(0, i-80):min(len(want), i+80)])
+	}
+}
