@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -153,23 +154,64 @@ func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
 	for _, o := range opts {
 		o(x)
 	}
-	for _, it := range interactions {
-		e, k, err := x.entryOf(it, false)
-		if err != nil {
-			return nil, err
-		}
-		x.insert(e, k)
+	entries, keys, err := x.entriesOf(interactions)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range entries {
+		x.insert(e, keys[i])
 	}
 	return x, nil
 }
 
+// entriesOf reads recordings for the index on every core: keying them (URLs, bodies, queries)
+// is most of what indexing a large cassette costs. The error is the first recording's in order.
+func (x *Index) entriesOf(its []*cassette.Interaction) ([]*entry, []string, error) {
+	entries := make([]*entry, len(its))
+	keys := make([]string, len(its))
+	block := make([]entry, len(its)) // one allocation for them all
+	workers := min(runtime.GOMAXPROCS(0), len(its)/256+1)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w * len(its) / workers; i < (w+1)*len(its)/workers; i++ {
+				k, err := x.fill(&block[i], its[i])
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				entries[i], keys[i] = &block[i], k
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return entries, keys, nil
+}
+
 // entryOf reads a recording for the index; it needs no lock.
 func (x *Index) entryOf(it *cassette.Interaction, used bool) (*entry, string, error) {
+	e := &entry{used: used}
+	k, err := x.fill(e, it)
+	if err != nil {
+		return nil, "", err
+	}
+	return e, k, nil
+}
+
+// fill reads it into e and returns its key.
+func (x *Index) fill(e *entry, it *cassette.Interaction) (string, error) {
 	p, tp, k, err := x.keyed(&it.Request)
 	if err != nil {
-		return nil, "", &cassette.Error{File: "interaction", Msg: err.Error()}
+		return "", &cassette.Error{File: "interaction", Msg: err.Error()}
 	}
-	return &entry{it: it, parts: p, tp: tp, used: used}, k, nil
+	e.it, e.parts, e.tp = it, p, tp
+	return k, nil
 }
 
 // keyed reduces a request to its parts and the key it is queued under: azvcr's, or the

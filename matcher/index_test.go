@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -317,5 +318,30 @@ func TestRecordsHost(t *testing.T) {
 		if got := x.RecordsHost(host); got != want {
 			t.Errorf("RecordsHost(%q) = %v, want %v", host, got, want)
 		}
+	}
+}
+
+// A large cassette is keyed on every core, in order: its entries queue in cassette order and a
+// recording that cannot be keyed is reported, the first of them when there are several.
+func TestIndexLargeInOrder(t *testing.T) {
+	var its []*cassette.Interaction
+	for i := range 3000 {
+		its = append(its, interaction(i, req("GET", fmt.Sprintf("%s/dbs/d/colls/c/docs/%d", acct, i%7), ""), fmt.Sprint(i)))
+	}
+	x := mustIndex(t, its...)
+	for i := range 3000 {
+		it, miss := x.Next(req("GET", fmt.Sprintf("%s/dbs/d/colls/c/docs/%d", acct, i%7), ""))
+		if it == nil || it.ID != i {
+			t.Fatalf("request %d answered by %+v (miss %v); want recording %d", i, it, miss, i)
+		}
+	}
+	bad := slices.Clone(its)
+	for _, at := range []int{2900, 1700} {
+		r := bad[at].Request
+		r.URL = fmt.Sprintf("https://h/%%zz%d", at)
+		bad[at] = interaction(at, &r, "")
+	}
+	if _, err := New(bad); err == nil || !strings.Contains(err.Error(), "%zz1700") {
+		t.Errorf("error %v; want the first recording that cannot be keyed (%%zz1700)", err)
 	}
 }
