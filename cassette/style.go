@@ -1,8 +1,11 @@
 package cassette
 
 import (
+	"hash/maphash"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -109,6 +112,43 @@ func printable(r rune) bool {
 // quoteTabbed is the body rule of text.MarshalYAML: a multi-line string with a line starting with
 // a tab is double-quoted.
 func valueStyle(s string, quoteTabbed bool) scalarStyle {
+	if len(s) > styleMemoMax || quoteTabbed {
+		return findValueStyle(s, quoteTabbed)
+	}
+	return styleMemo.of(s, findValueStyle)
+}
+
+// styleMemo keeps the styles of short strings: a cassette repeats its header values (dates,
+// versions, charges) thousands of times, and asking the library how it reads one costs more
+// than writing it.
+var styleMemo memo
+
+const styleMemoMax = 64
+
+// memo is a fixed table of recent answers, safe for any number of writers at once.
+type memo struct {
+	seed  maphash.Seed
+	slots [4096]atomic.Pointer[memoSlot]
+	once  sync.Once
+}
+
+type memoSlot struct {
+	s  string
+	st scalarStyle
+}
+
+func (m *memo) of(s string, find func(string, bool) scalarStyle) scalarStyle {
+	m.once.Do(func() { m.seed = maphash.MakeSeed() })
+	slot := &m.slots[maphash.String(m.seed, s)%uint64(len(m.slots))]
+	if e := slot.Load(); e != nil && e.s == s {
+		return e.st
+	}
+	st := find(s, false)
+	slot.Store(&memoSlot{strings.Clone(s), st})
+	return st
+}
+
+func findValueStyle(s string, quoteTabbed bool) scalarStyle {
 	if !utf8.ValidString(s) || strings.HasPrefix(s, "\uFEFF") {
 		return unsure // !!binary; a leading BOM makes the library escape every character
 	}
@@ -140,6 +180,15 @@ func valueStyle(s string, quoteTabbed bool) scalarStyle {
 
 // keyStyle is how a mapping key is written; only plain keys are handled here.
 func keyStyle(s string) scalarStyle {
+	if len(s) > styleMemoMax {
+		return findKeyStyle(s)
+	}
+	return keyMemo.of(s, func(s string, _ bool) scalarStyle { return findKeyStyle(s) })
+}
+
+var keyMemo memo
+
+func findKeyStyle(s string) scalarStyle {
 	if s == "" || len(s) > 128 || !utf8.ValidString(s) || strings.HasPrefix(s, "\uFEFF") {
 		return unsure
 	}
