@@ -74,9 +74,12 @@ func Parse(name string, data []byte) (*cassette.Cassette, map[string]string, err
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil, &cassette.Error{File: name, Msg: `empty file, not a test-proxy recording (want a JSON object with "Entries")`}
 	}
-	root, err := parseTree(data)
-	if err != nil {
-		return nil, nil, err.at(name, data)
+	root, ok := fastTree(data)
+	if !ok {
+		var err *tpSyntaxError
+		if root, err = parseTree(data); err != nil {
+			return nil, nil, err.at(name, data)
+		}
 	}
 	d := &tpDecoder{name: name, data: data}
 	c, vars, derr := d.session(root)
@@ -225,12 +228,15 @@ const jsonDepthLimit = 64
 // String escapes are kept as they are; the proxy re-escapes with its relaxed encoder, which
 // changes no decoded value.
 func tpCompactJSON(body string) (string, bool) {
-	if !utf8.ValidString(body) || !json.Valid([]byte(body)) || jsonDepth(body) > jsonDepthLimit {
+	if !utf8.ValidString(body) || jsonDepth(body) > jsonDepthLimit {
 		return body, false
 	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, []byte(body)); err != nil {
+	b := bytes.NewBuffer(make([]byte, 0, len(body)))
+	if err := json.Compact(b, []byte(body)); err != nil { // Compact checks the syntax as it goes
 		return body, false
+	}
+	if b.Len() == len(body) {
+		return body, true // already compact: Compact only drops whitespace
 	}
 	return b.String(), true
 }
