@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -153,15 +154,33 @@ func TestMarshalMatchesLibrary(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = append(append(append([]byte("version: 2\n"), vars...), "interactions:\n"...), want...)
-	got, err := Marshal(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		i := 0
-		for i < len(got) && i < len(want) && got[i] == want[i] {
-			i++
+	for _, procs := range []int{1, 2, 4} { // one core too: the chunks are streamed all the same
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		var w writeSizes
+		if err := write(&w, c); err != nil {
+			t.Fatal(err)
 		}
-		t.Fatalf("Marshal differs from the library at byte %d: %q vs %q", i, got[max(0, i-80):min(len(got), i+80)], want[max(0, i-80):min(len(want), i+80)])
+		got := w.Bytes()
+		if !bytes.Equal(got, want) {
+			i := 0
+			for i < len(got) && i < len(want) && got[i] == want[i] {
+				i++
+			}
+			t.Fatalf("%d cores: Marshal differs from the library at byte %d: %q vs %q", procs, i, got[max(0, i-80):min(len(got), i+80)], want[max(0, i-80):min(len(want), i+80)])
+		}
+		if w.writes < 5 { // the head, then a write per chunk
+			t.Errorf("%d cores: the file was written in %d writes; want one per chunk of %d interactions", procs, w.writes, saveChunk)
+		}
 	}
+}
+
+// writeSizes is a buffer that counts the writes it gets.
+type writeSizes struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *writeSizes) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
 }

@@ -14,8 +14,7 @@ import (
 const saveChunk = 256
 
 func writeItems(w io.Writer, items []*Interaction) error {
-	workers := min(runtime.GOMAXPROCS(0), (len(items)+saveChunk-1)/saveChunk)
-	if workers <= 1 {
+	if len(items) <= saveChunk {
 		b, err := encodeItemsFast(nil, items)
 		if err != nil {
 			return err
@@ -23,6 +22,8 @@ func writeItems(w io.Writer, items []*Interaction) error {
 		_, err = w.Write(b)
 		return err
 	}
+	// Even on one core: the file is written a chunk at a time, never held whole.
+	workers := max(1, min(runtime.GOMAXPROCS(0), (len(items)+saveChunk-1)/saveChunk))
 	type result struct {
 		b   []byte
 		err error
