@@ -283,10 +283,6 @@ func (r *SanitizerRule) sanitizeJSON(body string) string {
 	if !ok {
 		return body
 	}
-	type edit struct {
-		start, end int
-		text       string
-	}
 	var edits []edit
 	changed := false
 	for _, l := range leaves {
@@ -311,15 +307,7 @@ func (r *SanitizerRule) sanitizeJSON(body string) string {
 	if !changed {
 		return body
 	}
-	var b strings.Builder
-	last := 0
-	for _, e := range edits {
-		b.WriteString(body[last:e.start])
-		b.WriteString(e.text)
-		last = e.end
-	}
-	b.WriteString(body[last:])
-	return b.String()
+	return splice(body, edits)
 }
 
 // jsonQuote writes s as a JSON string without HTML escaping.
