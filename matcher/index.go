@@ -22,16 +22,11 @@ import (
 type Index struct {
 	mu       sync.Mutex
 	queues   map[string]*queue
-	all      []*entry            // in cassette order, for summaries and miss diagnostics
-	byRoute  map[string][]*entry // method, host and path: the first candidates a miss is compared with
-	byParent map[string][]*entry // host and path without its last segment: the same collection
-	byShape  map[string][]*entry // host and number of path segments
-	byHost   map[string][]*entry
+	all      []*entry    // in cassette order, for summaries and miss diagnostics
+	near     *nearTables // for explaining misses: built at the first, kept up to date after it
 	misses   int
 	repeated int
 	repeat   Repeat
-	issued   map[string]*entry // continuation token -> the recording whose response issued it
-	carried  map[string]bool   // continuation tokens that recorded requests carry
 	ignore   Ignore
 	rm       *RecordMatcher  // when set, requests are compared as the Azure SDK test-proxy does
 	hosts    map[string]bool // lower-case host names (no port) the recordings are addressed to
@@ -149,8 +144,7 @@ type queue struct {
 
 // New indexes interactions. A recorded request that cannot be keyed is an error naming its id.
 func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
-	x := &Index{queues: map[string]*queue{}, issued: map[string]*entry{}, carried: map[string]bool{}, hosts: map[string]bool{},
-		byRoute: map[string][]*entry{}, byParent: map[string][]*entry{}, byShape: map[string][]*entry{}, byHost: map[string][]*entry{}}
+	x := &Index{queues: map[string]*queue{}, hosts: map[string]bool{}}
 	for _, o := range opts {
 		o(x)
 	}
@@ -243,17 +237,10 @@ func (x *Index) insert(e *entry, k string) {
 	}
 	q.entries = append(q.entries, e)
 	x.all = append(x.all, e)
-	x.byRoute[routeOf(p)] = append(x.byRoute[routeOf(p)], e)
-	x.byParent[parentOf(p)] = append(x.byParent[parentOf(p)], e)
-	x.byShape[shapeOf(p)] = append(x.byShape[shapeOf(p)], e)
-	x.byHost[p.host] = append(x.byHost[p.host], e)
 	_, authority, _ := strings.Cut(p.host, "://") // p.host is scheme://host[:port], lower case
 	x.hosts[strings.Trim(hostport.StripPort(authority), "[]")] = true
-	if tok := p.headers[continuationHeader]; tok != "" {
-		x.carried[tok] = true
-	}
-	if tok := responseContinuation(e.it); tok != "" && x.issued[tok] == nil {
-		x.issued[tok] = e
+	if x.near != nil {
+		x.near.add(e)
 	}
 }
 

@@ -345,3 +345,23 @@ func TestIndexLargeInOrder(t *testing.T) {
 		t.Errorf("error %v; want the first recording that cannot be keyed (%%zz1700)", err)
 	}
 }
+
+// The tables that explain a miss are built at the first one; recordings added before it and
+// after it are both among the candidates.
+func TestMissCandidatesFollowAddUsed(t *testing.T) {
+	for _, missFirst := range []bool{false, true} {
+		x := mustIndex(t, interaction(0, req("GET", acct+"/dbs/a/colls/x/docs/1", ""), ""), interaction(1, req("POST", acct+"/dbs/a/colls/x/docs", `{"id":"q"}`), ""))
+		if missFirst {
+			if _, miss := x.Next(req("DELETE", acct+"/dbs/z", "")); miss == nil {
+				t.Fatal("unrecorded request answered")
+			}
+		}
+		if err := x.AddUsed(interaction(5, req("GET", acct+"/dbs/b/colls/y/docs/1", ""), "")); err != nil {
+			t.Fatal(err)
+		}
+		_, miss := x.Next(req("GET", acct+"/dbs/b/colls/y/docs/2", ""))
+		if miss == nil || miss.Closest == nil || miss.Closest.ID != 5 {
+			t.Errorf("miss first %v: miss %+v; want recording 5 (same collection) closest", missFirst, miss)
+		}
+	}
+}
