@@ -3,6 +3,7 @@ package testproxyjson
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -12,6 +13,7 @@ import (
 // strings are UTF-8 with no U+FFFD, no lone surrogate, no unknown escape. On anything else it
 // returns false and parseTree reads the file, saying what is wrong and where.
 func fastTree(data []byte) (*tpNode, bool) {
+	var a treeAlloc
 	p := 0
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 		p = 3
@@ -24,7 +26,7 @@ func fastTree(data []byte) (*tpNode, bool) {
 		if p >= len(data) {
 			return nil, false
 		}
-		n := &tpNode{start: p}
+		n := a.node(p)
 		switch c := data[p]; c {
 		case '{', '[':
 			if len(stack) == maxParseDepth {
@@ -40,13 +42,13 @@ func fastTree(data []byte) (*tpNode, bool) {
 			}
 			stack = append(stack, n)
 			if n.kind == tpObject {
-				if p, ok = fastKey(data, p, n); !ok {
+				if p, ok = a.key(data, p, n); !ok {
 					return nil, false
 				}
 			}
 			continue
 		case '"':
-			if n.str, p, ok = fastString(data, p); !ok {
+			if n.str, p, ok = a.string(data, p); !ok {
 				return nil, false
 			}
 			n.kind = tpString
@@ -81,7 +83,7 @@ func fastTree(data []byte) (*tpNode, bool) {
 			}
 			if data[p] == ',' {
 				if p = skipSpace(data, p+1); top.kind == tpObject {
-					if p, ok = fastKey(data, p, top); !ok {
+					if p, ok = a.key(data, p, top); !ok {
 						return nil, false
 					}
 				}
@@ -104,12 +106,57 @@ func closer(n *tpNode) byte {
 	return ']'
 }
 
-// fastKey reads a member name and its colon at p into obj; it returns where the value starts.
-func fastKey(data []byte, p int, obj *tpNode) (int, bool) {
+// treeAlloc hands out the tree's nodes from blocks, and its strings from shared text: a
+// recording is a few large objects, not one per value.
+type treeAlloc struct {
+	nodes []tpNode
+	text  strings.Builder
+}
+
+func (a *treeAlloc) node(start int) *tpNode {
+	if len(a.nodes) == 0 {
+		a.nodes = make([]tpNode, 256)
+	}
+	n := &a.nodes[0]
+	a.nodes = a.nodes[1:]
+	n.start = start
+	return n
+}
+
+const textBlock = 64 << 10
+
+// str copies b into the shared text.
+func (a *treeAlloc) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > textBlock/8 {
+		return string(b)
+	}
+	if a.text.Cap()-a.text.Len() < len(b) {
+		a.text = strings.Builder{}
+		a.text.Grow(textBlock)
+	}
+	start := a.text.Len()
+	a.text.Write(b)
+	return a.text.String()[start:]
+}
+
+// string decodes the string whose opening quote is at p; it returns the offset after it.
+func (a *treeAlloc) string(data []byte, p int) (string, int, bool) {
+	raw, q, ok := fastString(data, p)
+	if !ok {
+		return "", p, false
+	}
+	return a.str(raw), q, true
+}
+
+// key reads a member name and its colon at p into obj; it returns where the value starts.
+func (a *treeAlloc) key(data []byte, p int, obj *tpNode) (int, bool) {
 	if p >= len(data) || data[p] != '"' {
 		return p, false
 	}
-	key, p, ok := fastString(data, p)
+	key, p, ok := a.string(data, p)
 	if !ok {
 		return p, false
 	}
@@ -120,17 +167,18 @@ func fastKey(data []byte, p int, obj *tpNode) (int, bool) {
 	return skipSpace(data, p+1), true
 }
 
-// fastString decodes the string whose opening quote is at p; it returns the offset after it.
-func fastString(data []byte, p int) (string, int, bool) {
+// fastString decodes the string whose opening quote is at p (in data itself when it has no
+// escapes); it returns the offset after it.
+func fastString(data []byte, p int) ([]byte, int, bool) {
 	i := p + 1
 	for i < len(data) { // the common case: nothing to decode
 		c := data[i]
 		if c == '"' {
 			s := data[p+1 : i]
 			if !utf8.Valid(s) || bytes.Contains(s, []byte("\uFFFD")) {
-				return "", p, false
+				return nil, p, false
 			}
-			return string(s), i + 1, true
+			return s, i + 1, true
 		}
 		if c == '\\' || c < 0x20 {
 			break
@@ -143,18 +191,18 @@ func fastString(data []byte, p int) (string, int, bool) {
 		switch {
 		case c == '"':
 			if !utf8.Valid(out) || bytes.Contains(out, []byte("\uFFFD")) {
-				return "", p, false
+				return nil, p, false
 			}
-			return string(out), i + 1, true
+			return out, i + 1, true
 		case c < 0x20:
-			return "", p, false
+			return nil, p, false
 		case c != '\\':
 			out = append(out, c)
 			i++
 			continue
 		}
 		if i+1 >= len(data) {
-			return "", p, false
+			return nil, p, false
 		}
 		e := data[i+1]
 		i += 2
@@ -174,7 +222,7 @@ func fastString(data []byte, p int) (string, int, bool) {
 		case 'u':
 			r, ok := hex4At(data, i)
 			if !ok {
-				return "", p, false
+				return nil, p, false
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
@@ -183,16 +231,16 @@ func fastString(data []byte, p int) (string, int, bool) {
 					r2, ok = hex4At(data, i+2)
 				}
 				if r = utf16.DecodeRune(r, r2); !ok || r == utf8.RuneError {
-					return "", p, false // a lone surrogate: U+FFFD to encoding/json, an error here
+					return nil, p, false // a lone surrogate: U+FFFD to encoding/json, an error here
 				}
 				i += 6
 			}
 			out = utf8.AppendRune(out, r)
 		default:
-			return "", p, false
+			return nil, p, false
 		}
 	}
-	return "", p, false
+	return nil, p, false
 }
 
 func hex4At(data []byte, i int) (rune, bool) {
