@@ -1,6 +1,7 @@
 package cassette
 
 import (
+	"net/http"
 	"strings"
 )
 
@@ -160,7 +161,19 @@ func (d *decoder) nested(indent int) int {
 	return l.indent
 }
 
-func (d *decoder) request(r *Request, indent int) {
+// message is what requests and responses both have, as fields of either.
+type message struct {
+	proto        *string
+	major, minor *int
+	length       *int64
+	body         *string
+	headers      *http.Header
+	names        *[]string
+}
+
+// fields reads the mapping of a request or a response: the fields both have, and those of its
+// own (own reads one, or says false for a key neither has).
+func (d *decoder) fields(m message, indent int, own func(key, rest []byte, fields int, seen *uint32) bool) {
 	fields := d.nested(indent)
 	var seen uint32
 	var others []string
@@ -168,83 +181,73 @@ func (d *decoder) request(r *Request, indent int) {
 		switch string(key) {
 		case "proto":
 			once(&seen, 1)
-			r.Proto = d.short(d.value(rest, fields))
+			*m.proto = d.short(d.value(rest, fields))
 		case "proto_major":
 			once(&seen, 2)
-			r.ProtoMajor = int(d.integer(rest))
+			*m.major = int(d.integer(rest))
 		case "proto_minor":
 			once(&seen, 4)
-			r.ProtoMinor = int(d.integer(rest))
+			*m.minor = int(d.integer(rest))
 		case "content_length":
 			once(&seen, 8)
-			r.ContentLength = d.integer(rest)
-		case "host":
-			once(&seen, 16)
-			r.Host = d.short(d.value(rest, fields))
+			*m.length = d.integer(rest)
 		case "body":
-			once(&seen, 32)
-			r.Body = d.str(d.value(rest, fields))
-		case "form":
-			once(&seen, 64)
-			r.Form = d.multiMap(rest, fields)
+			once(&seen, 16)
+			*m.body = d.str(d.value(rest, fields))
 		case "headers":
-			once(&seen, 128)
-			r.Headers = d.multiMap(rest, fields)
+			once(&seen, 32)
+			*m.headers = d.multiMap(rest, fields)
 		case "header_names":
-			once(&seen, 256)
-			r.HeaderNames = d.list(rest, fields)
-		case "url":
-			once(&seen, 512)
-			r.URL = d.str(d.value(rest, fields))
-		case "method":
-			once(&seen, 1024)
-			r.Method = d.short(d.value(rest, fields))
+			once(&seen, 64)
+			*m.names = d.list(rest, fields)
 		default:
-			other(&others, key)
-			d.skip(rest, fields, 0)
+			if !own(key, rest, fields, &seen) {
+				other(&others, key)
+				d.skip(rest, fields, 0)
+			}
 		}
 	})
 }
 
-func (d *decoder) response(r *Response, indent int) {
-	fields := d.nested(indent)
-	var seen uint32
-	var others []string
-	d.mapping(fields, func(key, rest []byte) {
+func (d *decoder) request(r *Request, indent int) {
+	m := message{&r.Proto, &r.ProtoMajor, &r.ProtoMinor, &r.ContentLength, &r.Body, &r.Headers, &r.HeaderNames}
+	d.fields(m, indent, func(key, rest []byte, fields int, seen *uint32) bool {
 		switch string(key) {
-		case "proto":
-			once(&seen, 1)
-			r.Proto = d.short(d.value(rest, fields))
-		case "proto_major":
-			once(&seen, 2)
-			r.ProtoMajor = int(d.integer(rest))
-		case "proto_minor":
-			once(&seen, 4)
-			r.ProtoMinor = int(d.integer(rest))
-		case "content_length":
-			once(&seen, 8)
-			r.ContentLength = d.integer(rest)
-		case "body":
-			once(&seen, 16)
-			r.Body = d.str(d.value(rest, fields))
-		case "headers":
-			once(&seen, 32)
-			r.Headers = d.multiMap(rest, fields)
-		case "header_names":
-			once(&seen, 64)
-			r.HeaderNames = d.list(rest, fields)
+		case "host":
+			once(seen, 128)
+			r.Host = d.short(d.value(rest, fields))
+		case "form":
+			once(seen, 256)
+			r.Form = d.multiMap(rest, fields)
+		case "url":
+			once(seen, 512)
+			r.URL = d.str(d.value(rest, fields))
+		case "method":
+			once(seen, 1024)
+			r.Method = d.short(d.value(rest, fields))
+		default:
+			return false
+		}
+		return true
+	})
+}
+
+func (d *decoder) response(r *Response, indent int) {
+	m := message{&r.Proto, &r.ProtoMajor, &r.ProtoMinor, &r.ContentLength, &r.Body, &r.Headers, &r.HeaderNames}
+	d.fields(m, indent, func(key, rest []byte, fields int, seen *uint32) bool {
+		switch string(key) {
 		case "status":
-			once(&seen, 128)
+			once(seen, 128)
 			r.Status = d.short(d.value(rest, fields))
 		case "code":
-			once(&seen, 256)
+			once(seen, 256)
 			r.Code = int(d.integer(rest))
 		case "duration":
-			once(&seen, 512)
+			once(seen, 512)
 			r.Duration = d.short(d.value(rest, fields))
 		default:
-			other(&others, key)
-			d.skip(rest, fields, 0)
+			return false
 		}
+		return true
 	})
 }
