@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // Journal appends interactions to a cassette file as they complete. Each interaction is written
@@ -147,8 +148,14 @@ func (j *Journal) syncLoop(f *os.File, kick <-chan struct{}, done chan<- struct{
 			}
 			j.mu.Unlock()
 		}
+		// Rounds back to back cost a disk flush per few writes and hold up the writes
+		// themselves; a pause lets more of them share the next round.
+		time.Sleep(syncPause)
 	}
 }
+
+// syncPause is the least time between two fsync rounds.
+const syncPause = 10 * time.Millisecond
 
 // Add assigns it the next id and appends it: written to the file before Add returns, synced
 // to disk soon after (see Journal).
