@@ -13,7 +13,8 @@ import (
 // to the file in one write before Add returns, so a process killed at any moment (kill -9 included:
 // the kernel keeps what was written) leaves a file that loads with every interaction whose Add
 // returned. fsync, which only matters if the machine itself goes down, runs in the background,
-// one call covering every write since the last (group commit), and once more at Close.
+// one call covering every write since the last (group commit), rounds at least syncPause apart,
+// and once more at Close.
 type Journal struct {
 	mu      sync.Mutex // orders writes; guards the fields below
 	path    string

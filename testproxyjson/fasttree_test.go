@@ -112,6 +112,13 @@ func FuzzFastTree(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sameTree(t, data)
+		if root, err := parseTree(data); err == nil && root.kind != tpString { // and its compacting
+			text := data[root.start:root.end]
+			got, ok := compactInline(text)
+			if want, wantOK := tpCompactJSON(string(text)); got != want || ok != wantOK {
+				t.Fatalf("compactInline(%.60q) = %.60q, %v; tpCompactJSON: %.60q, %v", text, got, ok, want, wantOK)
+			}
+		}
 	})
 }
 
@@ -128,5 +135,47 @@ func TestCompactJSONAsValidThenCompact(t *testing.T) {
 		if got, ok := tpCompactJSON(s); got != want || ok != wantOK {
 			t.Errorf("tpCompactJSON(%.40q) = %.40q, %v; want %.40q, %v", s, got, ok, want, wantOK)
 		}
+	}
+}
+
+// compactInline is tpCompactJSON for any value of a file read as JSON: every value of every
+// variant and recording here, deep ones included.
+func TestCompactInlineAsCompactJSON(t *testing.T) {
+	inputs := append([]string{strings.Repeat(`{"a":`, 70) + "1" + strings.Repeat("}", 70), "{ \"a\" : [ 1 ,\n\t2 ] , \"b\\\"\" : \" x \\\\ \" }"}, treeVariants...)
+	c := &cassette.Cassette{Version: cassette.Version}
+	for i, b := range []string{`{"a": [1, {"b": " spaced \" quote "}], "c": true}`, `[1, 2]`, `12.5`, `{"deep": ` + strings.Repeat("[", 64) + strings.Repeat("]", 64) + `}`} {
+		c.Interactions = append(c.Interactions, &cassette.Interaction{ID: i, Request: cassette.Request{Method: "POST", URL: "https://h/", Body: b,
+			Headers: http.Header{"Content-Type": {"application/json"}}}, Response: cassette.Response{Code: 200}})
+	}
+	data, err := Marshal(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs = append(inputs, string(data))
+	checked := 0
+	for _, s := range inputs {
+		root, err := parseTree([]byte(s))
+		if err != nil {
+			continue
+		}
+		var walk func(n *tpNode)
+		walk = func(n *tpNode) {
+			if n.kind != tpString {
+				text := []byte(s)[n.start:n.end]
+				got, ok := compactInline(text)
+				want, wantOK := tpCompactJSON(string(text))
+				if got != want || ok != wantOK {
+					t.Errorf("compactInline(%.60q) = %.60q, %v; tpCompactJSON: %.60q, %v", text, got, ok, want, wantOK)
+				}
+				checked++
+			}
+			for _, e := range n.elems {
+				walk(e)
+			}
+		}
+		walk(root)
+	}
+	if checked < 100 {
+		t.Errorf("checked %d values", checked)
 	}
 }

@@ -237,6 +237,13 @@ func (d *tpDecoder) body(i int, e *tpNode, key string, h http.Header) (string, *
 		case tpString:
 			body = n.str
 		default: // inline JSON: its text as it stands in the file
+			if tpIsJSON(ct) {
+				compact, ok := compactInline(d.data[n.start:n.end])
+				if ok {
+					setContentLength(h, len(compact))
+				}
+				return compact, nil
+			}
 			body = string(d.data[n.start:n.end])
 		}
 		if tpIsJSON(ct) {
@@ -260,7 +267,7 @@ func (d *tpDecoder) body(i int, e *tpNode, key string, h http.Header) (string, *
 		}
 		return "", nil // the proxy reads an array under a non-text type as an empty body
 	case tpObject:
-		compact, _ := tpCompactJSON(string(d.data[n.start:n.end]))
+		compact, _ := compactInline(d.data[n.start:n.end])
 		return compact, nil
 	default:
 		return "", d.errAt(n, "entry %d: %s is %s, but Content-Type %q is not text: want base64 in a string", i, key, n.kind, ct)

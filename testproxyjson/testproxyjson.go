@@ -241,6 +241,39 @@ func tpCompactJSON(body string) (string, bool) {
 	return b.String(), true
 }
 
+// compactInline is tpCompactJSON of a JSON value inline in a recording: the file was read as
+// JSON, in UTF-8, so only the whitespace between tokens is dropped, and the depth checked, in one
+// pass. Too deep, it is the text as it stands, and false.
+func compactInline(text []byte) (string, bool) {
+	out := make([]byte, 0, len(text))
+	depth, most, inString, escaped := 0, 0, false, false
+	for _, c := range text {
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case inString && c == '"':
+			inString = false
+		case inString:
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			continue
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			most = max(most, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+		out = append(out, c)
+	}
+	if most > jsonDepthLimit {
+		return string(text), false
+	}
+	return string(out), true
+}
+
 // jsonDepth is the nesting depth of valid JSON text.
 func jsonDepth(s string) int {
 	depth, most, inString, escaped := 0, 0, false, false
