@@ -245,9 +245,28 @@ func tpCompactJSON(body string) (string, bool) {
 // JSON, in UTF-8, so only the whitespace between tokens is dropped, and the depth checked, in one
 // pass. Too deep, it is the text as it stands, and false.
 func compactInline(text []byte) (string, bool) {
-	out := make([]byte, 0, len(text))
-	depth, most, inString, escaped := 0, 0, false, false
-	for _, c := range text {
+	out, depth := walkJSON(text, true)
+	if depth > jsonDepthLimit {
+		return string(text), false
+	}
+	return string(out), true
+}
+
+// jsonDepth is the nesting depth of valid JSON text.
+func jsonDepth(s string) int {
+	_, depth := walkJSON(s, false)
+	return depth
+}
+
+// walkJSON reads valid JSON text for its nesting depth and, with compact, the text without the
+// whitespace between its tokens.
+func walkJSON[T string | []byte](text T, compact bool) (out []byte, most int) {
+	if compact {
+		out = make([]byte, 0, len(text))
+	}
+	depth, inString, escaped := 0, false, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
 		switch {
 		case inString && escaped:
 			escaped = false
@@ -266,37 +285,11 @@ func compactInline(text []byte) (string, bool) {
 		case c == '}' || c == ']':
 			depth--
 		}
-		out = append(out, c)
-	}
-	if most > jsonDepthLimit {
-		return string(text), false
-	}
-	return string(out), true
-}
-
-// jsonDepth is the nesting depth of valid JSON text.
-func jsonDepth(s string) int {
-	depth, most, inString, escaped := 0, 0, false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case inString && escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case inString && c == '"':
-			inString = false
-		case inString:
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-			most = max(most, depth)
-		case c == '}' || c == ']':
-			depth--
+		if compact {
+			out = append(out, c)
 		}
 	}
-	return most
+	return out, most
 }
 
 // IsText says whether a body with these headers is text to test-proxy: its sanitizers edit only
