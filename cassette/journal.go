@@ -6,19 +6,26 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
-// Journal appends interactions to a cassette file as they complete. Each interaction goes to disk
-// in one write followed by fsync, so a process killed at any moment leaves a file that loads with
-// every interaction whose Add returned.
+// Journal appends interactions to a cassette file as they complete. Each interaction is written
+// to the file in one write before Add returns, so a process killed at any moment (kill -9 included:
+// the kernel keeps what was written) leaves a file that loads with every interaction whose Add
+// returned. fsync, which only matters if the machine itself goes down, runs in the background,
+// one call covering every write since the last (group commit), rounds at least syncPause apart,
+// and once more at Close.
 type Journal struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // orders writes; guards the fields below
 	path    string
 	f       *os.File
 	replace bool // a file was at path: it stays until the first interaction replaces it
 	closed  bool
 	nextID  int
 	added   int
+	syncErr error         // the first background fsync failure, reported by Add and Close
+	kick    chan struct{} // a write awaits fsync
+	synced  chan struct{} // closed when the fsync goroutine has stopped
 }
 
 // Create starts a new cassette at path. Where there is no file, an empty cassette is written at
@@ -117,38 +124,81 @@ func openJournal(path string, nextID int) (*Journal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Journal{path: path, f: f, nextID: nextID}, nil
+	j := &Journal{path: path, nextID: nextID}
+	j.setFile(f)
+	return j, nil
 }
 
-// Add assigns it the next id and appends it durably.
+// setFile starts appending to f, with its fsync goroutine. The lock is held, or j is not shared.
+func (j *Journal) setFile(f *os.File) {
+	j.f = f
+	j.kick = make(chan struct{}, 1)
+	j.synced = make(chan struct{})
+	go j.syncLoop(f, j.kick, j.synced)
+}
+
+// syncLoop fsyncs f whenever writes are waiting; writes that come while it syncs are covered by
+// the next round. It stops when kick is closed.
+func (j *Journal) syncLoop(f *os.File, kick <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	for range kick {
+		if err := f.Sync(); err != nil {
+			j.mu.Lock()
+			if j.syncErr == nil {
+				j.syncErr = err
+			}
+			j.mu.Unlock()
+		}
+		// Rounds back to back cost a disk flush per few writes and hold up the writes
+		// themselves; a pause lets more of them share the next round.
+		time.Sleep(syncPause)
+	}
+}
+
+// syncPause is the least time between two fsync rounds.
+const syncPause = 10 * time.Millisecond
+
+// Add assigns it the next id and appends it: written to the file before Add returns, synced
+// to disk soon after (see Journal).
 func (j *Journal) Add(it *Interaction) error {
+	buf := itemBuffers.Get().(*[]byte)
+	defer itemBuffers.Put(buf)
+	// The text is made outside the lock, with room for its "- id: N" line in front.
+	body, err := appendItemBody((*buf)[:idRoom], it)
+	if cap(body) <= 1<<20 { // a large body's buffer is not kept
+		*buf = body[:0]
+	}
+	if err != nil {
+		return fmt.Errorf("cassette %s: encode interaction: %w", j.path, err)
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
 		return fmt.Errorf("cassette %s: journal is closed", j.path)
 	}
-	it.ID = j.nextID
-	data, err := encodeItems([]*Interaction{it})
-	if err != nil {
-		return fmt.Errorf("cassette %s: encode interaction %d: %w", j.path, it.ID, err)
+	if j.syncErr != nil {
+		return fmt.Errorf("cassette %s: %w", j.path, j.syncErr)
 	}
+	it.ID = j.nextID
+	data := withID(body, it.ID)
 	if j.f == nil { // the first interaction replaces the file that was there
 		if err := WriteAtomic(j.path, append([]byte(header), data...)); err != nil {
 			return fmt.Errorf("cassette %s: %w", j.path, err)
 		}
-		if j.f, err = os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND, 0); err != nil {
+		f, err := os.OpenFile(j.path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
 			return fmt.Errorf("cassette %s: %w", j.path, err)
 		}
+		j.setFile(f)
 		j.replace = false
-		j.nextID++
-		j.added++
-		return nil
-	}
-	if _, err := j.f.Write(data); err != nil {
-		return fmt.Errorf("cassette %s: %w", j.path, err)
-	}
-	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("cassette %s: %w", j.path, err)
+	} else {
+		if _, err := j.f.Write(data); err != nil {
+			return fmt.Errorf("cassette %s: %w", j.path, err)
+		}
+		select {
+		case j.kick <- struct{}{}:
+		default: // a round is already due; it will cover this write
+		}
 	}
 	j.nextID++
 	j.added++
@@ -165,7 +215,8 @@ func (j *Journal) Added() int {
 // Path is the cassette file the journal writes.
 func (j *Journal) Path() string { return j.path }
 
-// Close flushes and closes the file. It is safe to call more than once.
+// Close waits for the background fsync, syncs the file a last time and closes it. It is safe
+// to call more than once.
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -174,7 +225,14 @@ func (j *Journal) Close() error {
 		return nil
 	}
 	j.closed = true
-	err := j.f.Sync()
+	close(j.kick)
+	j.mu.Unlock() // the fsync goroutine may want the lock to report an error
+	<-j.synced
+	j.mu.Lock()
+	err := j.syncErr
+	if serr := j.f.Sync(); err == nil {
+		err = serr
+	}
 	if cerr := j.f.Close(); err == nil {
 		err = cerr
 	}

@@ -35,15 +35,37 @@ func (e *Error) Error() string {
 
 // Load reads a cassette file in format version 1 (go-vcr v2) or 2 (go-vcr v3/v4, and azvcr).
 func Load(path string) (*Cassette, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	c, err := fastRead(fileSource{f, st.Size()})
+	if !errors.Is(err, errSlowPath) {
+		return c, err
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, data)
+	return parseWithLibrary(path, data)
 }
 
 // Parse decodes cassette bytes; name is used in error messages only.
 func Parse(name string, data []byte) (*Cassette, error) {
+	c, err := fastRead(memSource(data))
+	if !errors.Is(err, errSlowPath) {
+		return c, err
+	}
+	return parseWithLibrary(name, data)
+}
+
+// parseWithLibrary decodes with the YAML library: any layout, and the errors, at their lines.
+func parseWithLibrary(name string, data []byte) (*Cassette, error) {
 	c, err := parse(name, data)
 	var e *Error
 	if errors.As(err, &e) && e.Line > 1 && e.Line > lineCount(data) {
@@ -99,9 +121,7 @@ func parse(name string, data []byte) (*Cassette, error) {
 		if version == 1 {
 			it.ID = i // go-vcr v2 files carry no ids; number them in file order
 		}
-		it.Response.Duration = normalizeDuration(it.Response.Duration)
-		normalizeHeaders(&it.Request.Headers, &it.Request.HeaderNames)
-		normalizeHeaders(&it.Response.Headers, &it.Response.HeaderNames)
+		normalize(it)
 	}
 	c.Version = Version
 	return &c, nil
@@ -145,31 +165,43 @@ func validate(name string, root *yaml.Node, c *Cassette) error {
 		if i < len(lines) {
 			line = lines[i]
 		}
-		bad := func(format string, args ...any) error {
-			return &Error{File: name, Line: line, Msg: fmt.Sprintf("interaction %d: ", i) + fmt.Sprintf(format, args...)}
-		}
-		if it == nil {
-			return bad("empty entry")
-		}
-		if it.Request.Method == "" {
-			return bad("request has no method")
-		}
-		u, err := url.Parse(it.Request.URL)
-		if err != nil || !u.IsAbs() || u.Host == "" {
-			return bad("request url %q is not an absolute URL", it.Request.URL)
-		}
-		if it.Response.Code < 100 || it.Response.Code > 999 {
-			return bad("response code %d is not an HTTP status", it.Response.Code)
-		}
-		for _, names := range [][]string{it.Request.HeaderNames, it.Response.HeaderNames} {
-			for _, n := range names {
-				if !httpguts.ValidHeaderFieldName(n) {
-					return bad("header_names: %q is not a header name", n)
-				}
-			}
+		if msg := problem(it); msg != "" {
+			return &Error{File: name, Line: line, Msg: fmt.Sprintf("interaction %d: ", i) + msg}
 		}
 	}
 	return nil
+}
+
+// problem says what is wrong with an interaction for replay, or "".
+func problem(it *Interaction) string {
+	if it == nil {
+		return "empty entry"
+	}
+	if it.Request.Method == "" {
+		return "request has no method"
+	}
+	u, err := url.Parse(it.Request.URL)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return fmt.Sprintf("request url %q is not an absolute URL", it.Request.URL)
+	}
+	if it.Response.Code < 100 || it.Response.Code > 999 {
+		return fmt.Sprintf("response code %d is not an HTTP status", it.Response.Code)
+	}
+	for _, names := range [][]string{it.Request.HeaderNames, it.Response.HeaderNames} {
+		for _, n := range names {
+			if !httpguts.ValidHeaderFieldName(n) {
+				return fmt.Sprintf("header_names: %q is not a header name", n)
+			}
+		}
+	}
+	return ""
+}
+
+// normalize gives a loaded interaction go-vcr's duration form and canonical header keys.
+func normalize(it *Interaction) {
+	it.Response.Duration = normalizeDuration(it.Response.Duration)
+	normalizeHeaders(&it.Request.Headers, &it.Request.HeaderNames)
+	normalizeHeaders(&it.Response.Headers, &it.Response.HeaderNames)
 }
 
 func interactionLines(root *yaml.Node) []int {

@@ -2,6 +2,7 @@ package cassette
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -47,45 +48,55 @@ func normalizeDuration(d string) string {
 	return d
 }
 
-// Save writes c to path atomically: a reader sees the old file or the new one, never a mix.
+// Save writes c to path atomically: a reader sees the old file or the new one, never a mix. The
+// file is written as it is encoded, a chunk of interactions at a time.
 func Save(path string, c *Cassette) error {
-	data, err := Marshal(c)
-	if err != nil {
-		return err
-	}
-	return WriteAtomic(path, data)
+	return writeAtomicWith(path, func(w io.Writer) error { return write(w, c) })
 }
 
 // Marshal is the file Save writes: version, then variables (when there are any), then
 // interactions, last, so a journal can go on appending to the file.
 func Marshal(c *Cassette) ([]byte, error) {
-	items, err := encodeItems(c.Interactions)
-	if err != nil {
-		return nil, err
-	}
-	data := []byte(header)
+	var buf bytes.Buffer
+	err := write(&buf, c)
+	return buf.Bytes(), err
+}
+
+func write(w io.Writer, c *Cassette) error {
+	head := []byte(header)
 	if len(c.Variables) > 0 {
 		vars, err := encode(struct {
 			Variables map[string]string `yaml:"variables"`
 		}{c.Variables})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		data = append(append([]byte("version: 2\n"), vars...), "interactions:\n"...)
+		head = append(append([]byte("version: 2\n"), vars...), "interactions:\n"...)
 	}
-	return append(data, items...), nil
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	return writeItems(w, c.Interactions)
 }
 
 // WriteAtomic writes data to path through a temporary file in the same directory, synced and
 // renamed into place: a reader sees the old file or the new one, never a mix.
 func WriteAtomic(path string, data []byte) error {
+	return writeAtomicWith(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomicWith is WriteAtomic of what fill writes.
+func writeAtomicWith(path string, fill func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
+	if err := fill(tmp); err != nil {
 		tmp.Close()
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -21,16 +22,11 @@ import (
 type Index struct {
 	mu       sync.Mutex
 	queues   map[string]*queue
-	all      []*entry            // in cassette order, for summaries and miss diagnostics
-	byRoute  map[string][]*entry // method, host and path: the first candidates a miss is compared with
-	byParent map[string][]*entry // host and path without its last segment: the same collection
-	byShape  map[string][]*entry // host and number of path segments
-	byHost   map[string][]*entry
+	all      []*entry    // in cassette order, for summaries and miss diagnostics
+	near     *nearTables // for explaining misses: built at the first, kept up to date after it
 	misses   int
 	repeated int
 	repeat   Repeat
-	issued   map[string]*entry // continuation token -> the recording whose response issued it
-	carried  map[string]bool   // continuation tokens that recorded requests carry
 	ignore   Ignore
 	rm       *RecordMatcher  // when set, requests are compared as the Azure SDK test-proxy does
 	hosts    map[string]bool // lower-case host names (no port) the recordings are addressed to
@@ -148,28 +144,68 @@ type queue struct {
 
 // New indexes interactions. A recorded request that cannot be keyed is an error naming its id.
 func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
-	x := &Index{queues: map[string]*queue{}, issued: map[string]*entry{}, carried: map[string]bool{}, hosts: map[string]bool{},
-		byRoute: map[string][]*entry{}, byParent: map[string][]*entry{}, byShape: map[string][]*entry{}, byHost: map[string][]*entry{}}
+	x := &Index{queues: map[string]*queue{}, hosts: map[string]bool{}}
 	for _, o := range opts {
 		o(x)
 	}
-	for _, it := range interactions {
-		e, k, err := x.entryOf(it, false)
-		if err != nil {
-			return nil, err
-		}
-		x.insert(e, k)
+	entries, keys, err := x.entriesOf(interactions)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range entries {
+		x.insert(e, keys[i])
 	}
 	return x, nil
 }
 
+// entriesOf reads recordings for the index on every core: keying them (URLs, bodies, queries)
+// is most of what indexing a large cassette costs. The error is the first recording's in order.
+func (x *Index) entriesOf(its []*cassette.Interaction) ([]*entry, []string, error) {
+	entries := make([]*entry, len(its))
+	keys := make([]string, len(its))
+	block := make([]entry, len(its)) // one allocation for them all
+	workers := min(runtime.GOMAXPROCS(0), len(its)/256+1)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w * len(its) / workers; i < (w+1)*len(its)/workers; i++ {
+				k, err := x.fill(&block[i], its[i])
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				entries[i], keys[i] = &block[i], k
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return entries, keys, nil
+}
+
 // entryOf reads a recording for the index; it needs no lock.
 func (x *Index) entryOf(it *cassette.Interaction, used bool) (*entry, string, error) {
+	e := &entry{used: used}
+	k, err := x.fill(e, it)
+	if err != nil {
+		return nil, "", err
+	}
+	return e, k, nil
+}
+
+// fill reads it into e and returns its key.
+func (x *Index) fill(e *entry, it *cassette.Interaction) (string, error) {
 	p, tp, k, err := x.keyed(&it.Request, readBody)
 	if err != nil {
-		return nil, "", &cassette.Error{File: "interaction", Msg: err.Error()}
+		return "", &cassette.Error{File: "interaction", Msg: err.Error()}
 	}
-	return &entry{it: it, parts: p, tp: tp, used: used}, k, nil
+	e.it, e.parts, e.tp = it, p, tp
+	return k, nil
 }
 
 // keyed reduces a request to its parts and the key it is queued under: azvcr's, or the
@@ -201,17 +237,10 @@ func (x *Index) insert(e *entry, k string) {
 	}
 	q.entries = append(q.entries, e)
 	x.all = append(x.all, e)
-	x.byRoute[routeOf(p)] = append(x.byRoute[routeOf(p)], e)
-	x.byParent[parentOf(p)] = append(x.byParent[parentOf(p)], e)
-	x.byShape[shapeOf(p)] = append(x.byShape[shapeOf(p)], e)
-	x.byHost[p.host] = append(x.byHost[p.host], e)
 	_, authority, _ := strings.Cut(p.host, "://") // p.host is scheme://host[:port], lower case
 	x.hosts[strings.Trim(hostport.StripPort(authority), "[]")] = true
-	if tok := p.headers[continuationHeader]; tok != "" {
-		x.carried[tok] = true
-	}
-	if tok := responseContinuation(e.it); tok != "" && x.issued[tok] == nil {
-		x.issued[tok] = e
+	if x.near != nil {
+		x.near.add(e)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -316,6 +317,51 @@ func TestRecordsHost(t *testing.T) {
 		"[::1]:9": true, "::1": true, "other.documents.azure.com": false, "example.com:443": false} {
 		if got := x.RecordsHost(host); got != want {
 			t.Errorf("RecordsHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
+
+// A large cassette is keyed on every core, in order: its entries queue in cassette order and a
+// recording that cannot be keyed is reported, the first of them when there are several.
+func TestIndexLargeInOrder(t *testing.T) {
+	var its []*cassette.Interaction
+	for i := range 3000 {
+		its = append(its, interaction(i, req("GET", fmt.Sprintf("%s/dbs/d/colls/c/docs/%d", acct, i%7), ""), fmt.Sprint(i)))
+	}
+	x := mustIndex(t, its...)
+	for i := range 3000 {
+		it, miss := x.Next(req("GET", fmt.Sprintf("%s/dbs/d/colls/c/docs/%d", acct, i%7), ""))
+		if it == nil || it.ID != i {
+			t.Fatalf("request %d answered by %+v (miss %v); want recording %d", i, it, miss, i)
+		}
+	}
+	bad := slices.Clone(its)
+	for _, at := range []int{2900, 1700} {
+		r := bad[at].Request
+		r.URL = fmt.Sprintf("https://h/%%zz%d", at)
+		bad[at] = interaction(at, &r, "")
+	}
+	if _, err := New(bad); err == nil || !strings.Contains(err.Error(), "%zz1700") {
+		t.Errorf("error %v; want the first recording that cannot be keyed (%%zz1700)", err)
+	}
+}
+
+// The tables that explain a miss are built at the first one; recordings added before it and
+// after it are both among the candidates.
+func TestMissCandidatesFollowAddUsed(t *testing.T) {
+	for _, missFirst := range []bool{false, true} {
+		x := mustIndex(t, interaction(0, req("GET", acct+"/dbs/a/colls/x/docs/1", ""), ""), interaction(1, req("POST", acct+"/dbs/a/colls/x/docs", `{"id":"q"}`), ""))
+		if missFirst {
+			if _, miss := x.Next(req("DELETE", acct+"/dbs/z", "")); miss == nil {
+				t.Fatal("unrecorded request answered")
+			}
+		}
+		if err := x.AddUsed(interaction(5, req("GET", acct+"/dbs/b/colls/y/docs/1", ""), "")); err != nil {
+			t.Fatal(err)
+		}
+		_, miss := x.Next(req("GET", acct+"/dbs/b/colls/y/docs/2", ""))
+		if miss == nil || miss.Closest == nil || miss.Closest.ID != 5 {
+			t.Errorf("miss first %v: miss %+v; want recording 5 (same collection) closest", missFirst, miss)
 		}
 	}
 }

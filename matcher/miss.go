@@ -90,20 +90,17 @@ func (x *Index) missCase(p parts) missCase {
 			}
 		}
 	}
-	add(x.byRoute[routeOf(p)])
-	add(x.byParent[parentOf(p)])
-	add(x.byShape[shapeOf(p)])
-	add(x.byHost[p.host])
+	near := x.nearby()
+	add(near.byRoute[routeOf(p)])
+	add(near.byParent[parentOf(p)])
+	add(near.byShape[shapeOf(p)])
+	add(near.byHost[p.host])
 	if len(c.candidates) == 0 {
 		add(x.all)
 	}
 	c.reason = x.explainContinuation(p)
 	return c
 }
-
-func routeOf(p parts) string  { return p.method + " " + p.host + p.path }
-func shapeOf(p parts) string  { return p.host + " " + strconv.Itoa(strings.Count(p.path, "/")) }
-func parentOf(p parts) string { return p.host + p.path[:strings.LastIndexByte(p.path, '/')+1] }
 
 // explain names the closest candidate and what differs from it. Only the closest one's body is
 // compared in detail; the live body was parsed once, when the request was keyed.
@@ -155,11 +152,12 @@ func (x *Index) explainContinuation(p parts) string {
 	if tok == "" {
 		return ""
 	}
-	issuer := x.issued[tok]
+	near := x.nearby()
+	issuer := near.issued[tok]
 	if issuer == nil {
 		return fmt.Sprintf("continuation token %s was not issued by any recorded response", shortToken(tok))
 	}
-	if x.carried[tok] {
+	if near.carried[tok] {
 		return "" // a recorded request carries this token; the differences say what else differs
 	}
 	pages := x.pageOf(issuer)
@@ -171,7 +169,7 @@ func (x *Index) explainContinuation(p parts) string {
 func (x *Index) pageOf(e *entry) int {
 	n := 1
 	for seen := 0; seen < len(x.all); seen++ {
-		prev := x.issued[e.parts.headers[continuationHeader]]
+		prev := x.nearby().issued[e.parts.headers[continuationHeader]]
 		if prev == nil || prev == e {
 			break
 		}

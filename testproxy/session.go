@@ -288,8 +288,12 @@ func (s *Server) playbackStart(w http.ResponseWriter, r *http.Request) {
 		}
 		vars = c.Variables
 	}
-	for _, it := range c.Interactions {
-		sess.loaded = append(sess.loaded, cloneInteraction(it))
+	if sess.file != "" {
+		sess.loaded = c.Interactions // read from the file for this session alone
+	} else {
+		for _, it := range c.Interactions { // kept for more sessions: each sanitizes its own copy
+			sess.loaded = append(sess.loaded, cloneInteraction(it))
+		}
 	}
 	sess.vars = vars
 	empty, _ := matcher.New(nil)

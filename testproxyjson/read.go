@@ -168,8 +168,8 @@ func (d *tpDecoder) headers(i int, e *tpNode, key string) (http.Header, []string
 	if n.kind != tpObject {
 		return nil, nil, d.errAt(n, "entry %d: %s must be an object, got %s", i, key, n.kind)
 	}
-	spelled := map[string]string{} // canonical name -> the spelling kept
-	var order []string             // canonical names, first seen first
+	type spelling struct{ canonical, name string }
+	order := make([]spelling, 0, len(n.keys)) // canonical names, first seen first, as first spelled
 	for j, name := range n.keys {
 		v := n.elems[j]
 		var vals []string
@@ -197,16 +197,15 @@ func (d *tpDecoder) headers(i int, e *tpNode, key string) (http.Header, []string
 			return nil, nil, d.errAt(v, "entry %d: %s: %q is not a header name", i, key, name)
 		}
 		ck := http.CanonicalHeaderKey(name)
-		if _, ok := spelled[ck]; !ok {
-			spelled[ck] = name
-			order = append(order, ck)
+		if _, seen := h[ck]; !seen {
+			order = append(order, spelling{ck, name})
 		}
 		h[ck] = vals
 	}
 	var names []string
-	for _, ck := range order {
-		for range h[ck] {
-			names = append(names, spelled[ck])
+	for _, o := range order {
+		for range h[o.canonical] {
+			names = append(names, o.name)
 		}
 	}
 	return h, names, nil
@@ -238,6 +237,13 @@ func (d *tpDecoder) body(i int, e *tpNode, key string, h http.Header) (string, *
 		case tpString:
 			body = n.str
 		default: // inline JSON: its text as it stands in the file
+			if tpIsJSON(ct) {
+				compact, ok := compactInline(d.data[n.start:n.end])
+				if ok {
+					setContentLength(h, len(compact))
+				}
+				return compact, nil
+			}
 			body = string(d.data[n.start:n.end])
 		}
 		if tpIsJSON(ct) {
@@ -261,7 +267,7 @@ func (d *tpDecoder) body(i int, e *tpNode, key string, h http.Header) (string, *
 		}
 		return "", nil // the proxy reads an array under a non-text type as an empty body
 	case tpObject:
-		compact, _ := tpCompactJSON(string(d.data[n.start:n.end]))
+		compact, _ := compactInline(d.data[n.start:n.end])
 		return compact, nil
 	default:
 		return "", d.errAt(n, "entry %d: %s is %s, but Content-Type %q is not text: want base64 in a string", i, key, n.kind, ct)

@@ -74,9 +74,12 @@ func Parse(name string, data []byte) (*cassette.Cassette, map[string]string, err
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil, &cassette.Error{File: name, Msg: `empty file, not a test-proxy recording (want a JSON object with "Entries")`}
 	}
-	root, err := parseTree(data)
-	if err != nil {
-		return nil, nil, err.at(name, data)
+	root, ok := fastTree(data)
+	if !ok {
+		var err *tpSyntaxError
+		if root, err = parseTree(data); err != nil {
+			return nil, nil, err.at(name, data)
+		}
 	}
 	d := &tpDecoder{name: name, data: data}
 	c, vars, derr := d.session(root)
@@ -225,21 +228,45 @@ const jsonDepthLimit = 64
 // String escapes are kept as they are; the proxy re-escapes with its relaxed encoder, which
 // changes no decoded value.
 func tpCompactJSON(body string) (string, bool) {
-	if !utf8.ValidString(body) || !json.Valid([]byte(body)) || jsonDepth(body) > jsonDepthLimit {
+	if !utf8.ValidString(body) || jsonDepth(body) > jsonDepthLimit {
 		return body, false
 	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, []byte(body)); err != nil {
+	b := bytes.NewBuffer(make([]byte, 0, len(body)))
+	if err := json.Compact(b, []byte(body)); err != nil { // Compact checks the syntax as it goes
 		return body, false
+	}
+	if b.Len() == len(body) {
+		return body, true // already compact: Compact only drops whitespace
 	}
 	return b.String(), true
 }
 
+// compactInline is tpCompactJSON of a JSON value inline in a recording: the file was read as
+// JSON, in UTF-8, so only the whitespace between tokens is dropped, and the depth checked, in one
+// pass. Too deep, it is the text as it stands, and false.
+func compactInline(text []byte) (string, bool) {
+	out, depth := walkJSON(text, true)
+	if depth > jsonDepthLimit {
+		return string(text), false
+	}
+	return string(out), true
+}
+
 // jsonDepth is the nesting depth of valid JSON text.
 func jsonDepth(s string) int {
-	depth, most, inString, escaped := 0, 0, false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	_, depth := walkJSON(s, false)
+	return depth
+}
+
+// walkJSON reads valid JSON text for its nesting depth and, with compact, the text without the
+// whitespace between its tokens.
+func walkJSON[T string | []byte](text T, compact bool) (out []byte, most int) {
+	if compact {
+		out = make([]byte, 0, len(text))
+	}
+	depth, inString, escaped := 0, false, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
 		switch {
 		case inString && escaped:
 			escaped = false
@@ -248,6 +275,8 @@ func jsonDepth(s string) int {
 		case inString && c == '"':
 			inString = false
 		case inString:
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			continue
 		case c == '"':
 			inString = true
 		case c == '{' || c == '[':
@@ -256,8 +285,11 @@ func jsonDepth(s string) int {
 		case c == '}' || c == ']':
 			depth--
 		}
+		if compact {
+			out = append(out, c)
+		}
 	}
-	return most
+	return out, most
 }
 
 // IsText says whether a body with these headers is text to test-proxy: its sanitizers edit only
