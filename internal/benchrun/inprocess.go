@@ -100,13 +100,14 @@ func (h *harness) hostileInput(ns map[string]float64) error {
 		x := ns[c.large] / ns[c.small]
 		h.add(row{measure: c.measure, floor: nsop(ns[c.small]), azvcr: nsop(ns[c.large]), ratio: times(x), target: "≤ 30×", checked: true, ok: x <= 30, note: c.note})
 	}
-	valid, bad := "BenchmarkParseMalformed/valid", "BenchmarkParseMalformed/error-at-end"
-	if ns[valid] == 0 || ns[bad] == 0 {
+	fast, valid, bad := "BenchmarkParseMalformed/valid", "BenchmarkParseMalformed/valid-library", "BenchmarkParseMalformed/error-at-end"
+	if ns[fast] == 0 || ns[valid] == 0 || ns[bad] == 0 {
 		return fmt.Errorf("no result for %s", bad)
 	}
 	x := ns[bad] / ns[valid]
-	h.add(row{measure: "a 1 MB cassette failing on its last line, vs loading it", floor: nsop(ns[valid]), azvcr: nsop(ns[bad]), ratio: times(x),
-		target: "≤ 5×", checked: true, ok: x <= 5, note: "the floor column loads the same cassette without the error"})
+	h.add(row{measure: "a 1 MB cassette failing on its last line, vs the YAML library loading it", floor: nsop(ns[valid]), azvcr: nsop(ns[bad]), ratio: times(x),
+		target: "≤ 5×", checked: true, ok: x <= 5,
+		note: fmt.Sprintf("errors are the YAML library's (file:line as it reads them), so the floor column is the library loading the same cassette without the error; the fast reader loads it in %s (%s)", nsop(ns[fast]), times(ns[bad]/ns[fast]))})
 	return nil
 }
 
