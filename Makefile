@@ -82,7 +82,10 @@ bench-profile: build
 # included, run in `make test` as ordinary tests). A failing input is saved under the package's
 # testdata/fuzz and then runs in `make test` too.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./cassette:FuzzParse ./testproxyjson:FuzzParse ./matcher:FuzzSQL ./matcher:FuzzKey ./redact:FuzzRedact
+FUZZ_TARGETS := ./cassette:FuzzParse ./testproxyjson:FuzzParse ./matcher:FuzzSQL ./matcher:FuzzKey ./redact:FuzzRedact \
+  ./cassette:FuzzFastReader ./cassette:FuzzFastWriter ./cassette:FuzzBodyRoundTrip ./testproxyjson:FuzzFastTree \
+  ./redact:FuzzRequiredLiteral ./redact:FuzzOmittable ./redact:FuzzListTokens ./redact:FuzzEditedTokens \
+  ./wire:FuzzFields ./secrets:FuzzLinePrefilters ./forwardproxy:FuzzAbsoluteURL
 fuzz:
 	@mkdir -p bin
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \
