@@ -254,3 +254,23 @@ func TestLowerCaseRecordedHeaders(t *testing.T) {
 		t.Errorf("headers %v", resp.Header)
 	}
 }
+
+// TestIsPollPathMatchesExpression holds the filtered test to the expression it stands for, on
+// status endpoints in any case, near misses, and paths with bytes whose folding is Unicode's.
+func TestIsPollPathMatchesExpression(t *testing.T) {
+	words := []string{"operationsStatus", "OPERATIONSTATUSES", "operationResults", "asyncOperations", "Operation", "operations", "asyncoperation", "ſtatus", "aſyncOperations", "operationſtatus"}
+	shapes := []string{"/%s/", "/subscriptions/x/providers/Microsoft.DocumentDB/locations/westus/%s/abc", "%s/", "/%s", "/a/%s/b/%s/", "/dbs/db1/colls/c1/docs/%s", "/é/%s/", "/%s/é"}
+	for _, w := range words {
+		for _, shape := range shapes {
+			path := strings.ReplaceAll(shape, "%s", w)
+			if got, want := isPollPath(path), pollPath.MatchString(path); got != want {
+				t.Errorf("isPollPath(%q) = %v, want %v", path, got, want)
+			}
+		}
+	}
+	for _, path := range []string{"", "/", "/dbs/db1/colls/c1/docs", "/operation", "operation/", "/oPeRaTiOnReSuLtS/"} {
+		if got, want := isPollPath(path), pollPath.MatchString(path); got != want {
+			t.Errorf("isPollPath(%q) = %v, want %v", path, got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // pollPath matches the status endpoints ARM resource providers hand out for long-running
@@ -19,7 +20,7 @@ func shapeReplayed(r *http.Request, resp *http.Response) *http.Response {
 	h := resp.Header
 	lro := h.Get("Azure-Asyncoperation") != "" || h.Get("Operation-Location") != "" ||
 		(h.Get("Location") != "" && (resp.StatusCode == http.StatusCreated || resp.StatusCode == http.StatusAccepted)) ||
-		pollPath.MatchString(r.URL.Path)
+		isPollPath(r.URL.Path)
 	if lro || h.Get("Retry-After") != "" || h.Get("Retry-After-Ms") != "" {
 		h.Set("Retry-After-Ms", "1")
 		if h.Get("Retry-After") != "" {
@@ -32,4 +33,25 @@ func shapeReplayed(r *http.Request, resp *http.Response) *http.Response {
 		}
 	}
 	return resp
+}
+
+// isPollPath is pollPath.MatchString without the regular expression for the paths that cannot
+// match: every status endpoint's name holds "operation", and an ASCII path without it (in any
+// case) has none. Paths with other bytes, whose case folding is Unicode's, go to the expression.
+func isPollPath(path string) bool {
+	const word = "operation"
+	ascii, found := true, false
+	for i := 0; i < len(path); i++ {
+		if path[i] >= 0x80 {
+			ascii = false
+			break
+		}
+		if !found && i+len(word) <= len(path) && strings.EqualFold(path[i:i+len(word)], word) {
+			found = true
+		}
+	}
+	if ascii && !found {
+		return false
+	}
+	return pollPath.MatchString(path)
 }

@@ -104,8 +104,11 @@ func HeadNames(head []byte) []string { return headNames(head, nil) }
 // headNames is HeadNames taking the strings of like, where the names are the same, rather than
 // making new ones.
 func headNames(head []byte, like []string) []string {
-	var names []string
+	// One array for the names: a line per name at most, after the start line (a bounded guess,
+	// as head may run on past its end).
+	names := make([]string, 0, min(bytes.Count(head, []byte("\n")), 128))
 	first := true
+scan:
 	for len(head) > 0 {
 		line := head
 		if i := bytes.IndexByte(head, '\n'); i >= 0 {
@@ -119,7 +122,7 @@ func headNames(head []byte, like []string) []string {
 			first = false
 			continue
 		case len(line) == 0:
-			return names
+			break scan
 		case line[0] == ' ' || line[0] == '\t': // an obsolete line folding continues the last value
 			continue
 		}
@@ -130,6 +133,9 @@ func headNames(head []byte, like []string) []string {
 				names = append(names, string(name))
 			}
 		}
+	}
+	if len(names) == 0 {
+		return nil // no names, as before the array
 	}
 	return names
 }

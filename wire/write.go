@@ -67,28 +67,30 @@ func WriteResponse(w *bufio.Writer, req *http.Request, resp *http.Response, name
 	if resp.Body != nil {
 		defer resp.Body.Close()
 	}
-	h := resp.Header.Clone()
-	if h == nil {
-		h = http.Header{}
-	}
-	for _, k := range []string{"Transfer-Encoding", "Connection"} {
-		h.Del(k)
-	}
 	noBody := bodyless(req, resp.StatusCode)
-	chunked := false
-	switch {
-	case noBody:
-	case resp.ContentLength >= 0:
-		if h.Get("Content-Length") == "" || h.Get("Content-Length") != strconv.FormatInt(resp.ContentLength, 10) {
-			h.Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+	chunked := !noBody && resp.ContentLength < 0
+	h := resp.Header // read only: copied below when the head differs from it
+	if needsEdit(h, noBody, chunked, resp.ContentLength, close) {
+		h = h.Clone()
+		if h == nil {
+			h = http.Header{}
 		}
-	default:
-		h.Del("Content-Length")
-		h.Set("Transfer-Encoding", "chunked")
-		chunked = true
-	}
-	if close {
-		h.Set("Connection", "close")
+		for _, k := range []string{"Transfer-Encoding", "Connection"} {
+			h.Del(k)
+		}
+		switch {
+		case noBody:
+		case !chunked:
+			if h.Get("Content-Length") == "" || h.Get("Content-Length") != strconv.FormatInt(resp.ContentLength, 10) {
+				h.Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+			}
+		default:
+			h.Del("Content-Length")
+			h.Set("Transfer-Encoding", "chunked")
+		}
+		if close {
+			h.Set("Connection", "close")
+		}
 	}
 	w.WriteString("HTTP/1.1 ")
 	w.WriteString(StatusLine(resp))
@@ -100,6 +102,25 @@ func WriteResponse(w *bufio.Writer, req *http.Request, resp *http.Response, name
 		}
 	}
 	return w.Flush()
+}
+
+// needsEdit reports whether the head WriteResponse writes differs from h: a replayed answer
+// usually has the right Content-Length and no connection headers, and is written without a copy.
+func needsEdit(h http.Header, noBody, chunked bool, length int64, close bool) bool {
+	if close || chunked {
+		return true
+	}
+	for _, k := range []string{"Transfer-Encoding", "Connection"} {
+		if _, ok := h[k]; ok { // present even with no value: Del drops it
+			return true
+		}
+	}
+	if noBody {
+		return false
+	}
+	var buf [20]byte
+	cl := h.Get("Content-Length")
+	return cl == "" || cl != string(strconv.AppendInt(buf[:0], length, 10))
 }
 
 // WriteRequest writes req as HTTP/1.1 to its URL's request target, the Host line and the other

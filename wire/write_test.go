@@ -1,0 +1,130 @@
+package wire
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// writeResponseByClone is WriteResponse as first written, copying the header for every answer:
+// the reference the one that copies only when it edits is held to.
+func writeResponseByClone(w *bufio.Writer, req *http.Request, resp *http.Response, names []string, close bool) error {
+	if resp.Body != nil {
+		defer resp.Body.Close()
+	}
+	h := resp.Header.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	for _, k := range []string{"Transfer-Encoding", "Connection"} {
+		h.Del(k)
+	}
+	noBody := bodyless(req, resp.StatusCode)
+	chunked := false
+	switch {
+	case noBody:
+	case resp.ContentLength >= 0:
+		if h.Get("Content-Length") == "" || h.Get("Content-Length") != strconv.FormatInt(resp.ContentLength, 10) {
+			h.Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+		}
+	default:
+		h.Del("Content-Length")
+		h.Set("Transfer-Encoding", "chunked")
+		chunked = true
+	}
+	if close {
+		h.Set("Connection", "close")
+	}
+	w.WriteString("HTTP/1.1 ")
+	w.WriteString(StatusLine(resp))
+	w.WriteString("\r\n")
+	writeFields(w, Fields(h, names))
+	if !noBody && resp.Body != nil {
+		if err := writeBody(w, resp.Body, chunked); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}
+
+// TestWriteResponseMatchesCopyingWriter holds WriteResponse to the copying writer on heads that
+// need no edit, and on every edit it makes: lengths right, wrong and missing, connection headers
+// (with and without values, in any case), chunked bodies, HEAD and bodyless codes, close.
+func TestWriteResponseMatchesCopyingWriter(t *testing.T) {
+	headers := map[string]func() http.Header{
+		"nil":   func() http.Header { return nil },
+		"empty": func() http.Header { return http.Header{} },
+		"right length": func() http.Header {
+			return http.Header{"Content-Length": {"5"}, "Content-Type": {"application/json"}, "X-Ms-Request-Charge": {"1"}}
+		},
+		"wrong length":   func() http.Header { return http.Header{"Content-Length": {"7"}, "Etag": {`"x"`}} },
+		"empty length":   func() http.Header { return http.Header{"Content-Length": {""}} },
+		"two lengths":    func() http.Header { return http.Header{"Content-Length": {"5", "5"}} },
+		"no length":      func() http.Header { return http.Header{"Etag": {`"x"`}} },
+		"nil length":     func() http.Header { return http.Header{"Content-Length": nil} },
+		"connection":     func() http.Header { return http.Header{"Content-Length": {"5"}, "Connection": {"keep-alive"}} },
+		"nil connection": func() http.Header { return http.Header{"Content-Length": {"5"}, "Connection": nil} },
+		"transfer": func() http.Header {
+			return http.Header{"Content-Length": {"5"}, "Transfer-Encoding": {"chunked"}}
+		},
+		"nil transfer":  func() http.Header { return http.Header{"Content-Length": {"5"}, "Transfer-Encoding": nil} },
+		"lower case":    func() http.Header { return http.Header{"content-length": {"5"}, "connection": {"close"}} },
+		"mixed lengths": func() http.Header { return http.Header{"content-length": {"9"}, "Content-Length": {"5"}} },
+		"multi": func() http.Header {
+			return http.Header{"Content-Length": {"5"}, "Set-Cookie": {"a=1", "b=2"}, "X-Empty": nil, "X-Line": {"a\r\nb "}}
+		},
+	}
+	names := map[string][]string{
+		"none":   nil,
+		"spelt":  {"x-ms-request-charge", "content-type", "content-length", "set-cookie", "Set-Cookie"},
+		"extras": {"connection", "Transfer-Encoding", "CONTENT-LENGTH", "etag", "bad name"},
+	}
+	for hn, header := range headers {
+		for nn, ns := range names {
+			for _, method := range []string{"GET", "HEAD"} {
+				for _, code := range []int{200, 204, 304, 101, 490} {
+					for _, length := range []int64{5, 0, -1} {
+						for _, close := range []bool{false, true} {
+							req := &http.Request{Method: method}
+							mk := func() *http.Response {
+								var body io.ReadCloser
+								if length != 0 {
+									body = io.NopCloser(strings.NewReader("hello"))
+								}
+								return &http.Response{StatusCode: code, Status: strconv.Itoa(code) + " Said So", Header: header(), ContentLength: length, Body: body}
+							}
+							var got, want bytes.Buffer
+							resp := mk()
+							before := resp.Header.Clone()
+							gotErr := WriteResponse(bufio.NewWriter(&got), req, resp, ns, close)
+							wantErr := writeResponseByClone(bufio.NewWriter(&want), req, mk(), ns, close)
+							if got.String() != want.String() || (gotErr == nil) != (wantErr == nil) {
+								t.Errorf("%s/%s %s %d length %d close %v:\n got %q (%v)\nwant %q (%v)", hn, nn, method, code, length, close, got.String(), gotErr, want.String(), wantErr)
+							}
+							if !equalHeaders(before, resp.Header) {
+								t.Errorf("%s/%s: WriteResponse changed the response's header: %v, was %v", hn, nn, resp.Header, before)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func equalHeaders(a, b http.Header) bool {
+	if len(a) != len(b) || (a == nil) != (b == nil) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || (v == nil) != (w == nil) || strings.Join(v, "\x00") != strings.Join(w, "\x00") || len(v) != len(w) {
+			return false
+		}
+	}
+	return true
+}
