@@ -188,7 +188,7 @@ func responseFromCassette(r *http.Request, rec *cassette.Response) *http.Respons
 		length, _ = strconv.ParseInt(h.Get("Content-Length"), 10, 64)
 		body = ""
 	}
-	h.Set("Content-Length", strconv.FormatInt(length, 10))
+	setLength(h, strconv.FormatInt(length, 10))
 	status := rec.Status
 	if status == "" || !startsWithCode(status, rec.Code) {
 		status = fmt.Sprintf("%d %s", rec.Code, http.StatusText(rec.Code))
@@ -208,6 +208,13 @@ func responseFromCassette(r *http.Request, rec *cassette.Response) *http.Respons
 		resp.Body = http.NoBody
 	}
 	return resp
+}
+
+// setLength is h.Set("Content-Length", cl), keeping the recorded line when it says so already.
+func setLength(h http.Header, cl string) {
+	if v := h["Content-Length"]; len(v) != 1 || v[0] != cl {
+		h["Content-Length"] = []string{cl}
+	}
 }
 
 func isHead(r *http.Request) bool { return r != nil && r.Method == http.MethodHead }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -271,6 +272,23 @@ func TestIsPollPathMatchesExpression(t *testing.T) {
 	for _, path := range []string{"", "/", "/dbs/db1/colls/c1/docs", "/operation", "operation/", "/oPeRaTiOnReSuLtS/"} {
 		if got, want := isPollPath(path), pollPath.MatchString(path); got != want {
 			t.Errorf("isPollPath(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
+
+// TestSetLengthMatchesSet holds setLength to Header.Set on lengths recorded right, wrong, twice,
+// empty, missing and in lower case.
+func TestSetLengthMatchesSet(t *testing.T) {
+	headers := []http.Header{
+		{}, {"Content-Length": {"12"}}, {"Content-Length": {"13"}}, {"Content-Length": {"12", "12"}},
+		{"Content-Length": {}}, {"Content-Length": nil}, {"content-length": {"12"}, "X": {"y"}},
+	}
+	for _, h := range headers {
+		got, want := h.Clone(), h.Clone()
+		setLength(got, "12")
+		want.Set("Content-Length", "12")
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("setLength(%v) = %v, want %v", h, got, want)
 		}
 	}
 }

@@ -205,14 +205,16 @@ func (h HeaderRule) Name() string                        { return h.RuleName }
 func (h HeaderRule) RedactRequest(r *cassette.Request)   { h.apply(r.Headers) }
 func (h HeaderRule) RedactResponse(r *cassette.Response) { h.apply(r.Headers) }
 
+// apply walks the header once: every named header's values become the one Value, so the names'
+// order does not matter.
 func (h HeaderRule) apply(hdr http.Header) {
-	for _, name := range h.Headers {
-		for key, vals := range hdr {
-			if !strings.EqualFold(key, name) {
-				continue
-			}
-			for i := range vals {
-				vals[i] = h.Value
+	for key, vals := range hdr {
+		for _, name := range h.Headers {
+			if strings.EqualFold(key, name) {
+				for i := range vals {
+					vals[i] = h.Value
+				}
+				break
 			}
 		}
 	}
