@@ -64,6 +64,11 @@ type valueRule interface {
 // walker carries the value rules through one request or response.
 type walker struct {
 	rules []valueRule
+	// values are visit's, one per level of nesting, reused from one value to the next: the
+	// rules keep no *value past redactValue.
+	values []*value
+	level  int
+	fresh  bool // a new value for every visit, as before reuse: the reference tests hold it to
 }
 
 // maxNesting bounds JSON inside strings inside JSON.
@@ -72,9 +77,15 @@ const maxNesting = 3
 // visit offers a decoded text to the rules and looks inside it (parameters, URLs, JSON held in
 // a string), returning the edits to make in text's coordinates, merged and in order.
 func (w *walker) visit(p place, name, text string, depth int) []edit {
-	v := value{place: p, name: name, text: text}
+	if w.level == len(w.values) || w.fresh {
+		w.values = append(w.values[:w.level], new(value))
+	}
+	v := w.values[w.level]
+	*v = value{place: p, name: name, text: text} // edits nil: the last result may hold its array
+	w.level++
+	defer func() { w.level-- }()
 	for _, r := range w.rules {
-		r.redactValue(&v)
+		r.redactValue(v)
 		if wholeEdit(v.edits, len(text)) {
 			break // nothing is left for the other rules to find
 		}
