@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/azvcr/azvcr/internal/hostport"
 )
@@ -31,6 +32,9 @@ func (s *Server) serveDirect(w http.ResponseWriter, r *http.Request) {
 // an address bound to all interfaces is reached through any loopback or local address, and a
 // name that is neither is checked again, by the address it resolves to, when it is dialed.
 func (s *Server) isSelf(addr string) bool {
+	if !strings.Contains(addr, ":") { // no port: sameAddr matches nothing (replayed URLs mostly)
+		return false
+	}
 	for _, a := range s.Addrs() {
 		if sameAddr(addr, a, s.isLocal) {
 			return true

@@ -207,3 +207,17 @@ func TestSameAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestIsSelfSkipsPortlessHosts: isSelf answers a host with no colon without listing the
+// listeners, which holds only while sameAddr matches such a host with no listener at all.
+func TestIsSelfSkipsPortlessHosts(t *testing.T) {
+	selves := []string{"127.0.0.1:443", "0.0.0.0:443", "[::]:443", "[::1]:80", "192.0.2.7:443"}
+	local := func(net.IP) bool { return true }
+	for _, host := range []string{"", "localhost", "127.0.0.1", "acct.documents.azure.com", "LOCALHOST.", "192.0.2.7", "api.localhost"} {
+		for _, self := range selves {
+			if sameAddr(host, self, local) {
+				t.Errorf("sameAddr(%q, %q) = true: isSelf may not skip hosts without a port", host, self)
+			}
+		}
+	}
+}
