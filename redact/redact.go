@@ -170,15 +170,21 @@ func (r Redactor) forRequest(req *cassette.Request) Redactor {
 
 // keep saves the values of headers that KeepHeaders rules protect and returns a func restoring them.
 func (r Redactor) keep(h http.Header) func() {
-	saved := http.Header{}
+	var saved http.Header // made when a kept header is there: most messages keep none
 	for _, rule := range r {
 		if k, ok := rule.(KeepHeaders); ok {
 			for _, name := range k.Headers {
 				if vals := headerGet(h, name); vals != nil {
+					if saved == nil {
+						saved = http.Header{}
+					}
 					saved[http.CanonicalHeaderKey(name)] = slices.Clone(vals)
 				}
 			}
 		}
+	}
+	if saved == nil {
+		return func() {}
 	}
 	return func() {
 		for name, vals := range saved {
