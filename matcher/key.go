@@ -205,11 +205,17 @@ func (p parts) key() string {
 	b.WriteString(p.query.Encode()) // Encode sorts by key
 	for _, h := range SignificantHeaders {
 		if v, ok := p.headers[h]; ok {
-			b.WriteString("\n" + h + ": " + v)
+			b.WriteByte('\n')
+			b.WriteString(h)
+			b.WriteString(": ")
+			b.WriteString(v)
 		}
 	}
 	if p.body.present {
-		b.WriteString("\nbody " + hex.EncodeToString(p.body.sum[:]))
+		var sum [2 * len(p.body.sum)]byte
+		hex.Encode(sum[:], p.body.sum[:])
+		b.WriteString("\nbody ")
+		b.Write(sum[:])
 	}
 	return b.String()
 }

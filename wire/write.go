@@ -49,7 +49,10 @@ func StatusLine(resp *http.Response) string {
 	if !ok || (reason != "" && reason[0] != ' ') {
 		reason = " " + http.StatusText(resp.StatusCode)
 	}
-	return code + " " + strings.TrimSpace(valueReplacer.Replace(reason))
+	if strings.ContainsAny(reason, "\r\n") { // Replace makes a copy even when nothing changes
+		reason = valueReplacer.Replace(reason)
+	}
+	return code + " " + strings.TrimSpace(reason)
 }
 
 // bodyless reports whether a response to req with this code carries no body.

@@ -128,3 +128,21 @@ func equalHeaders(a, b http.Header) bool {
 	}
 	return true
 }
+
+// TestStatusLineMatchesReplacingAlways holds StatusLine, which replaces line breaks only when
+// the reason has one, to the line made by replacing always.
+func TestStatusLineMatchesReplacingAlways(t *testing.T) {
+	for _, code := range []int{200, 404, 490, 999} {
+		for _, status := range []string{"", "200", "200 OK", "404 Not Found", "490 No Recording", "200 OK\r\nX-Evil: 1", "200  spaced  ", "2000 OK", "200x", "999 \n", "404 \u00a0Gone\u00a0"} {
+			resp := &http.Response{StatusCode: code, Status: status}
+			code := strconv.Itoa(code)
+			reason, ok := strings.CutPrefix(status, code)
+			if !ok || (reason != "" && reason[0] != ' ') {
+				reason = " " + http.StatusText(resp.StatusCode)
+			}
+			if got, want := StatusLine(resp), code+" "+strings.TrimSpace(valueReplacer.Replace(reason)); got != want {
+				t.Errorf("StatusLine(%d, %q) = %q, want %q", resp.StatusCode, status, got, want)
+			}
+		}
+	}
+}

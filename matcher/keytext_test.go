@@ -1,0 +1,49 @@
+package matcher
+
+import (
+	"encoding/hex"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// keyByConcat is parts.key as first written, joining each header line before writing it: the
+// reference the one that writes the pieces is held to.
+func keyByConcat(p parts) string {
+	var b strings.Builder
+	b.WriteString(p.method)
+	b.WriteByte(' ')
+	b.WriteString(p.host)
+	b.WriteString(p.path)
+	b.WriteByte('?')
+	b.WriteString(p.query.Encode())
+	for _, h := range SignificantHeaders {
+		if v, ok := p.headers[h]; ok {
+			b.WriteString("\n" + h + ": " + v)
+		}
+	}
+	if p.body.present {
+		b.WriteString("\nbody " + hex.EncodeToString(p.body.sum[:]))
+	}
+	return b.String()
+}
+
+func TestKeyTextMatchesConcatenation(t *testing.T) {
+	headers := []map[string]string{nil, {}}
+	all := map[string]string{}
+	for i, h := range SignificantHeaders {
+		all[h] = strings.Repeat("v", i)
+		headers = append(headers, map[string]string{h: "x: y\n"})
+	}
+	headers = append(headers, all)
+	sums := []body{{}, {present: true}, {present: true, sum: [16]byte{0xff, 1, 0xab, 15: 0x10}}}
+	for _, h := range headers {
+		for _, bd := range sums {
+			p := parts{method: "POST", host: "https://a.documents.azure.com", path: "/dbs/d/colls/c/docs",
+				query: url.Values{"b": {"2", "1"}, "a": {"x y"}}, headers: h, body: bd}
+			if got, want := p.key(), keyByConcat(p); got != want {
+				t.Errorf("key() = %q, want %q", got, want)
+			}
+		}
+	}
+}
