@@ -224,3 +224,47 @@ func mustParts(t *testing.T, r *cassette.Request) parts {
 	}
 	return p
 }
+
+// The first miss builds the tables that find its nearest recordings with the index unlocked:
+// while it is held there, other requests are answered, and a recording added meanwhile is
+// still among the candidates of that miss.
+func TestFirstMissBuildsTablesOffTheLock(t *testing.T) {
+	hit := req("GET", acct+"/dbs/d", "")
+	x, err := New([]*cassette.Interaction{interaction(0, hit, "db")}, WithRepeat(RepeatAll))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inside, release := make(chan struct{}), make(chan struct{})
+	buildingNear = func() { close(inside); <-release }
+	defer func() { buildingNear = func() {} }()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	var miss *Miss
+	go func() {
+		defer wg.Done()
+		_, miss = x.Next(req("POST", acct+"/dbs/d/colls/c/docs", `{"id":"b"}`))
+	}()
+	<-inside
+	done := make(chan int)
+	go func() {
+		n := 0
+		for range 100 {
+			if it, _ := x.Next(hit); it != nil {
+				n++
+			}
+		}
+		if err := x.AddUsed(interaction(1, req("POST", acct+"/dbs/d/colls/c/docs", `{"id":"a"}`), "")); err != nil {
+			t.Error(err)
+		}
+		done <- n
+	}()
+	n := <-done // never arrives while the first miss holds the lock
+	close(release)
+	wg.Wait()
+	if n != 100 {
+		t.Errorf("%d of 100 hits answered while the first miss built its tables", n)
+	}
+	if miss == nil || miss.Closest == nil || miss.Closest.ID != 1 {
+		t.Errorf("miss %+v, want the recording added while the tables were built as the closest", miss)
+	}
+}

@@ -6,12 +6,12 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/cores"
 	"github.com/azvcr/azvcr/internal/hostport"
 )
 
@@ -152,34 +152,22 @@ func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i, e := range entries {
-		x.insert(e, keys[i])
+	for i := range entries {
+		x.insert(&entries[i], keys[i])
 	}
 	return x, nil
 }
 
-// entriesOf reads recordings for the index on every core: keying them (URLs, bodies, queries)
-// is most of what indexing a large cassette costs. The error is the first recording's in order.
-func (x *Index) entriesOf(its []*cassette.Interaction) ([]*entry, []string, error) {
-	entries := make([]*entry, len(its))
+// entriesOf reads recordings for the index on every core, into one allocation: keying them
+// (URLs, bodies, queries) is most of what indexing a large cassette costs. The error is the
+// first recording's in order.
+func (x *Index) entriesOf(its []*cassette.Interaction) ([]entry, []string, error) {
+	entries := make([]entry, len(its))
 	keys := make([]string, len(its))
-	block := make([]entry, len(its)) // one allocation for them all
-	workers := min(runtime.GOMAXPROCS(0), len(its)/256+1)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w * len(its) / workers; i < (w+1)*len(its)/workers; i++ {
-				k, err := x.fill(&block[i], its[i])
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				entries[i], keys[i] = &block[i], k
-			}
-		})
-	}
-	wg.Wait()
+	errs := make([]error, len(its))
+	cores.Each(len(its), 256, func() func(int) {
+		return func(i int) { keys[i], errs[i] = x.fill(&entries[i], its[i]) }
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, nil, err
@@ -280,6 +268,11 @@ func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, 
 		return it, nil
 	}
 	x.misses++
+	if x.rm == nil && x.near == nil { // the first miss: its tables are built off the lock
+		x.mu.Unlock()
+		x.ensureNear()
+		x.mu.Lock()
+	}
 	if x.rm != nil {
 		remaining := x.remaining()
 		x.mu.Unlock()

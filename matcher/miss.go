@@ -168,8 +168,9 @@ func (x *Index) explainContinuation(p parts) string {
 // pageOf counts the pages of the chain that ends with e, following continuation tokens back.
 func (x *Index) pageOf(e *entry) int {
 	n := 1
+	issued := x.nearby().issued
 	for seen := 0; seen < len(x.all); seen++ {
-		prev := x.nearby().issued[e.parts.headers[continuationHeader]]
+		prev := issued[e.parts.headers[continuationHeader]]
 		if prev == nil || prev == e {
 			break
 		}

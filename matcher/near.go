@@ -17,17 +17,51 @@ type nearTables struct {
 	carried  map[string]bool   // continuation tokens that recorded requests carry
 }
 
-// nearby returns the tables, building them first if no miss has yet. The lock is held.
+// nearby returns the tables, building them first if no miss has yet. The lock is held; next
+// has built them off the lock already (see ensureNear), so this builds only for other callers.
 func (x *Index) nearby() *nearTables {
 	if x.near == nil {
-		t := &nearTables{byRoute: map[string][]*entry{}, byParent: map[string][]*entry{}, byShape: map[string][]*entry{},
-			byHost: map[string][]*entry{}, issued: map[string]*entry{}, carried: map[string]bool{}}
-		for _, e := range x.all {
-			t.add(e)
-		}
-		x.near = t
+		x.near = newNearTables(x.all)
 	}
 	return x.near
+}
+
+// ensureNear builds the tables at the first miss without holding the lock, so that a first miss
+// on a large cassette does not hold up other requests: from the recordings indexed so far, then,
+// under the lock, from those added meanwhile. Entries are not changed once indexed (only their
+// used mark, which the tables do not read). The lock is not held.
+func (x *Index) ensureNear() {
+	x.mu.Lock()
+	if x.near != nil {
+		x.mu.Unlock()
+		return
+	}
+	seen := x.all[:len(x.all):len(x.all)]
+	x.mu.Unlock()
+	buildingNear()
+	t := newNearTables(seen)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.near != nil {
+		return // another miss built them first
+	}
+	for _, e := range x.all[len(seen):] {
+		t.add(e)
+	}
+	x.near = t
+}
+
+// buildingNear is called as the first miss starts building the tables, with the lock released
+// (tests hold it there to show other requests go on, and add recordings meanwhile).
+var buildingNear = func() {}
+
+func newNearTables(entries []*entry) *nearTables {
+	t := &nearTables{byRoute: map[string][]*entry{}, byParent: map[string][]*entry{}, byShape: map[string][]*entry{},
+		byHost: map[string][]*entry{}, issued: map[string]*entry{}, carried: map[string]bool{}}
+	for _, e := range entries {
+		t.add(e)
+	}
+	return t
 }
 
 func (t *nearTables) add(e *entry) {
