@@ -111,6 +111,7 @@ func (r Redactor) Response(resp *cassette.Response) {
 // apply runs the rules in order; value rules in a row share one walk over the message.
 func (r Redactor) apply(one func(Rule), walk func(*walker)) {
 	var w walker // one for every run of value rules: its values are reused
+	w.rules = w.ruleBuf[:0]
 	for i := 0; i < len(r); {
 		w.rules = w.rules[:0]
 		for ; i < len(r); i++ {

@@ -69,6 +69,10 @@ type walker struct {
 	values []*value
 	level  int
 	fresh  bool // a new value for every visit, as before reuse: the reference tests hold it to
+	// The first rules and levels live in the walker itself: one allocation for a message.
+	ruleBuf  [8]valueRule
+	valueBuf [6]value
+	ptrBuf   [6]*value
 }
 
 // maxNesting bounds JSON inside strings inside JSON.
@@ -78,7 +82,16 @@ const maxNesting = 3
 // a string), returning the edits to make in text's coordinates, merged and in order.
 func (w *walker) visit(p place, name, text string, depth int) []edit {
 	if w.level == len(w.values) || w.fresh {
-		w.values = append(w.values[:w.level], new(value))
+		var v *value
+		if !w.fresh && w.level < len(w.valueBuf) {
+			v = &w.valueBuf[w.level]
+		} else {
+			v = new(value)
+		}
+		if w.values == nil {
+			w.values = w.ptrBuf[:0]
+		}
+		w.values = append(w.values[:w.level], v)
 	}
 	v := w.values[w.level]
 	*v = value{place: p, name: name, text: text} // edits nil: the last result may hold its array
@@ -183,7 +196,7 @@ func (w *walker) url(u string, depth int) []edit {
 	rest := 0
 	if i := strings.Index(u, "://"); i >= 0 {
 		rest = i + 3
-		end := rest + strings.IndexAny(u[rest:]+"/", "/?#")
+		end := indexAnyOrEnd(u, rest, "/?#")
 		if at := strings.LastIndexByte(u[rest:end], '@'); at >= 0 {
 			if c := strings.IndexByte(u[rest:rest+at], ':'); c >= 0 {
 				out = append(out, w.decoded(inUserinfo, "password", u, rest+c+1, rest+at)...)
@@ -191,9 +204,9 @@ func (w *walker) url(u string, depth int) []edit {
 		}
 		rest = end
 	}
-	pathEnd := rest + strings.IndexAny(u[rest:]+"?", "?#")
+	pathEnd := indexAnyOrEnd(u, rest, "?#")
 	for start := rest; start < pathEnd; {
-		end := start + strings.IndexByte(u[start:pathEnd]+"/", '/')
+		end := indexAnyOrEnd(u[:pathEnd], start, "/")
 		if end > start {
 			out = append(out, w.decoded(inPath, "", u, start, end)...)
 		}
@@ -203,6 +216,14 @@ func (w *walker) url(u string, depth int) []edit {
 		at(pathEnd, w.visit(inText, "", u[pathEnd:], depth+1))
 	}
 	return mergeEdits(out, -1)
+}
+
+// indexAnyOrEnd is the index in s of the first of chars at or after from, or len(s).
+func indexAnyOrEnd(s string, from int, chars string) int {
+	if i := strings.IndexAny(s[from:], chars); i >= 0 {
+		return from + i
+	}
+	return len(s)
 }
 
 // decoded offers s[start:end] with its URL encoding undone and maps the edits back.
