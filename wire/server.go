@@ -74,6 +74,7 @@ func (s *Server) ServeConn(c net.Conn) {
 	rd := NewReader(c)
 	bw := bufio.NewWriterSize(c, writeBuffer)
 	var tlsState *tls.ConnectionState // the same for every request on c, as net/http shares it
+	remote := c.RemoteAddr().String()
 	for {
 		c.SetReadDeadline(time.Now().Add(idle))
 		if _, err := rd.Buffered().Peek(1); err != nil {
@@ -93,7 +94,7 @@ func (s *Server) ServeConn(c net.Conn) {
 			return
 		}
 		c.SetReadDeadline(time.Time{})
-		req.RemoteAddr = c.RemoteAddr().String()
+		req.RemoteAddr = remote
 		if tc, ok := c.(*tls.Conn); ok {
 			if tlsState == nil {
 				cs := tc.ConnectionState()

@@ -44,6 +44,9 @@ func mayBeSpace(c byte) bool {
 // StatusLine is the status line of resp without the protocol: the code and the reason phrase as
 // resp.Status has them, or net/http's phrase when Status does not start with the code.
 func StatusLine(resp *http.Response) string {
+	if wellFormedStatus(resp) {
+		return resp.Status
+	}
 	code := strconv.Itoa(resp.StatusCode)
 	reason, ok := strings.CutPrefix(resp.Status, code)
 	if !ok || (reason != "" && reason[0] != ' ') {
@@ -53,6 +56,19 @@ func StatusLine(resp *http.Response) string {
 		reason = valueReplacer.Replace(reason)
 	}
 	return code + " " + strings.TrimSpace(reason)
+}
+
+// wellFormedStatus: resp.Status is already "<code> <reason>" as StatusLine would make it, the
+// usual case, which then needs no new string.
+func wellFormedStatus(resp *http.Response) bool {
+	var buf [20]byte
+	code := strconv.AppendInt(buf[:0], int64(resp.StatusCode), 10)
+	s := resp.Status
+	if len(s) < len(code)+2 || s[:len(code)] != string(code) || s[len(code)] != ' ' {
+		return false
+	}
+	reason := s[len(code)+1:]
+	return reason == strings.TrimSpace(reason) && !strings.ContainsAny(reason, "\r\n")
 }
 
 // bodyless reports whether a response to req with this code carries no body.

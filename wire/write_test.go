@@ -132,8 +132,8 @@ func equalHeaders(a, b http.Header) bool {
 // TestStatusLineMatchesReplacingAlways holds StatusLine, which replaces line breaks only when
 // the reason has one, to the line made by replacing always.
 func TestStatusLineMatchesReplacingAlways(t *testing.T) {
-	for _, code := range []int{200, 404, 490, 999} {
-		for _, status := range []string{"", "200", "200 OK", "404 Not Found", "490 No Recording", "200 OK\r\nX-Evil: 1", "200  spaced  ", "2000 OK", "200x", "999 \n", "404 \u00a0Gone\u00a0"} {
+	for _, code := range []int{200, 201, 404, 490, 999, 0, -1} {
+		for _, status := range []string{"", "200", "200 OK", "404 Not Found", "490 No Recording", "200 OK\r\nX-Evil: 1", "200  spaced  ", "2000 OK", "200x", "999 \n", "404 \u00a0Gone\u00a0", "200 OK ", "200 \tOK", "404 Gone\u00a0", "200 OK\r", "201 Created", "0 x", "-1 x"} {
 			resp := &http.Response{StatusCode: code, Status: status}
 			code := strconv.Itoa(code)
 			reason, ok := strings.CutPrefix(status, code)
