@@ -72,7 +72,7 @@ func (shapeRule) redactValue(v *value) {
 	if v.place != inHeader && v.place != inParam && v.place != inJSON {
 		name = ""
 	}
-	for _, m := range secrets.FindValue(name, v.text) {
+	for _, m := range findings.find(name, v.text) {
 		v.replace(m.Start, m.End, Redacted)
 	}
 }
