@@ -106,3 +106,19 @@ func TestFieldsJoinsKeysBySortedSpelling(t *testing.T) {
 		t.Errorf("Fields changed its header: %v", h)
 	}
 }
+
+// FuzzCompareCanonical: comparing with a name is comparing with its canonical form.
+func FuzzCompareCanonical(f *testing.F) {
+	for _, s := range [][2]string{{"X-Ms-Version", "x-ms-version"}, {"Etag", "ETAG"}, {"Content-Length", "content-length-"}, {"A", "-a"}, {"X-1a", "x-1A"}, {"", "b"}, {"Www-Authenticate", "www-authenticate"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, ck, name string) {
+		if !httpguts.ValidHeaderFieldName(name) {
+			return
+		}
+		got, want := compareCanonical(queue{ck: ck}, name), strings.Compare(ck, http.CanonicalHeaderKey(name))
+		if got != want {
+			t.Errorf("compareCanonical(%q, %q) = %d, want %d", ck, name, got, want)
+		}
+	})
+}

@@ -7,6 +7,7 @@
 package wire
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"slices"
@@ -30,8 +31,11 @@ func Fields(h http.Header, names []string) []Field {
 	qs := queues(buf[:0], h)
 	out := make([]Field, 0, len(names)+len(h))
 	for _, n := range names {
-		i, found := slices.BinarySearchFunc(qs, http.CanonicalHeaderKey(n), func(q queue, ck string) int { return strings.Compare(q.ck, ck) })
-		if !found || len(qs[i].vals) == 0 || !httpguts.ValidHeaderFieldName(n) {
+		if !httpguts.ValidHeaderFieldName(n) {
+			continue
+		}
+		i, found := slices.BinarySearchFunc(qs, n, compareCanonical)
+		if !found || len(qs[i].vals) == 0 {
 			continue
 		}
 		out = append(out, Field{n, qs[i].vals[0]})
@@ -46,6 +50,29 @@ func Fields(h http.Header, names []string) []Field {
 		}
 	}
 	return out
+}
+
+// compareCanonical is strings.Compare(q.ck, http.CanonicalHeaderKey(name)) for a valid header
+// name, without making the canonical name: names as sent are often all lower case.
+func compareCanonical(q queue, name string) int {
+	ck := q.ck
+	for i := 0; i < len(ck) && i < len(name); i++ {
+		c := name[i]
+		if i == 0 || name[i-1] == '-' {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+		} else if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if ck[i] != c {
+			if ck[i] < c {
+				return -1
+			}
+			return 1
+		}
+	}
+	return cmp.Compare(len(ck), len(name))
 }
 
 // queue is the values of one header, by its canonical name, that no name has taken yet.
