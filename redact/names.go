@@ -32,9 +32,9 @@ var (
 // nameRule replaces the whole value of the headers, parameters and JSON keys it names.
 type nameRule struct {
 	name    string
-	headers []string // header names
-	params  []string // query, fragment, form and connection-string parameters, and URL passwords
-	fields  []string // JSON keys, at any depth; only string values are replaced (keysMetadata's are objects)
+	headers nameList // header names
+	params  nameList // query, fragment, form and connection-string parameters, and URL passwords
+	fields  nameList // JSON keys, at any depth; only string values are replaced (keysMetadata's are objects)
 	words   bool     // also every name secrets.SecretName recognises (password, X-Api-Key, clientSecret...)
 }
 
@@ -43,7 +43,7 @@ func (n nameRule) RedactRequest(r *cassette.Request)   { (&walker{rules: []value
 func (n nameRule) RedactResponse(r *cassette.Response) { (&walker{rules: []valueRule{n}}).response(r) }
 
 func (n nameRule) redactValue(v *value) {
-	var list []string
+	var list nameList
 	switch v.place {
 	case inHeader:
 		list = n.headers
@@ -54,7 +54,7 @@ func (n nameRule) redactValue(v *value) {
 	default:
 		return
 	}
-	if containsFold(list, v.name) || (n.words && v.name != "" && secrets.SecretName(v.name)) {
+	if list.has(v.name) || (n.words && v.name != "" && secrets.SecretName(v.name)) {
 		v.replaceAll(Redacted)
 	}
 }
@@ -97,9 +97,57 @@ func (authorizationRule) redactValue(v *value) {
 	}
 }
 
+// isAuthorizationHeader: the name, lower-cased, is authorization or ends in -authorization or
+// -authorization-auxiliary. No other letter lower-cases to one of theirs, so ASCII folding says
+// the same without making the lower-case name.
 func isAuthorizationHeader(name string) bool {
-	n := strings.ToLower(name)
-	return n == "authorization" || strings.HasSuffix(n, "-authorization") || strings.HasSuffix(n, "-authorization-auxiliary")
+	return len(name) == len("authorization") && hasSuffixFoldASCII(name, "authorization") ||
+		hasSuffixFoldASCII(name, "-authorization") || hasSuffixFoldASCII(name, "-authorization-auxiliary")
+}
+
+// hasSuffixFoldASCII reports whether s ends with the lower-case ASCII suffix, its letters in
+// any case.
+func hasSuffixFoldASCII(s, suffix string) bool {
+	return len(s) >= len(suffix) && hasPrefixFold(s[len(s)-len(suffix):], suffix)
+}
+
+// nameList is a list of names compared in any case (strings.EqualFold).
+type nameList struct {
+	names []string
+	lower map[string]bool // the names lower-cased, when all are ASCII
+}
+
+func listOf(names ...string) nameList {
+	l := nameList{names: names}
+	if isASCII(strings.Join(names, "")) {
+		l.lower = make(map[string]bool, len(names))
+		for _, n := range names {
+			l.lower[strings.ToLower(n)] = true
+		}
+	}
+	return l
+}
+
+// has reports whether s equals a name of the list, in any case. An ASCII name equals another
+// ASCII name but for case exactly when their lower-case forms are equal; other texts are
+// compared one by one.
+func (l nameList) has(s string) bool {
+	if len(l.names) == 0 {
+		return false
+	}
+	var buf [64]byte
+	if l.lower == nil || len(s) > len(buf) || !isASCII(s) {
+		return containsFold(l.names, s)
+	}
+	b := buf[:len(s)]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return l.lower[string(b)]
 }
 
 func redactAuthorization(v string) string {

@@ -43,18 +43,23 @@ var DefaultRuleNames = []string{
 	"dates", "request-ids", "durations",
 }
 
+// nameRules are the default rules that go by names, their lists indexed once.
+var nameRules = [...]nameRule{
+	{name: "arm-keys", fields: listOf(armKeyFields...)},
+	{name: "connection-strings", params: listOf(connectionStringParams...)},
+	{name: "permission-tokens", fields: listOf("_token")},
+	{name: "entra-secrets", params: listOf(entraSecretParams...), fields: listOf(entraSecretFields...)},
+	{name: "entra-tokens", params: listOf(entraTokenNames...), fields: listOf(entraTokenNames...)},
+	{name: "secret-names", headers: listOf(secretHeaders...), params: listOf(secretParams...), fields: listOf(secretFields...), words: true},
+}
+
 // DefaultRules are on unless turned off by name (Without). The rules up to secret-shapes work
 // on decoded values (see value); no rule touches Cosmos DB's own fields (id, partitionKey, _rid,
 // _self, _etag, _ts) or document content that does not look like a secret.
 func DefaultRules() Redactor {
 	return Redactor{
 		authorizationRule{},
-		nameRule{name: "arm-keys", fields: armKeyFields},
-		nameRule{name: "connection-strings", params: connectionStringParams},
-		nameRule{name: "permission-tokens", fields: []string{"_token"}},
-		nameRule{name: "entra-secrets", params: entraSecretParams, fields: entraSecretFields},
-		nameRule{name: "entra-tokens", params: entraTokenNames, fields: entraTokenNames},
-		nameRule{name: "secret-names", headers: secretHeaders, params: secretParams, fields: secretFields, words: true},
+		nameRules[0], nameRules[1], nameRules[2], nameRules[3], nameRules[4], nameRules[5],
 		shapeRule{},
 		HeaderRule{RuleName: "cookies", Headers: []string{"Cookie", "Set-Cookie"}, Value: Redacted},
 		HeaderRule{RuleName: "operation-identifier", Headers: []string{"X-Ms-Operation-Identifier"}, Value: Redacted},
