@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/azvcr/azvcr/cassette"
-	"github.com/azvcr/azvcr/secrets"
 )
 
 // The name lists: where a header, parameter or JSON key has one of these names, its whole value
@@ -54,7 +53,7 @@ func (n nameRule) redactValue(v *value) {
 	default:
 		return
 	}
-	if list.has(v.name) || (n.words && v.name != "" && secrets.SecretName(v.name)) {
+	if list.has(v.name) || (n.words && v.name != "" && isSecretName(v.name)) {
 		v.replaceAll(Redacted)
 	}
 }
@@ -72,7 +71,7 @@ func (shapeRule) redactValue(v *value) {
 	if v.place != inHeader && v.place != inParam && v.place != inJSON {
 		name = ""
 	}
-	for _, m := range findings.find(name, v.text) {
+	for _, m := range findValue(name, v.text) {
 		v.replace(m.Start, m.End, Redacted)
 	}
 }
