@@ -177,10 +177,10 @@ func (h *harness) setUp(out string) error {
 			return err
 		}
 		prof := filepath.Join(h.work, "azvcr-prof")
-		build := exec.Command(h.goTool, "build", "-tags", "benchprof", "-o", prof, "./cmd/azvcr")
+		build := exec.Command(h.goTool, "build", "-tags", "benchprof,netgo,osusergo", "-o", prof, "./cmd/azvcr") // the tags of make build, and the profiler
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
-			return fmt.Errorf("building azvcr with -tags benchprof: %w", err)
+			return fmt.Errorf("building azvcr with -tags benchprof,netgo,osusergo: %w", err)
 		}
 		h.azvcr = prof
 	}
