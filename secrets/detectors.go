@@ -14,7 +14,7 @@ import (
 // that the value has the length and shape of the real thing.
 type detector struct {
 	rule string
-	re   *regexp.Regexp
+	re   *lazyRegexp
 	// hints are lower-case substrings one of which a text must contain for the rule to apply
 	// (none: any text). They keep the regular expressions off texts they cannot match.
 	hints []string
@@ -34,14 +34,14 @@ var detectors = []detector{
 		// Cosmos DB Authorization: type=master&ver=1.0&sig=<base64 HMAC-SHA256>, usually sent
 		// URL-encoded; resource tokens and Entra ID (aad) tokens are signed differently.
 		rule:  "cosmos-signature",
-		re:    regexp.MustCompile(`(?i)\b(?P<ctx>type=(?P<kind>master|resource|aad)&ver=[0-9.]{1,8}&sig=)(?P<v>[A-Za-z0-9+/_.;=-]+)`),
+		re:    lazyCompile(`(?i)\b(?P<ctx>type=(?P<kind>master|resource|aad)&ver=[0-9.]{1,8}&sig=)(?P<v>[A-Za-z0-9+/_.;=-]+)`),
 		hints: []string{"sig"},
 		valid: isCosmosSig,
 	},
 	{
 		// SAS tokens (Storage, Service Bus, Event Hubs): sig=<base64 HMAC-SHA256>.
 		rule:  "sas-signature",
-		re:    regexp.MustCompile(`(?i)\b(?P<ctx>sig=)(?P<v>[A-Za-z0-9+/_-]+={0,2})`),
+		re:    lazyCompile(`(?i)\b(?P<ctx>sig=)(?P<v>[A-Za-z0-9+/_-]+={0,2})`),
 		hints: []string{"sig"},
 		valid: func(_, v string) bool { return base64Len(v) == 32 && looksRandom(v) },
 	},
@@ -49,14 +49,14 @@ var detectors = []detector{
 		// Connection strings: AccountKey= (Storage, Cosmos DB), SharedAccessKey= (Service Bus,
 		// Event Hubs, IoT Hub).
 		rule:  "connection-string-key",
-		re:    regexp.MustCompile(`(?i)\b(?P<ctx>(?:AccountKey|SharedAccessKey)=)(?P<v>[A-Za-z0-9+/_-]+={0,2})`),
+		re:    lazyCompile(`(?i)\b(?P<ctx>(?:AccountKey|SharedAccessKey)=)(?P<v>[A-Za-z0-9+/_-]+={0,2})`),
 		hints: []string{"key"},
 		valid: func(_, v string) bool { return base64Len(v) >= 16 && looksRandom(v) },
 	},
 	{
 		// Entra ID client secrets: in token request forms, JSON and YAML.
 		rule:  "client-secret",
-		re:    regexp.MustCompile(`(?i)\b(?P<ctx>client_secret(?:=|["']?\s*:\s*["']?))(?P<v>` + secretChars + `+)`),
+		re:    lazyCompile(`(?i)\b(?P<ctx>client_secret(?:=|["']?\s*:\s*["']?))(?P<v>` + secretChars + `+)`),
 		hints: []string{"client_secret"},
 		valid: func(_, v string) bool { return isClientSecret(v) },
 	},
@@ -64,7 +64,7 @@ var detectors = []detector{
 		// Entra ID client secrets by their shape, wherever they are: three characters, a digit,
 		// "Q~", then 31 to 34 more.
 		rule:      "entra-client-secret",
-		re:        regexp.MustCompile(`(?P<v>[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})`),
+		re:        lazyCompile(`(?P<v>[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})`),
 		hints:     []string{"q~"},
 		notBefore: entraChars,
 		notAfter:  entraChars,
@@ -74,14 +74,14 @@ var detectors = []detector{
 		// Authorization: Bearer <token> (RFC 6750 b64token), also in lists such as
 		// x-ms-authorization-auxiliary.
 		rule:  "bearer-token",
-		re:    regexp.MustCompile(`(?i)\b(?P<ctx>Bearer)\s+(?P<v>[A-Za-z0-9._~+/-]+=*)`),
+		re:    lazyCompile(`(?i)\b(?P<ctx>Bearer)\s+(?P<v>[A-Za-z0-9._~+/-]+=*)`),
 		hints: []string{"bearer"},
 		valid: func(_, v string) bool { return len(v) >= 20 && !isPlaceholder(v) && mixedCase(v) && looksRandom(v) },
 	},
 	{
 		// JWT: three base64url segments, the first two JSON objects.
 		rule:      "jwt",
-		re:        regexp.MustCompile(`(?P<v>eyJ[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]*)`),
+		re:        lazyCompile(`(?P<v>eyJ[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]*)`),
 		hints:     []string{"eyj"},
 		notBefore: b64URLChars,
 		notAfter:  b64URLChars,
@@ -91,7 +91,7 @@ var detectors = []detector{
 		// Cosmos DB account key: 88 base64 characters decoding to exactly 64 bytes, standing alone.
 		// (The start is anchored so that a long base64 run costs linear time.)
 		rule:      "cosmos-key",
-		re:        regexp.MustCompile(`(?:^|[^A-Za-z0-9+/])(?P<v>[A-Za-z0-9+/]{86}==)`),
+		re:        lazyCompile(`(?:^|[^A-Za-z0-9+/])(?P<v>[A-Za-z0-9+/]{86}==)`),
 		minRun:    88,
 		notBefore: b64Chars,
 		notAfter:  b64Chars + "=",
@@ -100,7 +100,7 @@ var detectors = []detector{
 	{
 		// A PEM private key (a client certificate's, say).
 		rule:  "private-key",
-		re:    regexp.MustCompile(`(?P<ctx>-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY-----)(?P<v>[\sA-Za-z0-9+/=:,-]{40,}?)-----END`),
+		re:    lazyCompile(`(?P<ctx>-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY-----)(?P<v>[\sA-Za-z0-9+/=:,-]{40,}?)-----END`),
 		hints: []string{"private key-----"},
 		valid: func(_, v string) bool { return looksRandom(v) },
 	},
@@ -108,7 +108,7 @@ var detectors = []detector{
 		// A value whose name says it is a secret (password=, "apiKey": ..., X-Api-Key: ...) and
 		// that looks generated: long enough, mixed, varied.
 		rule:  "named-secret",
-		re:    regexp.MustCompile(`(?i)(?P<ctx>(?P<kind>[A-Za-z0-9_.-]{0,40}(?:` + secretNameWords + `)[A-Za-z0-9_.-]{0,20})["']?\s*[:=]\s*["']?)(?P<v>` + namedValueChars + `{8,})`),
+		re:    lazyCompile(`(?i)(?P<ctx>(?P<kind>[A-Za-z0-9_.-]{0,40}(?:` + secretNameWords + `)[A-Za-z0-9_.-]{0,20})["']?\s*[:=]\s*["']?)(?P<v>` + namedValueChars + `{8,})`),
 		hints: secretNameHints,
 		valid: func(name, v string) bool { return SecretName(name) && isNamedSecretValue(v) },
 	},
@@ -116,13 +116,13 @@ var detectors = []detector{
 		// What is left of a secret beside a placeholder: a rule that stopped at an escape
 		// (AccountKey=REDACTED\u002BoW7f...) replaced only part of the value.
 		rule:  "partial-redaction",
-		re:    regexp.MustCompile(`(?P<ctx>REDACTED|Sanitized)(?P<v>[A-Za-z0-9+/]{6,}={0,2})`),
+		re:    lazyCompile(`(?P<ctx>REDACTED|Sanitized)(?P<v>[A-Za-z0-9+/]{6,}={0,2})`),
 		hints: []string{"redacted", "sanitized"},
 		valid: func(_, v string) bool { return isResidue(v) },
 	},
 	{
 		rule:      "partial-redaction",
-		re:        regexp.MustCompile(`(?P<v>[A-Za-z0-9+/]{6,})(?:REDACTED|Sanitized)`),
+		re:        lazyCompile(`(?P<v>[A-Za-z0-9+/]{6,})(?:REDACTED|Sanitized)`),
 		hints:     []string{"redacted", "sanitized"},
 		notBefore: b64Chars + `\%`, // not the tail of an escape (\U0001F600REDACTED)
 		valid:     func(_, v string) bool { return isResidue(v) },
