@@ -53,6 +53,9 @@ func (h *harness) startAndScale() error {
 	if err != nil {
 		return err
 	}
+	if err := h.machineFloors(floorStart); err != nil {
+		return err
+	}
 	// What any azvcr start costs (exec, CA, listener, first CONNECT and handshake): two interactions.
 	two, err := h.corpusCassette("start2", 2)
 	if err != nil {
