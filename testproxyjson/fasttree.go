@@ -32,6 +32,15 @@ func fastTree(data []byte) (*tpNode, bool) {
 			if len(stack) == maxParseDepth {
 				return nil, false
 			}
+			if c == '{' && isBodySlot(stack) {
+				// An inline JSON body is read as its text (tpDecoder.body): it is checked as
+				// everything else is, but its nodes are not built.
+				if p, ok = skipComposite(data, p, len(stack)); !ok {
+					return nil, false
+				}
+				n.kind = tpObject
+				break
+			}
 			n.kind, n.end = tpArray, p+1
 			if c == '{' {
 				n.kind = tpObject
@@ -97,6 +106,108 @@ func fastTree(data []byte) (*tpNode, bool) {
 			n = top
 		}
 	}
+}
+
+// isBodySlot reports whether the value about to be read is an entry's RequestBody or
+// ResponseBody: the top level's Entries, one of its objects, and that key.
+func isBodySlot(stack []*tpNode) bool {
+	if len(stack) != 3 || stack[0].kind != tpObject || stack[1].kind != tpArray || stack[2].kind != tpObject {
+		return false
+	}
+	entries, entry := stack[0].keys, stack[2].keys
+	if len(entries) != len(stack[0].elems)+1 || entries[len(entries)-1] != "Entries" || len(entry) != len(stack[2].elems)+1 {
+		return false
+	}
+	key := entry[len(entry)-1]
+	return key == "RequestBody" || key == "ResponseBody"
+}
+
+// skipComposite reads the object or array at p as fastTree reads one, refusing what it refuses
+// (open counts the values already open around it, for the depth limit), without building nodes.
+// It returns the offset after it.
+func skipComposite(data []byte, p, open int) (int, bool) {
+	var closers []byte // of the open values, innermost last
+	var ok bool
+	for {
+		// A value starts at p.
+		if p >= len(data) {
+			return p, false
+		}
+		switch c := data[p]; c {
+		case '{', '[':
+			if open+len(closers) == maxParseDepth {
+				return p, false
+			}
+			end := byte(']')
+			if c == '{' {
+				end = '}'
+			}
+			if p = skipSpace(data, p+1); p < len(data) && data[p] == end {
+				p++
+				break // empty: a complete value
+			}
+			closers = append(closers, end)
+			if end == '}' {
+				if p, ok = skipKey(data, p); !ok {
+					return p, false
+				}
+			}
+			continue
+		case '"':
+			if _, p, ok = fastString(data, p); !ok {
+				return p, false
+			}
+		case 't', 'f', 'n':
+			word := [...]string{'t': "true", 'f': "false", 'n': "null"}[c]
+			if !bytes.HasPrefix(data[p:], []byte(word)) {
+				return p, false
+			}
+			p += len(word)
+		default:
+			if p, ok = fastNumber(data, p); !ok {
+				return p, false
+			}
+		}
+		// A value is complete: it may complete the ones it is in.
+		for {
+			if len(closers) == 0 {
+				return p, true
+			}
+			if p = skipSpace(data, p); p >= len(data) {
+				return p, false
+			}
+			end := closers[len(closers)-1]
+			if data[p] == ',' {
+				if p = skipSpace(data, p+1); end == '}' {
+					if p, ok = skipKey(data, p); !ok {
+						return p, false
+					}
+				}
+				break
+			}
+			if data[p] != end {
+				return p, false
+			}
+			p++
+			closers = closers[:len(closers)-1]
+		}
+	}
+}
+
+// skipKey reads a member name and its colon at p as treeAlloc.key does; it returns where the
+// value starts.
+func skipKey(data []byte, p int) (int, bool) {
+	if p >= len(data) || data[p] != '"' {
+		return p, false
+	}
+	_, p, ok := fastString(data, p)
+	if !ok {
+		return p, false
+	}
+	if p = skipSpace(data, p); p >= len(data) || data[p] != ':' {
+		return p, false
+	}
+	return skipSpace(data, p+1), true
 }
 
 func closer(n *tpNode) byte {
