@@ -18,8 +18,24 @@ import (
 
 // tpDecoder turns parsed nodes into a cassette, reporting errors at the offending value's line.
 type tpDecoder struct {
-	name string
-	data []byte
+	name  string
+	data  []byte
+	canon map[string]string // header name -> canonical name: recordings repeat the same few
+}
+
+// canonical is http.CanonicalHeaderKey(name), remembered.
+func (d *tpDecoder) canonical(name string) string {
+	if ck, ok := d.canon[name]; ok {
+		return ck
+	}
+	ck := http.CanonicalHeaderKey(name)
+	if d.canon == nil {
+		d.canon = map[string]string{}
+	}
+	if len(d.canon) < 4096 { // bounded, whatever a file holds
+		d.canon[name] = ck
+	}
+	return ck
 }
 
 func (d *tpDecoder) errAt(n *tpNode, format string, args ...any) *cassette.Error {
@@ -160,24 +176,26 @@ func (d *tpDecoder) entry(i int, e *tpNode) (*cassette.Interaction, *cassette.Er
 // written, in the file's order, one per value. Names that are equal ignoring case are one header:
 // the later value replaces the earlier, the first spelling stays.
 func (d *tpDecoder) headers(i int, e *tpNode, key string) (http.Header, []string, *cassette.Error) {
-	h := http.Header{}
 	n := e.field(key)
 	if n == nil {
-		return h, nil, nil
+		return http.Header{}, nil, nil
 	}
 	if n.kind != tpObject {
 		return nil, nil, d.errAt(n, "entry %d: %s must be an object, got %s", i, key, n.kind)
 	}
+	h := make(http.Header, len(n.keys))
 	type spelling struct{ canonical, name string }
 	order := make([]spelling, 0, len(n.keys)) // canonical names, first seen first, as first spelled
+	single := make([]string, len(n.keys))     // one allocation for the headers with one value
 	for j, name := range n.keys {
 		v := n.elems[j]
 		var vals []string
 		switch v.kind {
 		case tpString:
-			vals = []string{v.str}
+			single[j] = v.str
+			vals = single[j : j+1 : j+1]
 		case tpNull: // GetString() of null is null: a header with no text
-			vals = []string{""}
+			vals = single[j : j+1 : j+1]
 		case tpArray:
 			vals = make([]string, 0, len(v.elems))
 			for _, el := range v.elems {
@@ -196,17 +214,20 @@ func (d *tpDecoder) headers(i int, e *tpNode, key string) (http.Header, []string
 		if !httpguts.ValidHeaderFieldName(name) {
 			return nil, nil, d.errAt(v, "entry %d: %s: %q is not a header name", i, key, name)
 		}
-		ck := http.CanonicalHeaderKey(name)
+		ck := d.canonical(name)
 		if _, seen := h[ck]; !seen {
 			order = append(order, spelling{ck, name})
 		}
 		h[ck] = vals
 	}
-	var names []string
+	names := make([]string, 0, len(n.keys))
 	for _, o := range order {
 		for range h[o.canonical] {
 			names = append(names, o.name)
 		}
+	}
+	if len(names) == 0 {
+		names = nil // none, as a YAML cassette reads
 	}
 	return h, names, nil
 }
