@@ -59,8 +59,17 @@ var errSlowPath = errors.New("cassette: not in the layout the fast reader takes"
 // fastRead decodes the cassette in src, or returns errSlowPath when the YAML library must (the
 // file is not in the layout the fast reader takes, or is not a valid cassette: the library says
 // why). Any other error is from reading the file.
-func fastRead(src source) (c *Cassette, err error) {
+//
+// With light set, interactions keep only what matching reads, and where they are in the file.
+func fastRead(src source, light ...*lightSpec) (c *Cassette, err error) {
+	var spec *lightSpec
+	if len(light) > 0 {
+		spec = light[0]
+	}
 	d := newDecoder()
+	if spec != nil {
+		d.light = newLightDecode(spec)
+	}
 	var buf []byte
 	head, err := src.read(0, int(min(src.size(), headBlock)), &buf)
 	if err != nil {
@@ -75,6 +84,10 @@ func fastRead(src source) (c *Cassette, err error) {
 		c.Interactions = top.empty
 		return c, finish(c, top.version)
 	}
+	firstLine := 1 + bytes.Count(head[:top.items], []byte{'\n'})
+	if spec != nil {
+		spec.source.indent = top.indent
+	}
 	parts := split(src, top.items, top.indent)
 	results := make([]partResult, len(parts)-1)
 	var wg sync.WaitGroup
@@ -83,6 +96,9 @@ func fastRead(src source) (c *Cassette, err error) {
 			pd := d
 			if i > 0 {
 				pd = newDecoder()
+				if spec != nil {
+					pd.light = newLightDecode(spec)
+				}
 			}
 			results[i] = pd.part(src, parts[i], parts[i+1], top.indent, i == len(results)-1)
 		})
@@ -100,6 +116,12 @@ func fastRead(src source) (c *Cassette, err error) {
 	}
 	c.Interactions = make([]*Interaction, 0, n)
 	for _, r := range results {
+		if spec != nil {
+			for _, it := range r.items {
+				it.lazy.line += firstLine
+			}
+			firstLine += r.newlines
+		}
 		c.Interactions = append(c.Interactions, r.items...)
 	}
 	if last := results[len(results)-1]; last.stop < src.size() {
@@ -189,7 +211,9 @@ type partResult struct {
 	items []*Interaction
 	stop  int64 // where the items ended: the part's end, or a top-level key after them
 	ok    bool
-	err   error
+	// newlines counts the line breaks from the part's start to stop (light decode only).
+	newlines int
+	err      error
 }
 
 // part decodes the items from offset from to to, a block at a time.
@@ -219,23 +243,42 @@ func (d *decoder) part(src source, from, to int64, indent int, last bool) (r par
 		}
 		checkText(blk[:cut])
 		d.lines = lines{data: blk[:cut]}
+		counted := 0 // line breaks of blk counted in r.newlines up to here
+		count := func(to int) {
+			if d.light != nil {
+				r.newlines += bytes.Count(blk[counted:to], []byte{'\n'})
+				counted = to
+			}
+		}
 		for d.lines.peek() {
 			l := &d.lines
 			if l.indent != indent || !bytes.HasPrefix(l.text, []byte("- ")) {
 				if !last || l.indent > indent {
 					giveUp()
 				}
+				count(l.start)
 				r.stop = off + int64(l.start)
 				r.ok = true
 				return r
 			}
+			start := l.start
 			it := d.item(indent)
 			if problem(it) != "" {
 				giveUp() // the library's reading reports it at its line
 			}
-			normalize(it)
+			if d.light != nil {
+				count(start)
+				end := cut
+				if l.peek() {
+					end = l.start
+				}
+				d.light.refer(it, off+int64(start), blk[start:end], r.newlines)
+			} else {
+				normalize(it)
+			}
 			r.items = append(r.items, it)
 		}
+		count(cut)
 		off += int64(cut)
 	}
 	r.stop, r.ok = to, true
