@@ -265,7 +265,7 @@ func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, 
 	x.mu.Lock()
 	if it := x.lookup(k, p, consume); it != nil {
 		x.mu.Unlock()
-		return it, nil
+		return x.full(r, it)
 	}
 	x.misses++
 	if x.rm == nil && x.near == nil { // the first miss: its tables are built off the lock
@@ -283,6 +283,20 @@ func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, 
 	x.mu.Unlock()
 	explaining()
 	return nil, c.explain(r, p)
+}
+
+// full is the whole recording it (read again from its file when it was loaded light, see
+// cassette.LoadForReplay); a recording that cannot be read is a miss that says why.
+func (x *Index) full(r *cassette.Request, it *cassette.Interaction) (*cassette.Interaction, *Miss) {
+	full, err := it.Full()
+	if err != nil {
+		x.mu.Lock()
+		x.misses++
+		x.mu.Unlock()
+		return nil, &Miss{Method: r.Method, URL: r.URL, Reason: fmt.Sprintf("recorded interaction #%d matches, but %v", it.ID, err),
+			Closest: &Closest{ID: it.ID, Method: it.Request.Method, URL: it.Request.URL}}
+	}
+	return full, nil
 }
 
 // explaining is called as a miss starts being explained, with the lock released (tests hold
@@ -351,14 +365,22 @@ func (x *Index) Stats() Stats {
 	return s
 }
 
-// Unused lists the recorded interactions never handed out, in cassette order.
-func (x *Index) Unused() []*cassette.Interaction {
+// Unused is a recorded interaction never handed out, as reports name it.
+type Unused struct {
+	ID     int
+	Method string
+	URL    string
+}
+
+// Unused lists the recorded interactions never handed out, in cassette order. It reads no
+// recording again (those loaded light stay light).
+func (x *Index) Unused() []Unused {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	var out []*cassette.Interaction
+	var out []Unused
 	for _, e := range x.all {
 		if !e.used && !e.peeked {
-			out = append(out, e.it)
+			out = append(out, Unused{ID: e.it.ID, Method: e.it.Request.Method, URL: e.it.Request.URL})
 		}
 	}
 	return out
@@ -367,7 +389,8 @@ func (x *Index) Unused() []*cassette.Interaction {
 func mapsKeys[K comparable, V any](m map[K]V) iter.Seq[K] { return maps.Keys(m) }
 
 // Remaining lists the recorded interactions not yet consumed, in cassette order (those only
-// peeked at included): what a matcher change re-indexes.
+// peeked at included): what a matcher change re-indexes. They are as indexed: an index over
+// recordings loaded light (cassette.LoadForReplay, for azvcr's matcher) hands out light ones.
 func (x *Index) Remaining() []*cassette.Interaction {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -401,3 +424,7 @@ func (x *Index) HeaderReads() func(canonical string) bool {
 }
 
 func readsHeader(h string) bool { return h == "Content-Type" || significant[h] }
+
+// Reads lists the canonical names of the request headers azvcr's key reads (readsHeader): all a
+// recording needs to be indexed, for cassette.LoadForReplay.
+var Reads = append([]string{"Content-Type"}, SignificantHeaders...)

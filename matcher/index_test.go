@@ -297,7 +297,7 @@ func mustNext(t *testing.T, x *Index, r *cassette.Request, wantID int) {
 	}
 }
 
-func idsOf(its []*cassette.Interaction) []int {
+func idsOf(its []Unused) []int {
 	var ids []int
 	for _, it := range its {
 		ids = append(ids, it.ID)
