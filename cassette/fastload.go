@@ -2,6 +2,7 @@ package cassette
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -287,8 +288,25 @@ func (d *decoder) part(src source, from, to int64, indent int, last bool) (r par
 
 // checkText gives up on characters the YAML library refuses or reads as line breaks, and on
 // carriage returns and byte order marks, which it reads but the fast reader does not handle.
+//
+// Eight bytes of plain ASCII text (no control character but line feed and tab) are checked at
+// once; anything else a character at a time.
 func checkText(b []byte) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for i := 0; i < len(b); {
+		if i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			if x&highs == 0 { // each byte below 0x80: no carry crosses a byte below
+				low := ^(x + 0x60*ones) & highs              // bytes below 0x20
+				lf := ^((x ^ 0x0A*ones) + 0x7F*ones) & highs // line feeds
+				tab := ^((x ^ 0x09*ones) + 0x7F*ones) & highs
+				del := (x + ones) & highs // 0x7F
+				if low&^lf&^tab|del == 0 {
+					i += 8
+					continue
+				}
+			}
+		}
 		c := b[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 && c != '\n' && c != '\t' || c == 0x7F {

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -297,4 +298,70 @@ func FuzzLoadForReplay(f *testing.F) {
 		smallBlocks(t) // and again cut into parts and blocks
 		lightAgrees(t, data)
 	})
+}
+
+// checkTextByChar is checkText as it was, a character at a time: the checks done eight bytes at
+// once must refuse exactly what it refuses.
+func checkTextByChar(b []byte) {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\n' && c != '\t' || c == 0x7F {
+				giveUp()
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 || r < 0xA0 || r == 0x2028 || r == 0x2029 || r == 0xFEFF || r == 0xFFFE || r == 0xFFFF {
+			giveUp()
+		}
+		i += n
+	}
+}
+
+func refuses(check func([]byte), b []byte) (refused bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			if _, ok := p.(scanFail); !ok {
+				panic(p)
+			}
+			refused = true
+		}
+	}()
+	check(b)
+	return false
+}
+
+func TestCheckTextAsByChar(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 52))
+	alphabet := []string{"a", "Z", " ", "\n", "\t", "\r", "\x00", "\x1f", "\x7f", "\x80", "é", "\u0085", "\u00a0", "\u2028", "\ufeff", "✓", "\xff", "~", "\x0b", "\x0a\x0b"}
+	counts := map[bool]int{}
+	for range 20000 {
+		var b []byte
+		for range r.IntN(40) {
+			if r.IntN(4) == 0 {
+				b = append(b, alphabet[r.IntN(len(alphabet))]...)
+			} else {
+				b = append(b, "plain text "[r.IntN(11)])
+			}
+		}
+		want := refuses(checkTextByChar, b)
+		if got := refuses(checkText, b); got != want {
+			t.Fatalf("checkText(%q) refuses: %v, a character at a time: %v", b, got, want)
+		}
+		counts[want]++
+	}
+	for b := range 256 { // every byte, at every place in a word
+		for at := range 9 {
+			text := []byte("abcdefghijklmnop")
+			text[at] = byte(b)
+			if got, want := refuses(checkText, text), refuses(checkTextByChar, text); got != want {
+				t.Fatalf("checkText(%q) refuses: %v, a character at a time: %v", text, got, want)
+			}
+		}
+	}
+	if counts[true] == 0 || counts[false] == 0 {
+		t.Errorf("refused %d, took %d: the test compares too little", counts[true], counts[false])
+	}
 }

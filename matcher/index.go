@@ -144,7 +144,7 @@ type queue struct {
 
 // New indexes interactions. A recorded request that cannot be keyed is an error naming its id.
 func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
-	x := &Index{queues: map[string]*queue{}, hosts: map[string]bool{}}
+	x := &Index{queues: make(map[string]*queue, len(interactions)), hosts: map[string]bool{}, all: make([]*entry, 0, len(interactions))}
 	for _, o := range opts {
 		o(x)
 	}

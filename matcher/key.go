@@ -84,11 +84,10 @@ func head(r *cassette.Request) (parts, error) {
 		return parts{}, fmt.Errorf("request url %q: %w", r.URL, err)
 	}
 	p := parts{
-		method:  strings.ToUpper(r.Method),
-		host:    canonicalHost(u),
-		path:    u.EscapedPath(),
-		query:   u.Query(),
-		headers: map[string]string{},
+		method: strings.ToUpper(r.Method),
+		host:   canonicalHost(u),
+		path:   u.EscapedPath(),
+		query:  u.Query(),
 	}
 	if p.path == "" {
 		p.path = "/"
@@ -98,6 +97,9 @@ func head(r *cassette.Request) (parts, error) {
 		// SDKs send either for "none".
 		if h := http.CanonicalHeaderKey(name); significant[h] {
 			if v := strings.Join(vals, ","); v != "" {
+				if p.headers == nil { // most requests have none or few
+					p.headers = make(map[string]string, 2)
+				}
 				p.headers[h] = v
 			}
 		}
@@ -196,13 +198,22 @@ func Key(r *cassette.Request) (string, error) {
 }
 
 func (p parts) key() string {
+	query := p.query.Encode() // Encode sorts by key
+	n := len(p.method) + len(p.host) + len(p.path) + len(query) + 2
+	for h, v := range p.headers {
+		n += len(h) + len(v) + 3
+	}
+	if p.body.present {
+		n += len("\nbody ") + 2*len(p.body.sum)
+	}
 	var b strings.Builder
+	b.Grow(n)
 	b.WriteString(p.method)
 	b.WriteByte(' ')
 	b.WriteString(p.host)
 	b.WriteString(p.path)
 	b.WriteByte('?')
-	b.WriteString(p.query.Encode()) // Encode sorts by key
+	b.WriteString(query)
 	for _, h := range SignificantHeaders {
 		if v, ok := p.headers[h]; ok {
 			b.WriteByte('\n')
