@@ -166,7 +166,8 @@ func (x *Index) entriesOf(its []*cassette.Interaction) ([]entry, []string, error
 	keys := make([]string, len(its))
 	errs := make([]error, len(its))
 	cores.Each(len(its), 256, func() func(int) {
-		return func(i int) { keys[i], errs[i] = x.fill(&entries[i], its[i]) }
+		memo := urlMemo{} // recordings of one resource are often near one another
+		return func(i int) { keys[i], errs[i] = x.fill(&entries[i], its[i], memo) }
 	})
 	for _, err := range errs {
 		if err != nil {
@@ -179,16 +180,16 @@ func (x *Index) entriesOf(its []*cassette.Interaction) ([]entry, []string, error
 // entryOf reads a recording for the index; it needs no lock.
 func (x *Index) entryOf(it *cassette.Interaction, used bool) (*entry, string, error) {
 	e := &entry{used: used}
-	k, err := x.fill(e, it)
+	k, err := x.fill(e, it, nil)
 	if err != nil {
 		return nil, "", err
 	}
 	return e, k, nil
 }
 
-// fill reads it into e and returns its key.
-func (x *Index) fill(e *entry, it *cassette.Interaction) (string, error) {
-	p, tp, k, err := x.keyed(&it.Request, readBody)
+// fill reads it into e and returns its key; memo, when not nil, keeps what URLs were read as.
+func (x *Index) fill(e *entry, it *cassette.Interaction, memo urlMemo) (string, error) {
+	p, tp, k, err := x.keyed(&it.Request, readBody, memo)
 	if err != nil {
 		return "", &cassette.Error{File: "interaction", Msg: err.Error()}
 	}
@@ -198,13 +199,13 @@ func (x *Index) fill(e *entry, it *cassette.Interaction) (string, error) {
 
 // keyed reduces a request to its parts and the key it is queued under: azvcr's, or the
 // test-proxy matcher's (whose body form is then the only one read).
-func (x *Index) keyed(r *cassette.Request, read func(string, bool) (body, *cosmosQuery)) (parts, *tpRequest, string, error) {
+func (x *Index) keyed(r *cassette.Request, read func(string, bool) (body, *cosmosQuery), memo urlMemo) (parts, *tpRequest, string, error) {
 	if x.rm == nil {
-		p, err := splitWith(r, read)
+		p, err := splitWith(r, read, memo)
 		p = x.ignore.apply(p)
 		return p, nil, p.key(), err
 	}
-	p, err := head(r)
+	p, err := head(r, memo)
 	if err != nil {
 		return p, nil, "", err
 	}
@@ -255,7 +256,7 @@ func (x *Index) Peek(r *cassette.Request) (*cassette.Interaction, *Miss) { retur
 // next looks r up under the lock. A miss is explained after the lock is released, from what
 // was gathered under it, so it never holds up other requests.
 func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, *Miss) {
-	p, tp, k, err := x.keyed(r, liveBodies.read)
+	p, tp, k, err := x.keyed(r, liveBodies.read, nil)
 	if err != nil {
 		x.mu.Lock()
 		x.misses++

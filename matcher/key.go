@@ -65,32 +65,54 @@ type body struct {
 }
 
 func split(r *cassette.Request) (parts, error) {
-	return splitWith(r, readBody)
+	return splitWith(r, readBody, nil)
 }
 
 // splitWith is split reading the body with read.
-func splitWith(r *cassette.Request, read func(string, bool) (body, *cosmosQuery)) (parts, error) {
-	p, err := head(r)
+func splitWith(r *cassette.Request, read func(string, bool) (body, *cosmosQuery), memo urlMemo) (parts, error) {
+	p, err := head(r, memo)
 	if err == nil {
 		p.body, p.sql = read(r.Body, isQueryBody(r))
 	}
 	return p, err
 }
 
-// head is a request's parts but its body.
-func head(r *cassette.Request) (parts, error) {
-	u, err := url.Parse(r.URL)
-	if err != nil {
-		return parts{}, fmt.Errorf("request url %q: %w", r.URL, err)
+// urlMemo keeps what URLs were read as, for one indexing worker: a resource is often
+// recorded many times (polls, pages, writes to one collection). Entries share the query map
+// (never changed once read).
+type urlMemo map[string]urlParts
+
+type urlParts struct {
+	host, path string
+	query      url.Values
+}
+
+const urlMemoMax = 4096 // URLs kept; the memo starts again when full
+
+// head is a request's parts but its body. memo, when not nil, keeps what URLs were read as.
+func head(r *cassette.Request, memo urlMemo) (parts, error) {
+	up, ok := memo[r.URL]
+	if !ok {
+		u, err := url.Parse(r.URL)
+		if err != nil {
+			return parts{}, fmt.Errorf("request url %q: %w", r.URL, err)
+		}
+		up = urlParts{host: canonicalHost(u), path: u.EscapedPath(), query: u.Query()}
+		if up.path == "" {
+			up.path = "/"
+		}
+		if memo != nil {
+			if len(memo) >= urlMemoMax {
+				clear(memo)
+			}
+			memo[r.URL] = up
+		}
 	}
 	p := parts{
 		method: strings.ToUpper(r.Method),
-		host:   canonicalHost(u),
-		path:   u.EscapedPath(),
-		query:  u.Query(),
-	}
-	if p.path == "" {
-		p.path = "/"
+		host:   up.host,
+		path:   up.path,
+		query:  up.query,
 	}
 	for name, vals := range r.Headers {
 		// Recorded files may spell names in any case. An empty value is the same as no header:
