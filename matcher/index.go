@@ -193,6 +193,9 @@ func (x *Index) fill(e *entry, it *cassette.Interaction, memo urlMemo) (string, 
 	if err != nil {
 		return "", &cassette.Error{File: "interaction", Msg: err.Error()}
 	}
+	if p.sql != nil { // a recording keeps only its digest; a miss that compares it reads it again
+		p.sql, p.body.query = nil, true
+	}
 	e.it, e.parts, e.tp = it, p, tp
 	return k, nil
 }

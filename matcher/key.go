@@ -62,6 +62,18 @@ type body struct {
 	present bool     // not empty (a body of whitespace is none)
 	sum     [16]byte // of the canonical form
 	raw     string
+	// query says a Cosmos query was read from raw and let go (a recording keeps only its
+	// digest): a miss that compares it reads it again (sqlOf).
+	query bool
+}
+
+// sqlOf is the Cosmos query p's body holds, read again when it was let go.
+func (p parts) sqlOf() *cosmosQuery {
+	if p.sql == nil && p.body.query {
+		_, sql := readBody(p.body.raw, true)
+		return sql
+	}
+	return p.sql
 }
 
 func split(r *cassette.Request) (parts, error) {

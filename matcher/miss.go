@@ -233,8 +233,8 @@ func differences(a, b parts) []string {
 		}
 	}
 	if a.body.present != b.body.present || a.body.sum != b.body.sum {
-		if a.sql != nil && b.sql != nil {
-			diffs = append(diffs, a.sql.diff(b.sql)...)
+		if asql, bsql := a.sqlOf(), b.sqlOf(); asql != nil && bsql != nil {
+			diffs = append(diffs, asql.diff(bsql)...)
 		} else {
 			diffs = append(diffs, bodyDiff(a.body, b.body)...)
 		}
