@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"maps"
 	"net/http"
@@ -21,7 +22,8 @@ import (
 // per request does not grow with the cassette.
 type Index struct {
 	mu       sync.Mutex
-	queues   map[string]*queue
+	queues   map[keyHash]*queue
+	seed     maphash.Seed
 	all      []*entry    // in cassette order, for summaries and miss diagnostics
 	near     *nearTables // for explaining misses: built at the first, kept up to date after it
 	misses   int
@@ -129,9 +131,12 @@ func isMetadataRead(p parts) bool {
 	return false
 }
 
+// An entry keeps of its request's parts only the body's digest: the index of a large cassette
+// is most of what replay holds in memory, and only a miss reads the other parts, which are
+// cheap to make again (the near tables do, see nearTables.parts); a body's digest is not.
 type entry struct {
 	it     *cassette.Interaction
-	parts  parts
+	body   body       // its raw text is the recording's own (no copy)
 	tp     *tpRequest // the request as the test-proxy matcher sees it, when one is in use
 	used   bool
 	peeked bool // answered, but left for the next request (Peek)
@@ -144,7 +149,7 @@ type queue struct {
 
 // New indexes interactions. A recorded request that cannot be keyed is an error naming its id.
 func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
-	x := &Index{queues: make(map[string]*queue, len(interactions)), hosts: map[string]bool{}, all: make([]*entry, 0, len(interactions))}
+	x := &Index{queues: make(map[keyHash]*queue, len(interactions)), hosts: map[string]bool{}, all: make([]*entry, 0, len(interactions)), seed: maphash.MakeSeed()}
 	for _, o := range opts {
 		o(x)
 	}
@@ -161,9 +166,9 @@ func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
 // entriesOf reads recordings for the index on every core, into one allocation: keying them
 // (URLs, bodies, queries) is most of what indexing a large cassette costs. The error is the
 // first recording's in order.
-func (x *Index) entriesOf(its []*cassette.Interaction) ([]entry, []string, error) {
+func (x *Index) entriesOf(its []*cassette.Interaction) ([]entry, []indexed, error) {
 	entries := make([]entry, len(its))
-	keys := make([]string, len(its))
+	keys := make([]indexed, len(its))
 	errs := make([]error, len(its))
 	cores.Each(len(its), 256, func() func(int) {
 		memo := urlMemo{} // recordings of one resource are often near one another
@@ -178,26 +183,56 @@ func (x *Index) entriesOf(its []*cassette.Interaction) ([]entry, []string, error
 }
 
 // entryOf reads a recording for the index; it needs no lock.
-func (x *Index) entryOf(it *cassette.Interaction, used bool) (*entry, string, error) {
+func (x *Index) entryOf(it *cassette.Interaction, used bool) (*entry, indexed, error) {
 	e := &entry{used: used}
 	k, err := x.fill(e, it, nil)
 	if err != nil {
-		return nil, "", err
+		return nil, indexed{}, err
 	}
 	return e, k, nil
 }
 
-// fill reads it into e and returns its key; memo, when not nil, keeps what URLs were read as.
-func (x *Index) fill(e *entry, it *cassette.Interaction, memo urlMemo) (string, error) {
+// indexed is what inserting a recording needs of its parts: its key and its host.
+type indexed struct {
+	key  keyHash
+	host string
+}
+
+// fill reads it into e and returns its key and host; memo, when not nil, keeps what URLs were
+// read as.
+func (x *Index) fill(e *entry, it *cassette.Interaction, memo urlMemo) (indexed, error) {
 	p, tp, k, err := x.keyed(&it.Request, readBody, memo)
 	if err != nil {
-		return "", &cassette.Error{File: "interaction", Msg: err.Error()}
+		return indexed{}, &cassette.Error{File: "interaction", Msg: err.Error()}
 	}
 	if p.sql != nil { // a recording keeps only its digest; a miss that compares it reads it again
 		p.sql, p.body.query = nil, true
 	}
-	e.it, e.parts, e.tp = it, p, tp
-	return k, nil
+	e.it, e.body, e.tp = it, p.body, tp
+	return indexed{x.hash(k), p.host}, nil
+}
+
+// keyHash is a key reduced to 128 bits: the queues are found by it, and the key itself (a
+// request's canonical text, its body included) is not kept. Two different keys would have to
+// agree in 128 bits of a seeded hash to be confused.
+type keyHash [2]uint64
+
+func (x *Index) hash(k string) keyHash {
+	var h maphash.Hash
+	h.SetSeed(x.seed)
+	h.WriteString(k)
+	first := h.Sum64()
+	h.WriteByte(0) // the second half goes on from the first
+	return keyHash{first, h.Sum64()}
+}
+
+// partsOf makes a recording's parts again, as they were when it was indexed (a Cosmos query's
+// parsed form is read again only if a miss compares it: parts.sqlOf).
+func (x *Index) partsOf(e *entry) parts {
+	p, _ := head(&e.it.Request, nil) // it was read without error when indexed
+	p = x.ignore.apply(p)
+	p.body = e.body
+	return p
 }
 
 // keyed reduces a request to its parts and the key it is queued under: azvcr's, or the
@@ -220,16 +255,15 @@ func (x *Index) keyed(r *cassette.Request, read func(string, bool) (body, *cosmo
 }
 
 // insert queues an entry under key k. The lock is held, or the index is not yet shared.
-func (x *Index) insert(e *entry, k string) {
-	p := e.parts
-	q := x.queues[k]
+func (x *Index) insert(e *entry, k indexed) {
+	q := x.queues[k.key]
 	if q == nil {
 		q = &queue{}
-		x.queues[k] = q
+		x.queues[k.key] = q
 	}
 	q.entries = append(q.entries, e)
 	x.all = append(x.all, e)
-	_, authority, _ := strings.Cut(p.host, "://") // p.host is scheme://host[:port], lower case
+	_, authority, _ := strings.Cut(k.host, "://") // the host is scheme://host[:port], lower case
 	x.hosts[strings.Trim(hostport.StripPort(authority), "[]")] = true
 	if x.near != nil {
 		x.near.add(e)
@@ -267,7 +301,7 @@ func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, 
 		return nil, &Miss{Method: r.Method, URL: r.URL, Reason: err.Error()}
 	}
 	x.mu.Lock()
-	if it := x.lookup(k, p, consume); it != nil {
+	if it := x.lookup(x.hash(k), p, consume); it != nil {
 		x.mu.Unlock()
 		return x.full(r, it)
 	}
@@ -309,7 +343,7 @@ var explaining = func() {}
 
 // lookup hands out the next unused recording of key k, or its last one again when the repeat
 // policy allows; nil when there is none. The lock is held.
-func (x *Index) lookup(k string, p parts, consume bool) *cassette.Interaction {
+func (x *Index) lookup(k keyHash, p parts, consume bool) *cassette.Interaction {
 	q := x.queues[k]
 	if q == nil {
 		return nil
