@@ -27,6 +27,8 @@ type Interaction struct {
 	ID       int      `yaml:"id"`
 	Request  Request  `yaml:"request"`
 	Response Response `yaml:"response"`
+
+	lazy *lazyRef // where a light interaction (LoadForReplay) is in its file; see Full
 }
 
 // Request is a recorded request. Body is stored decoded; a body that is not UTF-8 is written as

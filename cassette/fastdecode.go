@@ -17,6 +17,8 @@ type decoder struct {
 	slab     []Interaction
 	pairs    []headerPair
 	values   []string
+
+	light *lightDecode // set when only what matching reads is kept (LoadForReplay)
 }
 
 type headerPair struct {
@@ -139,7 +141,11 @@ func (d *decoder) item(indent int) *Interaction {
 		case "response":
 			once(&seen, 4)
 			d.block(rest)
-			d.response(&it.Response, fields)
+			if d.light != nil {
+				d.lightResponse(&it.Response, fields)
+			} else {
+				d.response(&it.Response, fields)
+			}
 		default:
 			other(&others, key)
 			d.skip(rest, fields, 0)
@@ -172,6 +178,9 @@ type message struct {
 	body         *string
 	headers      *http.Header
 	names        *[]string
+
+	// In a light decode: whether this is the response (whose headers and body are not kept).
+	light, response bool
 }
 
 // fields reads the mapping of a request or a response: the fields both have, and those of its
@@ -184,7 +193,9 @@ func (d *decoder) fields(m message, indent int, own func(key, rest []byte, field
 		switch string(key) {
 		case "proto":
 			once(&seen, 1)
-			*m.proto = d.short(d.value(rest, fields))
+			if v := d.value(rest, fields); !m.light {
+				*m.proto = d.short(v)
+			}
 		case "proto_major":
 			once(&seen, 2)
 			*m.major = int(d.integer(rest))
@@ -196,13 +207,23 @@ func (d *decoder) fields(m message, indent int, own func(key, rest []byte, field
 			*m.length = d.integer(rest)
 		case "body":
 			once(&seen, 16)
-			*m.body = d.str(d.value(rest, fields))
+			if v := d.value(rest, fields); !m.response {
+				*m.body = d.str(v)
+			}
 		case "headers":
 			once(&seen, 32)
-			*m.headers = d.multiMap(rest, fields)
+			if m.light {
+				*m.headers = d.someHeaders(rest, fields, m.response)
+			} else {
+				*m.headers = d.multiMap(rest, fields)
+			}
 		case "header_names":
 			once(&seen, 64)
-			*m.names = d.list(rest, fields)
+			if m.light {
+				d.checkNames(rest, fields)
+			} else {
+				*m.names = d.list(rest, fields)
+			}
 		default:
 			if !own(key, rest, fields, &seen) {
 				other(&others, key)
@@ -213,7 +234,8 @@ func (d *decoder) fields(m message, indent int, own func(key, rest []byte, field
 }
 
 func (d *decoder) request(r *Request, indent int) {
-	m := message{&r.Proto, &r.ProtoMajor, &r.ProtoMinor, &r.ContentLength, &r.Body, &r.Headers, &r.HeaderNames}
+	m := message{proto: &r.Proto, major: &r.ProtoMajor, minor: &r.ProtoMinor, length: &r.ContentLength, body: &r.Body, headers: &r.Headers, names: &r.HeaderNames}
+	m.light = d.light != nil
 	d.fields(m, indent, func(key, rest []byte, fields int, seen *uint32) bool {
 		switch string(key) {
 		case "host":
@@ -236,7 +258,7 @@ func (d *decoder) request(r *Request, indent int) {
 }
 
 func (d *decoder) response(r *Response, indent int) {
-	m := message{&r.Proto, &r.ProtoMajor, &r.ProtoMinor, &r.ContentLength, &r.Body, &r.Headers, &r.HeaderNames}
+	m := message{proto: &r.Proto, major: &r.ProtoMajor, minor: &r.ProtoMinor, length: &r.ContentLength, body: &r.Body, headers: &r.Headers, names: &r.HeaderNames}
 	d.fields(m, indent, func(key, rest []byte, fields int, seen *uint32) bool {
 		switch string(key) {
 		case "status":

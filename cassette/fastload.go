@@ -2,6 +2,7 @@ package cassette
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -47,11 +48,14 @@ func (f fileSource) read(off int64, n int, buf *[]byte) ([]byte, error) {
 }
 
 // The sizes the fast reader reads in (variables: tests make them small to cut small files).
+// A block is new memory, and on some machines (virtual ones that fault every page in from the
+// host) touching new memory costs more than the reads a larger block would save: a 2 MB
+// cassette read in 4 MiB blocks spent a third of its load faulting the buffers in.
 var (
-	headBlock int64 = 1 << 20 // the top of the file, before the first interaction, is read in one
-	partBlock int64 = 4 << 20 // what a part decoder reads at a time (more for a larger interaction)
-	minPart   int64 = 1 << 20 // smaller files are read by one decoder
-	maxParts        = 0       // parts at most; 0 for one per core
+	headBlock int64 = 64 << 10  // the top of the file, before the first interaction, is read in one
+	partBlock int64 = 256 << 10 // what a part decoder reads at a time (more for a larger interaction)
+	minPart   int64 = 1 << 20   // smaller files are read by one decoder
+	maxParts        = 0         // parts at most; 0 for one per core
 )
 
 var errSlowPath = errors.New("cassette: not in the layout the fast reader takes")
@@ -59,8 +63,17 @@ var errSlowPath = errors.New("cassette: not in the layout the fast reader takes"
 // fastRead decodes the cassette in src, or returns errSlowPath when the YAML library must (the
 // file is not in the layout the fast reader takes, or is not a valid cassette: the library says
 // why). Any other error is from reading the file.
-func fastRead(src source) (c *Cassette, err error) {
+//
+// With light set, interactions keep only what matching reads, and where they are in the file.
+func fastRead(src source, light ...*lightSpec) (c *Cassette, err error) {
+	var spec *lightSpec
+	if len(light) > 0 {
+		spec = light[0]
+	}
 	d := newDecoder()
+	if spec != nil {
+		d.light = newLightDecode(spec)
+	}
 	var buf []byte
 	head, err := src.read(0, int(min(src.size(), headBlock)), &buf)
 	if err != nil {
@@ -75,6 +88,10 @@ func fastRead(src source) (c *Cassette, err error) {
 		c.Interactions = top.empty
 		return c, finish(c, top.version)
 	}
+	firstLine := 1 + bytes.Count(head[:top.items], []byte{'\n'})
+	if spec != nil {
+		spec.source.indent = top.indent
+	}
 	parts := split(src, top.items, top.indent)
 	results := make([]partResult, len(parts)-1)
 	var wg sync.WaitGroup
@@ -83,6 +100,9 @@ func fastRead(src source) (c *Cassette, err error) {
 			pd := d
 			if i > 0 {
 				pd = newDecoder()
+				if spec != nil {
+					pd.light = newLightDecode(spec)
+				}
 			}
 			results[i] = pd.part(src, parts[i], parts[i+1], top.indent, i == len(results)-1)
 		})
@@ -100,6 +120,12 @@ func fastRead(src source) (c *Cassette, err error) {
 	}
 	c.Interactions = make([]*Interaction, 0, n)
 	for _, r := range results {
+		if spec != nil {
+			for _, it := range r.items {
+				it.lazy.line += firstLine
+			}
+			firstLine += r.newlines
+		}
 		c.Interactions = append(c.Interactions, r.items...)
 	}
 	if last := results[len(results)-1]; last.stop < src.size() {
@@ -189,7 +215,9 @@ type partResult struct {
 	items []*Interaction
 	stop  int64 // where the items ended: the part's end, or a top-level key after them
 	ok    bool
-	err   error
+	// newlines counts the line breaks from the part's start to stop (light decode only).
+	newlines int
+	err      error
 }
 
 // part decodes the items from offset from to to, a block at a time.
@@ -219,23 +247,42 @@ func (d *decoder) part(src source, from, to int64, indent int, last bool) (r par
 		}
 		checkText(blk[:cut])
 		d.lines = lines{data: blk[:cut]}
+		counted := 0 // line breaks of blk counted in r.newlines up to here
+		count := func(to int) {
+			if d.light != nil {
+				r.newlines += bytes.Count(blk[counted:to], []byte{'\n'})
+				counted = to
+			}
+		}
 		for d.lines.peek() {
 			l := &d.lines
 			if l.indent != indent || !bytes.HasPrefix(l.text, []byte("- ")) {
 				if !last || l.indent > indent {
 					giveUp()
 				}
+				count(l.start)
 				r.stop = off + int64(l.start)
 				r.ok = true
 				return r
 			}
+			start := l.start
 			it := d.item(indent)
 			if problem(it) != "" {
 				giveUp() // the library's reading reports it at its line
 			}
-			normalize(it)
+			if d.light != nil {
+				count(start)
+				end := cut
+				if l.peek() {
+					end = l.start
+				}
+				d.light.refer(it, off+int64(start), blk[start:end], r.newlines)
+			} else {
+				normalize(it)
+			}
 			r.items = append(r.items, it)
 		}
+		count(cut)
 		off += int64(cut)
 	}
 	r.stop, r.ok = to, true
@@ -244,8 +291,25 @@ func (d *decoder) part(src source, from, to int64, indent int, last bool) (r par
 
 // checkText gives up on characters the YAML library refuses or reads as line breaks, and on
 // carriage returns and byte order marks, which it reads but the fast reader does not handle.
+//
+// Eight bytes of plain ASCII text (no control character but line feed and tab) are checked at
+// once; anything else a character at a time.
 func checkText(b []byte) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for i := 0; i < len(b); {
+		if i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			if x&highs == 0 { // each byte below 0x80: no carry crosses a byte below
+				low := ^(x + 0x60*ones) & highs              // bytes below 0x20
+				lf := ^((x ^ 0x0A*ones) + 0x7F*ones) & highs // line feeds
+				tab := ^((x ^ 0x09*ones) + 0x7F*ones) & highs
+				del := (x + ones) & highs // 0x7F
+				if low&^lf&^tab|del == 0 {
+					i += 8
+					continue
+				}
+			}
+		}
 		c := b[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 && c != '\n' && c != '\t' || c == 0x7F {

@@ -18,10 +18,11 @@ import (
 func Open(mode Mode, path string, repeat matcher.Repeat, opts ...Option) (*Engine, error) {
 	var existing *cassette.Cassette
 	var journal *cassette.Journal
+	var file io.Closer // what replay reads recordings from when it answers them
 	var err error
 	switch mode {
 	case Replay:
-		existing, err = load(path)
+		existing, file, err = load(path)
 	case Record:
 		journal, err = cassette.Create(path)
 	case Auto:
@@ -37,6 +38,7 @@ func Open(mode Mode, path string, repeat matcher.Repeat, opts ...Option) (*Engin
 		idx, err := matcher.New(existing.Interactions, matcher.WithRepeat(repeat))
 		if err != nil {
 			closeSink(journal)
+			closeFile(file)
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		opts = append(opts, WithIndex(idx))
@@ -44,18 +46,28 @@ func Open(mode Mode, path string, repeat matcher.Repeat, opts ...Option) (*Engin
 	e, err := New(mode, opts...)
 	if err != nil {
 		closeSink(journal)
+		closeFile(file)
 		return nil, err
 	}
+	e.file = file
 	return e, nil
 }
 
-// load reads a cassette to replay: YAML, or Microsoft's test-proxy JSON for a .json file.
-func load(path string) (*cassette.Cassette, error) {
+// load reads a cassette to replay: YAML, or Microsoft's test-proxy JSON for a .json file. YAML
+// is read light (only what the match key reads; each recording is read whole again from the file,
+// kept open, when it is first answered), since replay answers only some of a cassette.
+func load(path string) (*cassette.Cassette, io.Closer, error) {
 	if strings.EqualFold(filepath.Ext(path), ".json") {
 		c, _, err := testproxyjson.Load(path)
-		return c, err
+		return c, nil, err
 	}
-	return cassette.Load(path)
+	return cassette.LoadForReplay(path, matcher.Reads)
+}
+
+func closeFile(f io.Closer) {
+	if f != nil {
+		f.Close()
+	}
 }
 
 func closeSink(j *cassette.Journal) {
@@ -64,11 +76,19 @@ func closeSink(j *cassette.Journal) {
 	}
 }
 
-// Close closes the sink when it is a file (a cassette journal). Every interaction recorded is
-// already on disk.
+// Close closes the sink when it is a file (a cassette journal), and the cassette replay reads
+// recordings from. Every interaction recorded is already on disk.
 func (e *Engine) Close() error {
+	var err error
+	e.closing.Do(func() {
+		if e.file != nil {
+			err = e.file.Close()
+		}
+	})
 	if c, ok := e.sink.(io.Closer); ok {
-		return c.Close()
+		if cerr := c.Close(); err == nil {
+			err = cerr
+		}
 	}
-	return nil
+	return err
 }

@@ -9,9 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +45,8 @@ type Engine struct {
 	shape    func(*http.Request, *cassette.Interaction, *http.Response)
 	refuse   func(host string) *upstream.Refusal
 	maxBody  int64
+	file     io.Closer // the cassette replay reads recordings from (Open)
+	closing  sync.Once // of file
 
 	forwarded atomic.Int64
 	recorded  atomic.Int64

@@ -3,7 +3,7 @@ package engine
 import (
 	"fmt"
 
-	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/matcher"
 )
 
 // Summary counts what a session did.
@@ -47,7 +47,7 @@ func (s Summary) String() string {
 }
 
 // Unused lists recorded interactions that were never replayed (replay and auto modes).
-func (e *Engine) Unused() []*cassette.Interaction {
+func (e *Engine) Unused() []matcher.Unused {
 	if x := e.index.Load(); x != nil {
 		return x.Unused()
 	}

@@ -327,4 +327,4 @@ func (s *Server) Close() error {
 func (s *Server) Summary() engine.Summary { return s.engine.Summary() }
 
 // Unused lists recorded interactions that were never replayed (replay and auto modes).
-func (s *Server) Unused() []*cassette.Interaction { return s.engine.Unused() }
+func (s *Server) Unused() []matcher.Unused { return s.engine.Unused() }

@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"maps"
 	"net/http"
@@ -21,7 +22,8 @@ import (
 // per request does not grow with the cassette.
 type Index struct {
 	mu       sync.Mutex
-	queues   map[string]*queue
+	queues   map[keyHash]*queue
+	seed     maphash.Seed
 	all      []*entry    // in cassette order, for summaries and miss diagnostics
 	near     *nearTables // for explaining misses: built at the first, kept up to date after it
 	misses   int
@@ -129,9 +131,12 @@ func isMetadataRead(p parts) bool {
 	return false
 }
 
+// An entry keeps of its request's parts only the body's digest: the index of a large cassette
+// is most of what replay holds in memory, and only a miss reads the other parts, which are
+// cheap to make again (the near tables do, see nearTables.parts); a body's digest is not.
 type entry struct {
 	it     *cassette.Interaction
-	parts  parts
+	body   body       // its raw text is the recording's own (no copy)
 	tp     *tpRequest // the request as the test-proxy matcher sees it, when one is in use
 	used   bool
 	peeked bool // answered, but left for the next request (Peek)
@@ -144,7 +149,7 @@ type queue struct {
 
 // New indexes interactions. A recorded request that cannot be keyed is an error naming its id.
 func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
-	x := &Index{queues: map[string]*queue{}, hosts: map[string]bool{}}
+	x := &Index{queues: make(map[keyHash]*queue, len(interactions)), hosts: map[string]bool{}, all: make([]*entry, 0, len(interactions)), seed: maphash.MakeSeed()}
 	for _, o := range opts {
 		o(x)
 	}
@@ -161,12 +166,13 @@ func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
 // entriesOf reads recordings for the index on every core, into one allocation: keying them
 // (URLs, bodies, queries) is most of what indexing a large cassette costs. The error is the
 // first recording's in order.
-func (x *Index) entriesOf(its []*cassette.Interaction) ([]entry, []string, error) {
+func (x *Index) entriesOf(its []*cassette.Interaction) ([]entry, []indexed, error) {
 	entries := make([]entry, len(its))
-	keys := make([]string, len(its))
+	keys := make([]indexed, len(its))
 	errs := make([]error, len(its))
 	cores.Each(len(its), 256, func() func(int) {
-		return func(i int) { keys[i], errs[i] = x.fill(&entries[i], its[i]) }
+		memo := urlMemo{} // recordings of one resource are often near one another
+		return func(i int) { keys[i], errs[i] = x.fill(&entries[i], its[i], memo) }
 	})
 	for _, err := range errs {
 		if err != nil {
@@ -177,34 +183,67 @@ func (x *Index) entriesOf(its []*cassette.Interaction) ([]entry, []string, error
 }
 
 // entryOf reads a recording for the index; it needs no lock.
-func (x *Index) entryOf(it *cassette.Interaction, used bool) (*entry, string, error) {
+func (x *Index) entryOf(it *cassette.Interaction, used bool) (*entry, indexed, error) {
 	e := &entry{used: used}
-	k, err := x.fill(e, it)
+	k, err := x.fill(e, it, nil)
 	if err != nil {
-		return nil, "", err
+		return nil, indexed{}, err
 	}
 	return e, k, nil
 }
 
-// fill reads it into e and returns its key.
-func (x *Index) fill(e *entry, it *cassette.Interaction) (string, error) {
-	p, tp, k, err := x.keyed(&it.Request, readBody)
+// indexed is what inserting a recording needs of its parts: its key and its host.
+type indexed struct {
+	key  keyHash
+	host string
+}
+
+// fill reads it into e and returns its key and host; memo, when not nil, keeps what URLs were
+// read as.
+func (x *Index) fill(e *entry, it *cassette.Interaction, memo urlMemo) (indexed, error) {
+	p, tp, k, err := x.keyed(&it.Request, readBody, memo)
 	if err != nil {
-		return "", &cassette.Error{File: "interaction", Msg: err.Error()}
+		return indexed{}, &cassette.Error{File: "interaction", Msg: err.Error()}
 	}
-	e.it, e.parts, e.tp = it, p, tp
-	return k, nil
+	if p.sql != nil { // a recording keeps only its digest; a miss that compares it reads it again
+		p.sql, p.body.query = nil, true
+	}
+	e.it, e.body, e.tp = it, p.body, tp
+	return indexed{x.hash(k), p.host}, nil
+}
+
+// keyHash is a key reduced to 128 bits: the queues are found by it, and the key itself (a
+// request's canonical text, its body included) is not kept. Two different keys would have to
+// agree in 128 bits of a seeded hash to be confused.
+type keyHash [2]uint64
+
+func (x *Index) hash(k string) keyHash {
+	var h maphash.Hash
+	h.SetSeed(x.seed)
+	h.WriteString(k)
+	first := h.Sum64()
+	h.WriteByte(0) // the second half goes on from the first
+	return keyHash{first, h.Sum64()}
+}
+
+// partsOf makes a recording's parts again, as they were when it was indexed (a Cosmos query's
+// parsed form is read again only if a miss compares it: parts.sqlOf).
+func (x *Index) partsOf(e *entry) parts {
+	p, _ := head(&e.it.Request, nil) // it was read without error when indexed
+	p = x.ignore.apply(p)
+	p.body = e.body
+	return p
 }
 
 // keyed reduces a request to its parts and the key it is queued under: azvcr's, or the
 // test-proxy matcher's (whose body form is then the only one read).
-func (x *Index) keyed(r *cassette.Request, read func(string, bool) (body, *cosmosQuery)) (parts, *tpRequest, string, error) {
+func (x *Index) keyed(r *cassette.Request, read func(string, bool) (body, *cosmosQuery), memo urlMemo) (parts, *tpRequest, string, error) {
 	if x.rm == nil {
-		p, err := splitWith(r, read)
+		p, err := splitWith(r, read, memo)
 		p = x.ignore.apply(p)
 		return p, nil, p.key(), err
 	}
-	p, err := head(r)
+	p, err := head(r, memo)
 	if err != nil {
 		return p, nil, "", err
 	}
@@ -216,16 +255,15 @@ func (x *Index) keyed(r *cassette.Request, read func(string, bool) (body, *cosmo
 }
 
 // insert queues an entry under key k. The lock is held, or the index is not yet shared.
-func (x *Index) insert(e *entry, k string) {
-	p := e.parts
-	q := x.queues[k]
+func (x *Index) insert(e *entry, k indexed) {
+	q := x.queues[k.key]
 	if q == nil {
 		q = &queue{}
-		x.queues[k] = q
+		x.queues[k.key] = q
 	}
 	q.entries = append(q.entries, e)
 	x.all = append(x.all, e)
-	_, authority, _ := strings.Cut(p.host, "://") // p.host is scheme://host[:port], lower case
+	_, authority, _ := strings.Cut(k.host, "://") // the host is scheme://host[:port], lower case
 	x.hosts[strings.Trim(hostport.StripPort(authority), "[]")] = true
 	if x.near != nil {
 		x.near.add(e)
@@ -255,7 +293,7 @@ func (x *Index) Peek(r *cassette.Request) (*cassette.Interaction, *Miss) { retur
 // next looks r up under the lock. A miss is explained after the lock is released, from what
 // was gathered under it, so it never holds up other requests.
 func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, *Miss) {
-	p, tp, k, err := x.keyed(r, liveBodies.read)
+	p, tp, k, err := x.keyed(r, liveBodies.read, nil)
 	if err != nil {
 		x.mu.Lock()
 		x.misses++
@@ -263,9 +301,9 @@ func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, 
 		return nil, &Miss{Method: r.Method, URL: r.URL, Reason: err.Error()}
 	}
 	x.mu.Lock()
-	if it := x.lookup(k, p, consume); it != nil {
+	if it := x.lookup(x.hash(k), p, consume); it != nil {
 		x.mu.Unlock()
-		return it, nil
+		return x.full(r, it)
 	}
 	x.misses++
 	if x.rm == nil && x.near == nil { // the first miss: its tables are built off the lock
@@ -285,13 +323,27 @@ func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, 
 	return nil, c.explain(r, p)
 }
 
+// full is the whole recording it (read again from its file when it was loaded light, see
+// cassette.LoadForReplay); a recording that cannot be read is a miss that says why.
+func (x *Index) full(r *cassette.Request, it *cassette.Interaction) (*cassette.Interaction, *Miss) {
+	full, err := it.Full()
+	if err != nil {
+		x.mu.Lock()
+		x.misses++
+		x.mu.Unlock()
+		return nil, &Miss{Method: r.Method, URL: r.URL, Reason: fmt.Sprintf("recorded interaction #%d matches, but %v", it.ID, err),
+			Closest: &Closest{ID: it.ID, Method: it.Request.Method, URL: it.Request.URL}}
+	}
+	return full, nil
+}
+
 // explaining is called as a miss starts being explained, with the lock released (tests hold
 // it there to show other requests go on).
 var explaining = func() {}
 
 // lookup hands out the next unused recording of key k, or its last one again when the repeat
 // policy allows; nil when there is none. The lock is held.
-func (x *Index) lookup(k string, p parts, consume bool) *cassette.Interaction {
+func (x *Index) lookup(k keyHash, p parts, consume bool) *cassette.Interaction {
 	q := x.queues[k]
 	if q == nil {
 		return nil
@@ -351,14 +403,22 @@ func (x *Index) Stats() Stats {
 	return s
 }
 
-// Unused lists the recorded interactions never handed out, in cassette order.
-func (x *Index) Unused() []*cassette.Interaction {
+// Unused is a recorded interaction never handed out, as reports name it.
+type Unused struct {
+	ID     int
+	Method string
+	URL    string
+}
+
+// Unused lists the recorded interactions never handed out, in cassette order. It reads no
+// recording again (those loaded light stay light).
+func (x *Index) Unused() []Unused {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	var out []*cassette.Interaction
+	var out []Unused
 	for _, e := range x.all {
 		if !e.used && !e.peeked {
-			out = append(out, e.it)
+			out = append(out, Unused{ID: e.it.ID, Method: e.it.Request.Method, URL: e.it.Request.URL})
 		}
 	}
 	return out
@@ -367,7 +427,8 @@ func (x *Index) Unused() []*cassette.Interaction {
 func mapsKeys[K comparable, V any](m map[K]V) iter.Seq[K] { return maps.Keys(m) }
 
 // Remaining lists the recorded interactions not yet consumed, in cassette order (those only
-// peeked at included): what a matcher change re-indexes.
+// peeked at included): what a matcher change re-indexes. They are as indexed: an index over
+// recordings loaded light (cassette.LoadForReplay, for azvcr's matcher) hands out light ones.
 func (x *Index) Remaining() []*cassette.Interaction {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -401,3 +462,7 @@ func (x *Index) HeaderReads() func(canonical string) bool {
 }
 
 func readsHeader(h string) bool { return h == "Content-Type" || significant[h] }
+
+// Reads lists the canonical names of the request headers azvcr's key reads (readsHeader): all a
+// recording needs to be indexed, for cassette.LoadForReplay.
+var Reads = append([]string{"Content-Type"}, SignificantHeaders...)

@@ -3,6 +3,7 @@ package matcher
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -297,7 +298,7 @@ func mustNext(t *testing.T, x *Index, r *cassette.Request, wantID int) {
 	}
 }
 
-func idsOf(its []*cassette.Interaction) []int {
+func idsOf(its []Unused) []int {
 	var ids []int
 	for _, it := range its {
 		ids = append(ids, it.ID)
@@ -364,4 +365,39 @@ func TestMissCandidatesFollowAddUsed(t *testing.T) {
 			t.Errorf("miss first %v: miss %+v; want recording 5 (same collection) closest", missFirst, miss)
 		}
 	}
+}
+
+// TestIndexHoldsLittle: an index keeps, beside the recordings it was given, a small entry each
+// (the key as 128 bits, the body's digest), not the parts and canonical text of every request:
+// at 100,000 recordings those were most of replay's memory. A miss makes the parts again.
+func TestIndexHoldsLittle(t *testing.T) {
+	const n = 4000
+	var its []*cassette.Interaction
+	for i := range n {
+		q := fmt.Sprintf(`{"query":"SELECT * FROM c WHERE c.customerId = @id AND c.n > %d ORDER BY c._ts DESC","parameters":[{"name":"@id","value":"cust-%04d"}]}`, i, i)
+		its = append(its, interaction(i, req("POST", fmt.Sprintf("%s/dbs/d/colls/c%d/docs?x=%d", acct, i%50, i), q,
+			"Content-Type", "application/query+json", "X-Ms-Documentdb-Partitionkey", fmt.Sprintf(`["tenant-%d"]`, i%7)), ""))
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	x := mustIndex(t, its...)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perRecording := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n
+	if perRecording > 400 {
+		t.Errorf("the index holds %d bytes per recording, want at most 400", perRecording)
+	}
+	// The parts made again at a miss explain it as before.
+	m := mustMiss(t, x, req("POST", acct+"/dbs/d/colls/c7/docs?x=7", strings.Replace(string(its[7].Request.Body), "c.n > 7", "c.n > 8", 1),
+		"Content-Type", "application/query+json", "X-Ms-Documentdb-Partitionkey", `["tenant-0"]`))
+	if m.Closest == nil || m.Closest.ID != 7 || len(m.Differences) == 0 {
+		t.Fatalf("miss %+v", m)
+	}
+	for _, d := range m.Differences {
+		if !strings.Contains(d, "8") && !strings.Contains(d, "7") {
+			t.Errorf("difference %q names neither value", d)
+		}
+	}
+	runtime.KeepAlive(x)
 }

@@ -62,42 +62,78 @@ type body struct {
 	present bool     // not empty (a body of whitespace is none)
 	sum     [16]byte // of the canonical form
 	raw     string
+	// query says a Cosmos query was read from raw and let go (a recording keeps only its
+	// digest): a miss that compares it reads it again (sqlOf).
+	query bool
+}
+
+// sqlOf is the Cosmos query p's body holds, read again when it was let go.
+func (p parts) sqlOf() *cosmosQuery {
+	if p.sql == nil && p.body.query {
+		_, sql := readBody(p.body.raw, true)
+		return sql
+	}
+	return p.sql
 }
 
 func split(r *cassette.Request) (parts, error) {
-	return splitWith(r, readBody)
+	return splitWith(r, readBody, nil)
 }
 
 // splitWith is split reading the body with read.
-func splitWith(r *cassette.Request, read func(string, bool) (body, *cosmosQuery)) (parts, error) {
-	p, err := head(r)
+func splitWith(r *cassette.Request, read func(string, bool) (body, *cosmosQuery), memo urlMemo) (parts, error) {
+	p, err := head(r, memo)
 	if err == nil {
 		p.body, p.sql = read(r.Body, isQueryBody(r))
 	}
 	return p, err
 }
 
-// head is a request's parts but its body.
-func head(r *cassette.Request) (parts, error) {
-	u, err := url.Parse(r.URL)
-	if err != nil {
-		return parts{}, fmt.Errorf("request url %q: %w", r.URL, err)
+// urlMemo keeps what URLs were read as, for one indexing worker: a resource is often
+// recorded many times (polls, pages, writes to one collection). Entries share the query map
+// (never changed once read).
+type urlMemo map[string]urlParts
+
+type urlParts struct {
+	host, path string
+	query      url.Values
+}
+
+const urlMemoMax = 4096 // URLs kept; the memo starts again when full
+
+// head is a request's parts but its body. memo, when not nil, keeps what URLs were read as.
+func head(r *cassette.Request, memo urlMemo) (parts, error) {
+	up, ok := memo[r.URL]
+	if !ok {
+		u, err := url.Parse(r.URL)
+		if err != nil {
+			return parts{}, fmt.Errorf("request url %q: %w", r.URL, err)
+		}
+		up = urlParts{host: canonicalHost(u), path: u.EscapedPath(), query: u.Query()}
+		if up.path == "" {
+			up.path = "/"
+		}
+		if memo != nil {
+			if len(memo) >= urlMemoMax {
+				clear(memo)
+			}
+			memo[r.URL] = up
+		}
 	}
 	p := parts{
-		method:  strings.ToUpper(r.Method),
-		host:    canonicalHost(u),
-		path:    u.EscapedPath(),
-		query:   u.Query(),
-		headers: map[string]string{},
-	}
-	if p.path == "" {
-		p.path = "/"
+		method: strings.ToUpper(r.Method),
+		host:   up.host,
+		path:   up.path,
+		query:  up.query,
 	}
 	for name, vals := range r.Headers {
 		// Recorded files may spell names in any case. An empty value is the same as no header:
 		// SDKs send either for "none".
 		if h := http.CanonicalHeaderKey(name); significant[h] {
 			if v := strings.Join(vals, ","); v != "" {
+				if p.headers == nil { // most requests have none or few
+					p.headers = make(map[string]string, 2)
+				}
 				p.headers[h] = v
 			}
 		}
@@ -196,13 +232,22 @@ func Key(r *cassette.Request) (string, error) {
 }
 
 func (p parts) key() string {
+	query := p.query.Encode() // Encode sorts by key
+	n := len(p.method) + len(p.host) + len(p.path) + len(query) + 2
+	for h, v := range p.headers {
+		n += len(h) + len(v) + 3
+	}
+	if p.body.present {
+		n += len("\nbody ") + 2*len(p.body.sum)
+	}
 	var b strings.Builder
+	b.Grow(n)
 	b.WriteString(p.method)
 	b.WriteByte(' ')
 	b.WriteString(p.host)
 	b.WriteString(p.path)
 	b.WriteByte('?')
-	b.WriteString(p.query.Encode()) // Encode sorts by key
+	b.WriteString(query)
 	for _, h := range SignificantHeaders {
 		if v, ok := p.headers[h]; ok {
 			b.WriteByte('\n')

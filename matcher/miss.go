@@ -62,8 +62,9 @@ type missCase struct {
 }
 
 type candidate struct {
-	e    *entry
-	used bool
+	e     *entry
+	parts parts
+	used  bool
 }
 
 // missCase gathers, under the lock, the recordings most like p: those of the same method, host
@@ -74,10 +75,11 @@ func (x *Index) missCase(p parts) missCase {
 	if c.empty {
 		return c
 	}
-	if q := x.queues[p.key()]; q != nil && len(q.entries) > 0 {
+	if q := x.queues[x.hash(p.key())]; q != nil && len(q.entries) > 0 {
 		c.usedUp, c.usedCount = q.entries[0], len(q.entries)
 		return c
 	}
+	near := x.nearby()
 	seen := map[*entry]bool{}
 	add := func(group []*entry) {
 		for _, e := range group {
@@ -86,11 +88,10 @@ func (x *Index) missCase(p parts) missCase {
 			}
 			if !seen[e] {
 				seen[e] = true
-				c.candidates = append(c.candidates, candidate{e, e.used})
+				c.candidates = append(c.candidates, candidate{e, near.parts[e], e.used})
 			}
 		}
 	}
-	near := x.nearby()
 	add(near.byRoute[routeOf(p)])
 	add(near.byParent[parentOf(p)])
 	add(near.byShape[shapeOf(p)])
@@ -119,14 +120,14 @@ func (c missCase) explain(r *cassette.Request, p parts) *Miss {
 	var best candidate
 	bestScore := -1
 	for _, cand := range c.candidates {
-		score := distance(p, cand.e.parts)
+		score := distance(p, cand.parts)
 		if better := best.e == nil || score < bestScore || (score == bestScore && best.used && !cand.used); better {
 			best, bestScore = cand, score
 		}
 	}
 	m.Closest = &Closest{ID: best.e.it.ID, Method: best.e.it.Request.Method, URL: best.e.it.Request.URL}
 	m.Reason = "no recorded interaction matches this request"
-	m.Differences = differences(p, best.e.parts)
+	m.Differences = differences(p, best.parts)
 	if c.reason != "" {
 		m.Reason = c.reason
 	}
@@ -168,9 +169,9 @@ func (x *Index) explainContinuation(p parts) string {
 // pageOf counts the pages of the chain that ends with e, following continuation tokens back.
 func (x *Index) pageOf(e *entry) int {
 	n := 1
-	issued := x.nearby().issued
+	near := x.nearby()
 	for seen := 0; seen < len(x.all); seen++ {
-		prev := issued[e.parts.headers[continuationHeader]]
+		prev := near.issued[near.parts[e].headers[continuationHeader]]
 		if prev == nil || prev == e {
 			break
 		}
@@ -233,8 +234,8 @@ func differences(a, b parts) []string {
 		}
 	}
 	if a.body.present != b.body.present || a.body.sum != b.body.sum {
-		if a.sql != nil && b.sql != nil {
-			diffs = append(diffs, a.sql.diff(b.sql)...)
+		if asql, bsql := a.sqlOf(), b.sqlOf(); asql != nil && bsql != nil {
+			diffs = append(diffs, asql.diff(bsql)...)
 		} else {
 			diffs = append(diffs, bodyDiff(a.body, b.body)...)
 		}

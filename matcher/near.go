@@ -15,13 +15,16 @@ type nearTables struct {
 	byHost   map[string][]*entry
 	issued   map[string]*entry // continuation token -> the recording whose response issued it
 	carried  map[string]bool   // continuation tokens that recorded requests carry
+	// parts are each recording's parts, made again from it: entries do not keep them.
+	parts   map[*entry]parts
+	partsOf func(*entry) parts
 }
 
 // nearby returns the tables, building them first if no miss has yet. The lock is held; next
 // has built them off the lock already (see ensureNear), so this builds only for other callers.
 func (x *Index) nearby() *nearTables {
 	if x.near == nil {
-		x.near = newNearTables(x.all)
+		x.near = newNearTables(x.all, x.partsOf)
 	}
 	return x.near
 }
@@ -39,7 +42,7 @@ func (x *Index) ensureNear() {
 	seen := x.all[:len(x.all):len(x.all)]
 	x.mu.Unlock()
 	buildingNear()
-	t := newNearTables(seen)
+	t := newNearTables(seen, x.partsOf)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.near != nil {
@@ -55,9 +58,10 @@ func (x *Index) ensureNear() {
 // (tests hold it there to show other requests go on, and add recordings meanwhile).
 var buildingNear = func() {}
 
-func newNearTables(entries []*entry) *nearTables {
+func newNearTables(entries []*entry, partsOf func(*entry) parts) *nearTables {
 	t := &nearTables{byRoute: map[string][]*entry{}, byParent: map[string][]*entry{}, byShape: map[string][]*entry{},
-		byHost: map[string][]*entry{}, issued: map[string]*entry{}, carried: map[string]bool{}}
+		byHost: map[string][]*entry{}, issued: map[string]*entry{}, carried: map[string]bool{},
+		parts: make(map[*entry]parts, len(entries)), partsOf: partsOf}
 	for _, e := range entries {
 		t.add(e)
 	}
@@ -65,7 +69,8 @@ func newNearTables(entries []*entry) *nearTables {
 }
 
 func (t *nearTables) add(e *entry) {
-	p := e.parts
+	p := t.partsOf(e)
+	t.parts[e] = p
 	t.byRoute[routeOf(p)] = append(t.byRoute[routeOf(p)], e)
 	t.byParent[parentOf(p)] = append(t.byParent[parentOf(p)], e)
 	t.byShape[shapeOf(p)] = append(t.byShape[shapeOf(p)], e)

@@ -22,7 +22,7 @@ func init() {
 // sqlTokens splits Cosmos SQL into tokens: whitespace and comments vanish, keywords are upper-cased
 // (except after a dot, where they name a property), everything else is kept as written.
 func sqlTokens(q string) []string {
-	var toks []string
+	toks := make([]string, 0, len(q)/4+1) // a token and its space are about 4 bytes on average
 	i := 0
 	for i < len(q) {
 		c := q[i]

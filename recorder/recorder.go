@@ -303,7 +303,7 @@ func (r *Recorder) reportUnused() {
 			fmt.Fprintf(&b, "\n  ... and %d more", len(unused)-10)
 			break
 		}
-		fmt.Fprintf(&b, "\n  #%d %s %s", it.ID, it.Request.Method, it.Request.URL)
+		fmt.Fprintf(&b, "\n  #%d %s %s", it.ID, it.Method, it.URL)
 	}
 	if r.cfg.failOnUnused {
 		r.t.Error(b.String())

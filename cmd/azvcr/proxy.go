@@ -156,7 +156,7 @@ func runProxy(mode engine.Mode, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "  ... and %d more unused\n", len(unused)-10)
 			break
 		}
-		fmt.Fprintf(stderr, "  unused #%d %s %s\n", it.ID, it.Request.Method, it.Request.URL)
+		fmt.Fprintf(stderr, "  unused #%d %s %s\n", it.ID, it.Method, it.URL)
 	}
 	if *failOnMiss && sum.Misses > 0 && mode == engine.Replay {
 		return exitMisses
