@@ -72,17 +72,25 @@ func (m RecordMatcher) request(r *cassette.Request) (*tpRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &tpRequest{r: r, uri: uri, headers: map[string]tpHeader{}}
+	hs := m.headers(r)
+	t := &tpRequest{r: r, uri: uri, headers: make(map[string]tpHeader, len(hs))}
 	var b strings.Builder
+	size := len(r.Method) + 1 + len(uri) + len("\nbody ") + 32
+	for _, h := range hs {
+		size += len(h.name) + len(h.value) + 3
+	}
+	b.Grow(size)
 	b.WriteString(strings.ToUpper(r.Method))
 	b.WriteString(" ")
 	b.WriteString(uri)
-	for _, h := range m.headers(r) {
+	for _, h := range hs {
 		t.headers[h.name] = h
 		if !m.IgnoreHeaders {
-			b.WriteString("\n" + h.name)
+			b.WriteString("\n")
+			b.WriteString(h.name)
 			if !h.ignored {
-				b.WriteString(": " + h.value)
+				b.WriteString(": ")
+				b.WriteString(h.value)
 			}
 		}
 	}
@@ -90,7 +98,8 @@ func (m RecordMatcher) request(r *cassette.Request) (*tpRequest, error) {
 	t.jsonish = strings.Contains(ct, "json")
 	if m.CompareBodies {
 		t.body = m.body(r, ct, t.jsonish)
-		b.WriteString("\nbody " + hex.EncodeToString(t.body.sum[:]))
+		b.WriteString("\nbody ")
+		b.WriteString(hex.EncodeToString(t.body.sum[:]))
 	}
 	t.key = b.String()
 	return t, nil
@@ -113,7 +122,7 @@ type tpHeader struct {
 
 // headers lists the compared headers, names in lower case, sorted.
 func (m RecordMatcher) headers(r *cassette.Request) []tpHeader {
-	var out []tpHeader
+	out := make([]tpHeader, 0, len(r.Headers))
 	for name, vals := range r.Headers {
 		if containsFold(m.ExcludedHeaders, name) {
 			continue
@@ -125,7 +134,7 @@ func (m RecordMatcher) headers(r *cassette.Request) []tpHeader {
 		}
 		out = append(out, h)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	slices.SortFunc(out, func(a, b tpHeader) int { return strings.Compare(a.name, b.name) })
 	return out
 }
 
