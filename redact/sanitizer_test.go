@@ -120,6 +120,20 @@ func TestSanitizerRuleEditsAnExchangeAsTestProxyDoes(t *testing.T) {
 			want: exchange("GET", "https://m/x/aXb(c)", http.Header{}, "", http.Header{}, ""),
 		},
 		{
+			name:   "a key written with \\/ escapes is found by its name, as the JSON reader decodes it",
+			s:      redact.Sanitizer{Parts: redact.PartBody, JSONPath: "$..['a/b']", Regex: ".+", Value: "Sanitized"},
+			bodies: true,
+			in:     exchange("POST", "https://m/a", http.Header{}, "", js, `{"a\/b":"v","c":"a\/b"}`),
+			want:   exchange("POST", "https://m/a", http.Header{}, "", js, `{"a\/b":"Sanitized","c":"a\/b"}`),
+		},
+		{
+			name:   "a key with a character strconv.Quote escapes and JSON does not",
+			s:      redact.Sanitizer{Parts: redact.PartBody, JSONPath: "$..['k\x7f']", Regex: ".+", Value: "Sanitized"},
+			bodies: true,
+			in:     exchange("POST", "https://m/a", http.Header{}, "", js, "{\"k\x7f\":\"v\"}"),
+			want:   exchange("POST", "https://m/a", http.Header{}, "", js, "{\"k\x7f\":\"Sanitized\"}"),
+		},
+		{
 			name:   "a URI condition that does not hold leaves the exchange alone",
 			s:      redact.Sanitizer{Parts: redact.PartBody, Regex: "secret", Value: "x", Condition: redact.Condition{URIRegex: `/listKeys`}},
 			bodies: true,
