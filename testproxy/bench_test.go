@@ -28,6 +28,25 @@ func BenchmarkCentralSanitizers(b *testing.B) {
 			sanitizeRecording(sans, []*cassette.Interaction{exchange()})
 		}
 	})
+	b.Run("realistic entries, per entry", func(b *testing.B) {
+		entries := benchEntries(b)
+		copies := make([][]*cassette.Interaction, 0, 64)
+		for b.Loop() {
+			if len(copies) == 0 {
+				b.StopTimer()
+				for range 64 {
+					copies = append(copies, deepCopy(entries))
+				}
+				b.StartTimer()
+			}
+			its := copies[len(copies)-1]
+			copies = copies[:len(copies)-1]
+			for _, it := range its { // one by one: the cost of an entry, not of sharing out
+				sanitizeRecording(sans, []*cassette.Interaction{it})
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(entries)), "ns/entry")
+	})
 	b.Run("live request", func(b *testing.B) {
 		rule := requestRule{sans: sans, bodies: true}
 		for b.Loop() {
