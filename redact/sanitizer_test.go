@@ -154,10 +154,18 @@ func TestSanitizerRuleEditsAnExchangeAsTestProxyDoes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			twice := cloneExchange(c.in)
 			it := c.in
-			r.Sanitize(&it, redact.SanitizeOptions{Bodies: c.bodies, IsText: jsonText})
+			o := redact.SanitizeOptions{Bodies: c.bodies, IsText: jsonText}
+			r.Sanitize(&it, o)
 			if !reflect.DeepEqual(it, c.want) {
 				t.Errorf("got\n%+v\nwant\n%+v", it, c.want)
+			}
+			// Twice, as a compiled set and one rule after the other.
+			r.Sanitize(&it, o)
+			redact.NewSanitizerSet([]*redact.SanitizerRule{r, r}).Sanitize(&twice, o)
+			if !reflect.DeepEqual(twice, it) {
+				t.Errorf("as a set, twice:\n%+v\nwant\n%+v", twice, it)
 			}
 		})
 	}
@@ -174,4 +182,10 @@ func TestSanitizerRuleRefusesBadExpressions(t *testing.T) {
 			t.Errorf("%+v accepted", s)
 		}
 	}
+}
+
+func cloneExchange(it cassette.Interaction) cassette.Interaction {
+	it.Request.Headers = it.Request.Headers.Clone()
+	it.Response.Headers = it.Response.Headers.Clone()
+	return it
 }

@@ -171,6 +171,9 @@ type keyRun struct {
 	rules []keyRule
 	// byKey lists, for each name a $..name rule selects, the rules that select it.
 	byKey map[string][]int
+	// others counts the other rules; ends holds the keys their paths end in.
+	others int
+	ends   map[string]struct{}
 	// needles are the keys a body must hold (as quotedKey says) for a rule to select anything;
 	// without any of them, and without keyEscapes, the run leaves the body alone. anyBody: some
 	// rule may select without a key (its path ends in * or an index), or its key cannot be
@@ -185,12 +188,17 @@ type keyRule struct {
 }
 
 func newKeyRun(rules []*SanitizerRule) *keyRun {
-	k := &keyRun{byKey: map[string][]int{}, needles: map[string]struct{}{}}
+	k := &keyRun{byKey: map[string][]int{}, needles: map[string]struct{}{}, ends: map[string]struct{}{}}
 	for i, r := range rules {
 		kr := keyRule{SanitizerRule: r}
 		if segs := r.path.segs; len(segs) == 1 && segs[0].deep && len(segs[0].names) == 1 && segs[0].slice == nil && len(segs[0].indices) == 0 && !segs[0].any {
 			kr.name = segs[0].names[0]
 			k.byKey[kr.name] = append(k.byKey[kr.name], i)
+		} else {
+			k.others++
+			for _, n := range r.keys {
+				k.ends[n] = struct{}{}
+			}
 		}
 		if len(r.needles) == 0 {
 			k.anyBody = true
@@ -231,12 +239,32 @@ func (k *keyRun) mayHold(body string) bool {
 	return false
 }
 
-// leafState is a scalar of the body as the run's rules leave it: its token (a string once a rule
-// has written it) and its JSON text, when written.
-type leafState struct {
-	tok     any
-	text    string
-	written bool
+// keyedValue is a scalar of the body that a rule of the run selects: where its JSON text is,
+// and what the run's rules have made of it (a string once a rule has written it).
+type keyedValue struct {
+	start, end int
+	tok        any
+	text       string
+	written    bool
+}
+
+// token is the value's token as a json.Decoder (UseNumber) reads it from data.
+func (v *keyedValue) token(data []byte) any {
+	if v.written {
+		return v.tok
+	}
+	switch raw := data[v.start:v.end]; raw[0] {
+	case '"':
+		return unquoteJSON(raw)
+	case 't':
+		return true
+	case 'f':
+		return false
+	case 'n':
+		return nil
+	default:
+		return json.Number(raw)
+	}
 }
 
 // apply edits one side's body as the rules, in order, each with its own body call, would: a rule
@@ -247,96 +275,100 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 		return
 	}
 	f.of(*body)
-	if f.tokens == nil {
+	if f.data == nil {
 		f.data = []byte(f.body)
-		f.tokens = listTokens(f.data)
 	}
-	toks := f.tokens
-	if toks.err != io.EOF {
+	data := f.data
+	if f.tokens != nil && f.tokens.err != io.EOF || f.tokens == nil && !json.Valid(data) {
 		return // not one JSON value: no rule selects anything
 	}
-	// The scalars directly under each key the $..name rules select, by rule, in document order.
-	type hit struct{ rule, tok int32 }
+	// The scalars directly under each key the $..name rules select (by rule, in document order),
+	// and which keys the other rules' paths end in are in the body.
+	type hit struct{ rule, value int32 }
 	var hits []hit
-	type frame struct {
-		object bool
-		key    string
-	}
-	var stack []frame
-	expectKey := false
-	for i, t := range toks.toks {
-		if d, ok := t.tok.(json.Delim); ok {
-			switch d {
-			case '{', '[':
-				stack = append(stack, frame{object: d == '{'})
-				expectKey = d == '{'
-			default:
-				stack = stack[:len(stack)-1]
-				expectKey = len(stack) > 0 && stack[len(stack)-1].object
+	var values []keyedValue
+	present := map[string]bool(nil)
+	walkKeyed(data, func(key []byte, escaped bool, start, end int) {
+		var name string
+		if escaped {
+			name = unquoteJSON(key)
+		}
+		var rules []int
+		if escaped {
+			rules = k.byKey[name]
+		} else {
+			rules = k.byKey[string(key[1:len(key)-1])]
+		}
+		if k.others > 0 {
+			if !escaped {
+				name = string(key[1 : len(key)-1])
 			}
-			continue
-		}
-		if expectKey {
-			stack[len(stack)-1].key, _ = t.tok.(string)
-			expectKey = false
-			continue
-		}
-		if n := len(stack); n > 0 && stack[n-1].object {
-			for _, ri := range k.byKey[stack[n-1].key] {
-				hits = append(hits, hit{int32(ri), int32(i)})
+			if _, ok := k.ends[name]; ok {
+				if present == nil {
+					present = map[string]bool{}
+				}
+				present[name] = true
 			}
-			expectKey = true
 		}
-	}
+		if len(rules) == 0 || start < 0 {
+			return
+		}
+		for _, ri := range rules {
+			hits = append(hits, hit{int32(ri), int32(len(values))})
+		}
+		values = append(values, keyedValue{start: start, end: end})
+	})
 	slices.SortStableFunc(hits, func(a, b hit) int { return int(a.rule - b.rule) })
-	var leaves []leafState // by token index, made when a rule first writes
-	clKeys := []string(nil)
-	clFound := false
+	keyed := len(values) // values[:keyed] are in document order
+	var extra map[int]int // start -> index in values, for values only other rules select
 	length := len(f.body)
-	changedAny := false
+	var clKeys []string
+	clFound, changedAny := false, false
+	var sel []int
 	for ri, r := range k.rules {
-		var sel []int
+		sel = sel[:0]
 		if r.name != "" {
 			for len(hits) > 0 && int(hits[0].rule) < ri {
 				hits = hits[1:]
 			}
 			for len(hits) > 0 && int(hits[0].rule) == ri {
-				sel = append(sel, int(hits[0].tok))
+				sel = append(sel, int(hits[0].value))
 				hits = hits[1:]
 			}
 		} else {
-			if len(r.needles) > 0 && !f.keyEscapes() && !r.anyNeedle(f) {
+			if len(r.keys) > 0 && !slices.ContainsFunc(r.keys, func(n string) bool { return present[n] }) {
 				continue
 			}
-			found, ok := selectTokens(f.data, toks, r.path, false)
+			if f.tokens == nil {
+				f.tokens = listTokens(data)
+			}
+			found, ok := selectTokens(data, f.tokens, r.path, false)
 			if !ok {
 				continue
 			}
 			for _, l := range found {
-				if idx, ok := slices.BinarySearchFunc(toks.toks, l.start, func(t listedToken, start int) int { return t.before - start }); ok {
-					sel = append(sel, idx)
+				i, ok := slices.BinarySearchFunc(values[:keyed], l.start, func(v keyedValue, start int) int { return v.start - start })
+				if !ok {
+					if extra == nil {
+						extra = map[int]int{}
+					}
+					var seen bool
+					if i, seen = extra[l.start]; !seen {
+						i = len(values)
+						extra[l.start] = i
+						values = append(values, keyedValue{start: l.start, end: l.end})
+					}
 				}
+				sel = append(sel, i)
 			}
 		}
-		if len(sel) == 0 {
+		if len(sel) == 0 || !f.isText(h, o) { // a Content-Length change may make the body not text
 			continue
-		}
-		if f.text == 0 && !f.isText(h, o) { // a Content-Length change made the body not text
-			continue
-		}
-		if f.text == 2 {
-			continue
-		}
-		tokAt := func(i int) any {
-			if leaves != nil && leaves[i].written {
-				return leaves[i].tok
-			}
-			return toks.toks[i].tok
 		}
 		repls := make([]string, len(sel))
 		changed := false
 		for j, i := range sel {
-			tok := tokAt(i)
+			tok := values[i].token(data)
 			if tok == nil {
 				continue
 			}
@@ -349,25 +381,23 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 		if !changed {
 			continue
 		}
-		if leaves == nil {
-			leaves = make([]leafState, len(toks.toks))
-		}
 		before := length
 		for j, i := range sel {
-			if tokAt(i) == nil {
+			v := &values[i]
+			if v.token(data) == nil {
 				continue
 			}
 			q := jsonQuote(repls[j])
-			old := toks.toks[i].after - toks.toks[i].before
-			if leaves[i].written {
-				old = len(leaves[i].text)
+			old := v.end - v.start
+			if v.written {
+				old = len(v.text)
 			}
 			length += len(q) - old
 			tok := repls[j]
 			if !utf8.ValidString(tok) {
 				tok = unquoteJSON([]byte(q))
 			}
-			leaves[i] = leafState{tok: tok, text: q, written: true}
+			v.tok, v.text, v.written = tok, q, true
 		}
 		changedAny = true
 		if length != before {
@@ -392,29 +422,80 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 	if !changedAny {
 		return
 	}
-	// Write the body once, and keep its tokens for the rules after the run.
+	// Write the body once.
+	written := values[:0:0]
+	for _, v := range values {
+		if v.written {
+			written = append(written, v)
+		}
+	}
+	slices.SortFunc(written, func(a, b keyedValue) int { return a.start - b.start })
 	var b strings.Builder
 	b.Grow(length)
-	out := make([]listedToken, len(toks.toks))
-	last, shift := 0, 0
-	for i, t := range toks.toks {
-		if !leaves[i].written {
-			out[i] = listedToken{t.tok, t.before + shift, t.after + shift}
-			continue
-		}
-		b.WriteString(f.body[last:t.before])
-		start := b.Len()
-		b.WriteString(leaves[i].text)
-		out[i] = listedToken{leaves[i].tok, start, b.Len()}
-		last, shift = t.after, b.Len()-t.after
+	last := 0
+	for _, v := range written {
+		b.WriteString(f.body[last:v.start])
+		b.WriteString(v.text)
+		last = v.end
 	}
 	b.WriteString(f.body[last:])
-	nb := b.String()
-	*body = nb
-	f.of(nb)
-	f.data = []byte(nb)
-	f.tokens = &tokenList{toks: out, err: io.EOF}
+	*body = b.String()
+	f.of(*body)
 }
+
+// walkKeyed calls fn for each member of every object in data, a valid JSON text: its key as
+// written (quotes included; escaped says it has a backslash) and, when its value is a scalar,
+// where the value's text starts and ends (-1, -1 for an object or array).
+func walkKeyed(data []byte, fn func(key []byte, escaped bool, start, end int)) {
+	// In a valid text, a string followed (after spaces) by ':' is a key.
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c != '"' {
+			i++
+			continue
+		}
+		end, escaped := i+1, false
+		for end < len(data) && data[end] != '"' {
+			if data[end] == '\\' {
+				escaped = true
+				end++
+			}
+			end++
+		}
+		end++ // past the closing quote
+		j := end
+		for j < len(data) && isJSONSpace(data[j]) {
+			j++
+		}
+		if j >= len(data) || data[j] != ':' {
+			i = end // a string value
+			continue
+		}
+		key := data[i:end]
+		j++
+		for j < len(data) && isJSONSpace(data[j]) {
+			j++
+		}
+		switch data[j] {
+		case '{', '[':
+			fn(key, escaped, -1, -1)
+			i = j
+		case '"':
+			vend := quotedEnd(data, j)
+			fn(key, escaped, j, vend)
+			i = vend
+		default:
+			vend := j
+			for vend < len(data) && !isJSONSpace(data[vend]) && data[vend] != ',' && data[vend] != '}' && data[vend] != ']' {
+				vend++
+			}
+			fn(key, escaped, j, vend)
+			i = vend
+		}
+	}
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // tokenText is a scalar token's text as test-proxy's regex sees it: .NET writes booleans True
 // and False.
