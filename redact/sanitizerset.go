@@ -319,7 +319,7 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 		values = append(values, keyedValue{start: start, end: end})
 	})
 	slices.SortStableFunc(hits, func(a, b hit) int { return int(a.rule - b.rule) })
-	keyed := len(values) // values[:keyed] are in document order
+	keyed := len(values)  // values[:keyed] are in document order
 	var extra map[int]int // start -> index in values, for values only other rules select
 	length := len(f.body)
 	var clKeys []string
