@@ -23,7 +23,8 @@ var benchEntriesFile = filepath.Join("testdata", "bench-entries.json")
 
 // realisticEntries is a small recording shaped like the suites test-proxy serves: Cosmos DB data
 // calls, ARM reads and key listings, an Entra ID token exchange, Storage calls with SAS URLs and
-// XML answers, a Key Vault secret and a long-running operation. Every value is made up.
+// XML answers, a Key Vault secret and a long-running operation. Every value is made up, and none
+// looks like a secret to the leak checks (the emulator's published key aside).
 func realisticEntries() []*cassette.Interaction {
 	const (
 		sub  = "6d1f2c3a-4b5e-4f60-8a7b-9c0d1e2f3a4b"
@@ -88,10 +89,10 @@ func realisticEntries() []*cassette.Interaction {
 			Response: cassette.Response{Code: code, Headers: respH, Body: respBody},
 		})
 	}
-	tokenBody := `{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQuYXp1cmUuY29tIn0.c2lnbmF0dXJl"}`
+	tokenBody := `{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"fake-access-token"}`
 	add("POST", "https://login.microsoftonline.com/"+tid+"/oauth2/v2.0/token",
 		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "User-Agent": {"azsdk-go-azidentity/v1.8.0"}, "client-request-id": {"3f2e1d0c-9b8a-4765-8432-10fedcba9876"}},
-		"client_id=04b07795-8ddb-461a-bbee-02f9e1bf7b46&client_secret=Zq8~vL2mPx7RtW4kY9hNc.Q_abcdefghijklm&grant_type=client_credentials&scope=https%3A%2F%2Fmanagement.azure.com%2F.default",
+		"client_id=04b07795-8ddb-461a-bbee-02f9e1bf7b46&client_secret=fake-client-secret&grant_type=client_credentials&scope=https%3A%2F%2Fmanagement.azure.com%2F.default",
 		200, http.Header{"Content-Type": {"application/json; charset=utf-8"}, "Cache-Control": {"no-store, no-cache"}, "P3P": {`CP="DSP CUR OTPi IND OTRi ONL FIN"`},
 			"x-ms-ests-server": {"2.1.19185.5 - WUS2 ProdSlices"}, "Set-Cookie": {"fpc=AqP4; expires=Sat, 13-Dec-2025 10:00:00 GMT; path=/; secure; HttpOnly; SameSite=None"},
 			"x-ms-request-id": {"aa11bb22-cc33-4d44-8e55-ff6600778899"}}, tokenBody)
@@ -115,8 +116,8 @@ func realisticEntries() []*cassette.Interaction {
 	}
 	accountURL := arm + "/subscriptions/" + sub + "/resourceGroups/rg-bench/providers/Microsoft.DocumentDB/databaseAccounts/acct-0001"
 	add("GET", accountURL+"?api-version=2024-11-15", armReq(1), "", 200, armResp(account(1)), account(1))
-	keys := `{"primaryMasterKey":"C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==","secondaryMasterKey":"Zq8vL2mPx7RtW4kY9hNcZq8vL2mPx7RtW4kY9hNcZq8vL2mPx7RtW4kY9hNcZq8vL2mPx7RtW4kY9hNcAA==",` +
-		`"primaryReadonlyMasterKey":"Rk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQg==","secondaryReadonlyMasterKey":"QkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQkFSRk9PQg=="}`
+	keys := `{"primaryMasterKey":"C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==","secondaryMasterKey":"fake-key-2",` +
+		`"primaryReadonlyMasterKey":"fake-key-3","secondaryReadonlyMasterKey":"fake-key-4"}`
 	add("POST", accountURL+"/listKeys?api-version=2024-11-15", armReq(2), "", 200, armResp(keys), keys)
 	conns := `{"connectionStrings":[{"connectionString":"AccountEndpoint=https://acct-0001.documents.azure.com:443/;AccountKey=C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==;","description":"Primary SQL Connection String","keyKind":"Primary","type":"Sql"}]}`
 	add("POST", accountURL+"/listConnectionStrings?api-version=2024-11-15", armReq(3), "", 200, armResp(conns), conns)
