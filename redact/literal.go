@@ -1,6 +1,9 @@
 package redact
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // requiredLiteral returns ASCII text that every match of the .NET regular expression expr (no
 // options) must find in the string it searches: a text without it cannot match, so the regex
@@ -8,18 +11,43 @@ import "strings"
 // groups, lookarounds, quantifiers) and proves nothing, "", from anything else: inline options,
 // backreferences, conditionals, alternation around the literal.
 func requiredLiteral(expr string) string {
-	p := &literalParser{s: expr}
-	lits := p.alternation()
-	if p.bad || p.i != len(p.s) {
-		return ""
-	}
 	best := ""
-	for _, l := range lits {
-		if len(l) > len(best) {
-			best = l
+	for _, alts := range requiredLiterals(expr) {
+		if len(alts) == 1 && len(alts[0]) > len(best) {
+			best = alts[0]
 		}
 	}
 	return best
+}
+
+// requiredLiterals returns what every match of expr must hold, as requiredLiteral proves it, and
+// more: a list of sets of ASCII texts, each set a choice (an alternation whose every branch
+// requires a text requires one of them). A text lacking every member of one set cannot match.
+// nil proves nothing.
+func requiredLiterals(expr string) [][]string {
+	p := &literalParser{s: expr}
+	lits := p.alternation()
+	if p.bad || p.i != len(p.s) {
+		return nil
+	}
+	return lits
+}
+
+// holdsRequired says whether s holds, of each set, a member.
+func holdsRequired(s string, need [][]string) bool {
+	for _, alts := range need {
+		found := false
+		for _, a := range alts {
+			if strings.Contains(s, a) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 type literalParser struct {
@@ -29,25 +57,53 @@ type literalParser struct {
 	quantified bool // the last item read had a quantifier
 }
 
-// alternation parses branches up to a ')' or the end; with more than one branch no literal is
-// required.
-func (p *literalParser) alternation() []string {
+// alternation parses branches up to a ')' or the end; with more than one branch what is required
+// is one of the branches' longest required texts, when every branch requires one.
+func (p *literalParser) alternation() [][]string {
 	lits := p.sequence()
+	if p.bad || p.i >= len(p.s) || p.s[p.i] != '|' {
+		return lits
+	}
+	choice := branchBest(lits)
 	for !p.bad && p.i < len(p.s) && p.s[p.i] == '|' {
 		p.i++
-		p.sequence()
-		lits = nil
+		alts := branchBest(p.sequence())
+		if choice == nil || alts == nil {
+			choice = nil
+			continue
+		}
+		choice = append(choice, alts...)
 	}
-	return lits
+	if choice == nil {
+		return nil
+	}
+	return [][]string{choice}
+}
+
+// branchBest is the set of a branch's required sets whose shortest member is longest (nil: the
+// branch requires nothing).
+func branchBest(lits [][]string) []string {
+	var best []string
+	bestLen := 0
+	for _, alts := range lits {
+		short := len(alts[0])
+		for _, a := range alts {
+			short = min(short, len(a))
+		}
+		if short > bestLen {
+			best, bestLen = alts, short
+		}
+	}
+	return slices.Clone(best)
 }
 
 // sequence parses items up to '|', ')' or the end and returns the literal runs they require.
-func (p *literalParser) sequence() []string {
-	var lits []string
+func (p *literalParser) sequence() [][]string {
+	var lits [][]string
 	var run strings.Builder
 	flush := func() {
 		if run.Len() > 0 {
-			lits = append(lits, run.String())
+			lits = append(lits, []string{run.String()})
 			run.Reset()
 		}
 	}
@@ -109,7 +165,7 @@ func (p *literalParser) sequence() []string {
 
 // group parses a group from its '(' to its ')' and returns the literals it requires, and whether
 // what it matches is required at all (false for negative lookarounds).
-func (p *literalParser) group() ([]string, bool) {
+func (p *literalParser) group() ([][]string, bool) {
 	p.i++ // '('
 	required := true
 	if strings.HasPrefix(p.s[p.i:], "?") {

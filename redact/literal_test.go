@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,28 @@ func checkLiteral(t *testing.T, expr, text string) {
 	lit := requiredLiteral(expr)
 	if ok, err := re.MatchString(text); err == nil && ok && !strings.Contains(text, lit) {
 		t.Errorf("%q matches %q, which lacks the required literal %q", expr, text, lit)
+	} else if err == nil && ok && !holdsRequired(text, requiredLiterals(expr)) {
+		t.Errorf("%q matches %q, which lacks one of the required texts %q", expr, text, requiredLiterals(expr))
+	}
+}
+
+// The sets of texts proved for test-proxy's expressions: a choice where a branch is required.
+func TestRequiredLiterals(t *testing.T) {
+	for _, tc := range []struct {
+		expr string
+		want [][]string
+	}{
+		{`(?:[?&](sig|sv)=)(?<secret>[^&\"\s\n,\\]+)`, [][]string{{"sig", "sv"}, {"="}}},
+		{`(?<=http://|https://)(?<host>[^/?\.]+)`, [][]string{{"http://", "https://"}}},
+		{`AccountKey=(?<key>[^;\"]+)`, [][]string{{"AccountKey="}}},
+		{`(a|b?)c`, [][]string{{"c"}}},
+		{`x(ab|cd)?y`, [][]string{{"x"}, {"y"}}},
+		{`(?!ab|cd)z`, [][]string{{"z"}}},
+		{`((ab|cd)e|fgh)`, [][]string{{"ab", "cd", "fgh"}}},
+	} {
+		if got := requiredLiterals(tc.expr); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("requiredLiterals(%q) = %q, want %q", tc.expr, got, tc.want)
+		}
 	}
 }
 

@@ -103,6 +103,10 @@ type SanitizerRule struct {
 	keys    []string // each needle's key when it is quoted as is and short (partFacts.quoted), or ""
 	literal string   // text every match of re contains: without it, re need not run
 	lines   bool     // re is ".+" and the value has no substitutions: each line becomes the value
+	// What a compiled set (SanitizerSet) takes besides: every set of texts a match needs one of,
+	// and re read as replacing runs after leads, when it has that form.
+	need  [][]string
+	after *afterLeads
 }
 
 // NewSanitizerRule compiles a Sanitizer. An invalid regex or JSON path is an error.
@@ -115,6 +119,10 @@ func NewSanitizerRule(s Sanitizer) (*SanitizerRule, error) {
 		}
 		r.literal = requiredLiteral(s.Regex)
 		r.lines = s.Regex == ".+" && s.Group == "" && !strings.Contains(s.Value, "$")
+		r.need = requiredLiterals(s.Regex)
+		if s.Group != "" || !strings.Contains(s.Value, "$") {
+			r.after = parseAfterLeads(s.Regex, s.Group)
+		}
 	}
 	if r.applies, err = s.Condition.Compile(); err != nil {
 		return nil, err
@@ -123,10 +131,10 @@ func NewSanitizerRule(s Sanitizer) (*SanitizerRule, error) {
 		if r.path, err = ParseJSONPath(s.JSONPath); err != nil {
 			return nil, err
 		}
-		if last := r.path.segs[len(r.path.segs)-1]; !last.any && len(last.names) > 0 {
+		if last := r.path.segs[len(r.path.segs)-1]; !last.any && len(last.names) > 0 && !slices.ContainsFunc(last.names, func(n string) bool { return quotedKey(n) == "" }) {
 			for _, n := range last.names {
-				r.needles = append(r.needles, strconv.Quote(n))
-				r.keys = append(r.keys, quotedKey(n))
+				r.needles = append(r.needles, `"`+n+`"`)
+				r.keys = append(r.keys, n)
 			}
 		}
 	}
@@ -171,20 +179,42 @@ func (r *SanitizerRule) sanitize(it *cassette.Interaction, o SanitizeOptions, x 
 		request, response = &x.request, &x.response
 	}
 	if r.spec.Parts&PartURI != 0 {
-		it.Request.URL = r.replace(it.Request.URL)
+		it.Request.URL = r.replaceWith(it.Request.URL, x)
 	}
-	if r.headers(it.Request.Headers, request) {
+	if r.headers(it.Request.Headers, request, x) {
 		request.headerChanged()
 	}
 	if o.Bodies {
-		r.body(&it.Request.Body, it.Request.Headers, o, request)
+		r.body(&it.Request.Body, it.Request.Headers, o, request, x)
 	}
-	if r.headers(it.Response.Headers, response) {
+	if r.headers(it.Response.Headers, response, x) {
 		response.headerChanged()
 	}
 	if o.Bodies && !strings.EqualFold(it.Request.Method, http.MethodHead) {
-		r.body(&it.Response.Body, it.Response.Headers, o, response)
+		r.body(&it.Response.Body, it.Response.Headers, o, response, x)
 	}
+}
+
+// replaceWith is replace, or replaceFast when x says the rule runs in a compiled set.
+func (r *SanitizerRule) replaceWith(s string, x *exchangeFacts) string {
+	if x != nil && x.fast {
+		return r.replaceFast(s)
+	}
+	return r.replace(s)
+}
+
+// replaceFast is replace with the shortcuts a compiled set takes: the regex does not run on a
+// text that lacks what its matches need, and runs after leads are replaced without it.
+func (r *SanitizerRule) replaceFast(s string) string {
+	if r.re != nil && r.spec.Literal == "" && !r.lines {
+		if !holdsRequired(s, r.need) {
+			return s
+		}
+		if r.after != nil {
+			return r.after.replace(s, r.spec.Value)
+		}
+	}
+	return r.replace(s)
 }
 
 // MatchNET compiles a .NET regular expression into a test that it matches somewhere in a string.
@@ -204,7 +234,7 @@ func matchNET(re *regexp2.Regexp, s string) bool {
 
 // headers edits a header and says whether anything changed; f (nil: nothing known) knows its
 // names.
-func (r *SanitizerRule) headers(h http.Header, f *partFacts) bool {
+func (r *SanitizerRule) headers(h http.Header, f *partFacts, x *exchangeFacts) bool {
 	if h == nil {
 		return false
 	}
@@ -229,7 +259,7 @@ func (r *SanitizerRule) headers(h http.Header, f *partFacts) bool {
 		return changed
 	}
 	edit := func(vals []string, i int) {
-		if v := r.replace(vals[i]); v != vals[i] {
+		if v := r.replaceWith(vals[i], x); v != vals[i] {
 			vals[i], changed = v, true
 		}
 	}
@@ -275,15 +305,15 @@ func isASCII(s string) bool {
 	return true
 }
 
-func (r *SanitizerRule) body(body *string, h http.Header, o SanitizeOptions, f *partFacts) {
+func (r *SanitizerRule) body(body *string, h http.Header, o SanitizeOptions, f *partFacts, x *exchangeFacts) {
 	if r.spec.Parts&PartBody == 0 || *body == "" || o.IsText == nil || !f.isText(h, o) {
 		return
 	}
 	before := len(*body)
 	if r.path != nil {
-		*body = r.sanitizeJSON(*body, f)
+		*body = r.sanitizeJSON(*body, f, x)
 	} else {
-		*body = r.replace(*body)
+		*body = r.replaceWith(*body, x)
 	}
 	if len(*body) != before {
 		for k, vals := range h {
@@ -360,17 +390,17 @@ func replaceLines(s, value string) string {
 // sanitizeJSON is BodyKeySanitizer: each scalar value the path selects (nulls aside) is replaced
 // by the regex inside its text. If anything changed, every selected value is written back as a
 // JSON string, as Newtonsoft's token replacement does; the rest of the body keeps its bytes.
-func (r *SanitizerRule) sanitizeJSON(body string, f *partFacts) string {
+func (r *SanitizerRule) sanitizeJSON(body string, f *partFacts, x *exchangeFacts) string {
 	var leaves []jsonLeaf
 	var ok bool
 	if f == nil {
-		if len(r.needles) > 0 && !strings.Contains(body, `\u`) && !slices.ContainsFunc(r.needles, func(n string) bool { return strings.Contains(body, n) }) {
+		if len(r.needles) > 0 && !keyEscapes(body) && !slices.ContainsFunc(r.needles, func(n string) bool { return strings.Contains(body, n) }) {
 			return body
 		}
 		leaves, ok = selectJSON([]byte(body), r.path, false)
 	} else {
 		f.of(body)
-		if len(r.needles) > 0 && !f.escaped && !r.anyNeedle(f) {
+		if len(r.needles) > 0 && !f.keyEscapes() && !r.anyNeedle(f) {
 			return body
 		}
 		leaves, ok = f.selectJSON(r.path)
@@ -393,7 +423,7 @@ func (r *SanitizerRule) sanitizeJSON(body string, f *partFacts) string {
 		case bool:
 			orig = strings.ToUpper(strconv.FormatBool(v)[:1]) + strconv.FormatBool(v)[1:] // .NET's True/False
 		}
-		repl := r.replace(orig)
+		repl := r.replaceWith(orig, x)
 		if repl != orig {
 			changed = true
 		}

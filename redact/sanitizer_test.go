@@ -120,6 +120,20 @@ func TestSanitizerRuleEditsAnExchangeAsTestProxyDoes(t *testing.T) {
 			want: exchange("GET", "https://m/x/aXb(c)", http.Header{}, "", http.Header{}, ""),
 		},
 		{
+			name:   "a key written with \\/ escapes is found by its name, as the JSON reader decodes it",
+			s:      redact.Sanitizer{Parts: redact.PartBody, JSONPath: "$..['a/b']", Regex: ".+", Value: "Sanitized"},
+			bodies: true,
+			in:     exchange("POST", "https://m/a", http.Header{}, "", js, `{"a\/b":"v","c":"a\/b"}`),
+			want:   exchange("POST", "https://m/a", http.Header{}, "", js, `{"a\/b":"Sanitized","c":"a\/b"}`),
+		},
+		{
+			name:   "a key with a character strconv.Quote escapes and JSON does not",
+			s:      redact.Sanitizer{Parts: redact.PartBody, JSONPath: "$..['k\x7f']", Regex: ".+", Value: "Sanitized"},
+			bodies: true,
+			in:     exchange("POST", "https://m/a", http.Header{}, "", js, "{\"k\x7f\":\"v\"}"),
+			want:   exchange("POST", "https://m/a", http.Header{}, "", js, "{\"k\x7f\":\"Sanitized\"}"),
+		},
+		{
 			name:   "a URI condition that does not hold leaves the exchange alone",
 			s:      redact.Sanitizer{Parts: redact.PartBody, Regex: "secret", Value: "x", Condition: redact.Condition{URIRegex: `/listKeys`}},
 			bodies: true,
@@ -140,10 +154,18 @@ func TestSanitizerRuleEditsAnExchangeAsTestProxyDoes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			twice := cloneExchange(c.in)
 			it := c.in
-			r.Sanitize(&it, redact.SanitizeOptions{Bodies: c.bodies, IsText: jsonText})
+			o := redact.SanitizeOptions{Bodies: c.bodies, IsText: jsonText}
+			r.Sanitize(&it, o)
 			if !reflect.DeepEqual(it, c.want) {
 				t.Errorf("got\n%+v\nwant\n%+v", it, c.want)
+			}
+			// Twice, as a compiled set and one rule after the other.
+			r.Sanitize(&it, o)
+			redact.NewSanitizerSet([]*redact.SanitizerRule{r, r}).Sanitize(&twice, o)
+			if !reflect.DeepEqual(twice, it) {
+				t.Errorf("as a set, twice:\n%+v\nwant\n%+v", twice, it)
 			}
 		})
 	}
@@ -160,4 +182,10 @@ func TestSanitizerRuleRefusesBadExpressions(t *testing.T) {
 			t.Errorf("%+v accepted", s)
 		}
 	}
+}
+
+func cloneExchange(it cassette.Interaction) cassette.Interaction {
+	it.Request.Headers = it.Request.Headers.Clone()
+	it.Response.Headers = it.Response.Headers.Clone()
+	return it
 }

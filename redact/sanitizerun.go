@@ -4,8 +4,8 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/azvcr/azvcr/cassette"
 )
@@ -20,8 +20,12 @@ func SanitizeAll(rules []*SanitizerRule, it *cassette.Interaction, o SanitizeOpt
 	}
 }
 
-// exchangeFacts is what is known of an exchange's request and response while rules edit it.
-type exchangeFacts struct{ request, response partFacts }
+// exchangeFacts is what is known of an exchange's request and response while rules edit it;
+// fast says the rules run in a compiled set, which takes the shortcuts replaceFast takes.
+type exchangeFacts struct {
+	request, response partFacts
+	fast              bool
+}
 
 // partFacts is what is known of one side's header and body.
 type partFacts struct {
@@ -33,11 +37,29 @@ type partFacts struct {
 	body  string
 	known bool // the facts below are those of body
 	// quoted holds each run of text from one '"' to the next (bounded in length): a JSON key
-	// "k" is in the body exactly when k is in quoted, for keys without quotes or backslashes.
+	// "k" is in the body exactly when k is in quoted, for the keys quotedKey keeps. nil: not
+	// worked out yet.
 	quoted  map[string]struct{}
-	escaped bool // the body has `\u`
+	escaped int8 // keyEscapes(body): 0 not known, 1 yes, 2 no
 	tokens  *tokenList
 	data    []byte
+}
+
+// keyEscapes says whether a JSON text has escapes that can spell a character of a key quotedKey
+// keeps (\u and \/): without them, such a key is in the text as it is, between quotes.
+func keyEscapes(body string) bool {
+	return strings.Contains(body, `\u`) || strings.Contains(body, `\/`)
+}
+
+// keyEscapes is keyEscapes of the known body, worked out once.
+func (f *partFacts) keyEscapes() bool {
+	if f.escaped == 0 {
+		f.escaped = 2
+		if keyEscapes(f.body) {
+			f.escaped = 1
+		}
+	}
+	return f.escaped == 1
 }
 
 // maxQuoted bounds the runs quoted keeps; longer needles are looked for in the text.
@@ -98,34 +120,57 @@ func (f *partFacts) of(body string) {
 	if f.known && f.body == body {
 		return
 	}
-	*f = partFacts{text: f.text, names: f.names, odd: f.odd, body: body, known: true, escaped: strings.Contains(body, `\u`)}
-	f.quoted = map[string]struct{}{}
+	*f = partFacts{text: f.text, names: f.names, odd: f.odd, body: body, known: true}
+}
+
+// quotedRuns lists the runs of the known body from one '"' to the next, once.
+func (f *partFacts) quotedRuns() map[string]struct{} {
+	if f.quoted == nil {
+		f.quoted = map[string]struct{}{}
+		eachQuoted(f.body, func(run string) bool {
+			f.quoted[run] = struct{}{}
+			return true
+		})
+	}
+	return f.quoted
+}
+
+// eachQuoted calls yield with each run of body from one '"' to the next, up to maxQuoted long,
+// until it returns false.
+func eachQuoted(body string, yield func(string) bool) {
 	for i := strings.IndexByte(body, '"'); i >= 0; {
 		j := strings.IndexByte(body[i+1:], '"')
 		if j < 0 {
-			break
+			return
 		}
-		if j <= maxQuoted {
-			f.quoted[body[i+1:i+1+j]] = struct{}{}
+		if j <= maxQuoted && !yield(body[i+1:i+1+j]) {
+			return
 		}
 		i += 1 + j
 	}
 }
 
-// quotedKey is k when partFacts.quoted can tell whether "k" is in a body: k needs no escaping,
-// and is not too long; otherwise "".
+// quotedKey is k when a body that has no keyEscapes holds the key k exactly when it holds "k": k
+// is valid UTF-8 without U+FFFD (which invalid bytes decode to), has no quote, backslash or
+// control character, and is not too long; otherwise "".
 func quotedKey(k string) string {
-	if k == "" || len(k) > maxQuoted || strconv.Quote(k) != `"`+k+`"` {
+	if k == "" || len(k) > maxQuoted || !utf8.ValidString(k) || strings.ContainsRune(k, utf8.RuneError) {
 		return ""
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c < 0x20 || c == '"' || c == '\\' {
+			return ""
+		}
 	}
 	return k
 }
 
 // anyNeedle says whether the body (whose facts are known) holds one of r's needles.
 func (r *SanitizerRule) anyNeedle(f *partFacts) bool {
+	quoted := f.quotedRuns()
 	for i, n := range r.needles {
 		if k := r.keys[i]; k != "" {
-			if _, ok := f.quoted[k]; ok {
+			if _, ok := quoted[k]; ok {
 				return true
 			}
 		} else if strings.Contains(f.body, n) {

@@ -39,10 +39,11 @@ type registry struct {
 	central []string // the central ids, in order; none when disabled
 	server  []string
 	next    uint64
+	plans   map[string]*plan // compiled plans by their ids, joined
 }
 
 func newRegistry() *registry {
-	g := &registry{byID: map[string]*registered{}}
+	g := &registry{byID: map[string]*registered{}, plans: map[string]*plan{}}
 	if !strings.EqualFold(strings.TrimSpace(os.Getenv(disableDefaultsEnv)), "true") {
 		left := strings.Split(os.Getenv(removeDefaultsEnv), ",")
 		for i := range left {
@@ -134,6 +135,33 @@ func (g *registry) forget(ids []string) {
 	for _, id := range ids {
 		delete(g.byID, id)
 	}
+	if len(ids) > 0 {
+		clear(g.plans)
+	}
+}
+
+// maxPlans bounds the compiled plans kept: one per list of sanitizers in use, which sessions
+// mostly share.
+const maxPlans = 64
+
+// plan is ids resolved and compiled, once for each list: an id names the same sanitizer for as
+// long as it is registered, so a list added to or taken from is a new list, compiled anew.
+func (g *registry) plan(ids []string) *plan {
+	key := strings.Join(ids, "\x00")
+	g.mu.Lock()
+	p := g.plans[key]
+	g.mu.Unlock()
+	if p != nil {
+		return p
+	}
+	p = compilePlan(g.resolve(ids))
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.plans) >= maxPlans {
+		clear(g.plans)
+	}
+	g.plans[key] = p
+	return p
 }
 
 // resolve turns ids into sanitizers, in order; unknown ids are skipped.
@@ -177,23 +205,83 @@ func headerValue(h http.Header, name string) string {
 	return ""
 }
 
-// sanitizeRecording applies sanitizers in order to a whole recording (at /Record/Stop, and to a
-// recording loaded for playback); exchanges may be dropped. A run of sanitizers that edit each
-// exchange on its own is applied exchange by exchange, the exchanges shared out over the cores.
-func sanitizeRecording(sans []*registered, its []*cassette.Interaction) []*cassette.Interaction {
-	o := redact.SanitizeOptions{Bodies: true, IsText: sanitizable}
-	distinct := distinctEntries(its)
+// plan is a list of sanitizers compiled once to be applied: each run of sanitizers that edit
+// every exchange on its own is one redact.SanitizerSet; the sanitizers that work on the recording
+// as a whole (RegexEntrySanitizer, OAuthResponseSanitizer, ContinuationSanitizer) stand between
+// runs. A plan edits exactly as applying the sanitizers one by one does, and is safe for
+// concurrent use.
+type plan struct {
+	sans  []*registered
+	steps []planStep
+}
+
+// planStep is a run of sanitizers that edit each exchange alike, or one that works on the whole
+// recording.
+type planStep struct {
+	set *redact.SanitizerSet
+	san sanitizer
+}
+
+// recordingOptions are how a recording's exchanges are sanitized: bodies too, when they are text.
+var recordingOptions = redact.SanitizeOptions{Bodies: true, IsText: sanitizable}
+
+// compilePlan compiles sanitizers, applied in order.
+func compilePlan(sans []*registered) *plan {
+	p := &plan{sans: sans}
 	for i := 0; i < len(sans); {
-		run := entryRules(sans[i:])
-		if len(run) == 0 || !distinct {
-			its = sans[i].san.recording(its, o)
-			i++
+		if run := entryRules(sans[i:]); len(run) > 0 {
+			p.steps = append(p.steps, planStep{set: redact.NewSanitizerSet(run)})
+			i += len(run)
 			continue
 		}
-		eachEntry(its, func(it *cassette.Interaction) { redact.SanitizeAll(run, it, o) })
-		i += len(run)
+		p.steps = append(p.steps, planStep{san: sans[i].san})
+		i++
+	}
+	return p
+}
+
+// PerEntry says whether every sanitizer of the plan edits each exchange on its own: then
+// sanitizing a recording is calling Entry on each of its exchanges, in any order.
+func (p *plan) PerEntry() bool {
+	return len(p.steps) == 0 || len(p.steps) == 1 && p.steps[0].set != nil
+}
+
+// Entry edits one exchange as the plan's sanitizers do to an exchange seen alone (those that work
+// on the whole recording act as the base sanitizer: Authorization becomes "Sanitized"), with
+// bodies and text as o says.
+func (p *plan) Entry(it *cassette.Interaction, o redact.SanitizeOptions) {
+	for _, st := range p.steps {
+		if st.set != nil {
+			st.set.Sanitize(it, o)
+		} else {
+			st.san.entry(it, o)
+		}
+	}
+}
+
+// Recording applies the plan to a whole recording (at /Record/Stop, and to a recording loaded
+// for playback); exchanges may be dropped. A run of sanitizers that edit each exchange on its own
+// is applied exchange by exchange, the exchanges shared out over the cores.
+func (p *plan) Recording(its []*cassette.Interaction) []*cassette.Interaction {
+	if !distinctEntries(its) { // an exchange listed twice is edited once per listing, sanitizer by sanitizer
+		for _, r := range p.sans {
+			its = r.san.recording(its, recordingOptions)
+		}
+		return its
+	}
+	for _, st := range p.steps {
+		if st.set == nil {
+			its = st.san.recording(its, recordingOptions)
+			continue
+		}
+		eachEntry(its, func(it *cassette.Interaction) { st.set.Sanitize(it, recordingOptions) })
 	}
 	return its
+}
+
+// sanitizeRecording applies sanitizers in order to a whole recording.
+func sanitizeRecording(sans []*registered, its []*cassette.Interaction) []*cassette.Interaction {
+	return compilePlan(sans).Recording(its)
 }
 
 // entryRules returns the rules of the sanitizers at the start of sans that edit each exchange
@@ -231,7 +319,7 @@ func eachEntry(its []*cassette.Interaction, f func(*cassette.Interaction)) {
 // requestRule is the session's sanitizers as a redaction rule for live requests in playback:
 // they see the request alone, and its body only when the matcher compares bodies.
 type requestRule struct {
-	sans   []*registered
+	plan   *plan
 	bodies bool
 }
 
@@ -242,15 +330,6 @@ func (q requestRule) RedactRequest(req *cassette.Request) {
 	if it.Request.Headers == nil {
 		it.Request.Headers = http.Header{}
 	}
-	o := redact.SanitizeOptions{Bodies: q.bodies, IsText: sanitizable}
-	for i := 0; i < len(q.sans); {
-		if run := entryRules(q.sans[i:]); len(run) > 0 {
-			redact.SanitizeAll(run, it, o)
-			i += len(run)
-			continue
-		}
-		q.sans[i].san.entry(it, o)
-		i++
-	}
+	q.plan.Entry(it, redact.SanitizeOptions{Bodies: q.bodies, IsText: sanitizable})
 	*req = it.Request
 }

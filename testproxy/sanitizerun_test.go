@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -121,7 +122,7 @@ func TestSanitizeRecordingAsOneByOne(t *testing.T) {
 			for i, it := range base[:len(varied())] {
 				a, b := it.Request, it.Request
 				a.Headers, b.Headers = it.Request.Headers.Clone(), it.Request.Headers.Clone()
-				requestRule{sans: sans, bodies: true}.RedactRequest(&a)
+				requestRule{plan: compilePlan(sans), bodies: true}.RedactRequest(&a)
 				oneByOne := &cassette.Interaction{Request: b, Response: cassette.Response{Headers: http.Header{}}}
 				for _, r := range sans {
 					r.san.entry(oneByOne, redact.SanitizeOptions{Bodies: true, IsText: sanitizable})
@@ -132,4 +133,113 @@ func TestSanitizeRecordingAsOneByOne(t *testing.T) {
 			}
 		})
 	}
+}
+
+// assertAsOneByOne sanitizes copies of its with the compiled plan and one sanitizer at a time,
+// and live requests (their request alone) both ways, and reports every difference.
+func assertAsOneByOne(t *testing.T, sans []*registered, its []*cassette.Interaction) {
+	t.Helper()
+	want := sanitizeOneByOne(sans, deepCopy(its))
+	got := compilePlan(sans).Recording(deepCopy(its))
+	if len(got) != len(want) {
+		t.Fatalf("%d exchanges, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("exchange %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+	for i, it := range its {
+		for _, bodies := range []bool{false, true} {
+			a, b := it.Request, it.Request
+			a.Headers, b.Headers = it.Request.Headers.Clone(), it.Request.Headers.Clone()
+			requestRule{plan: compilePlan(sans), bodies: bodies}.RedactRequest(&a)
+			oneByOne := &cassette.Interaction{Request: b, Response: cassette.Response{Headers: http.Header{}}}
+			if oneByOne.Request.Headers == nil {
+				oneByOne.Request.Headers = http.Header{}
+			}
+			for _, r := range sans {
+				r.san.entry(oneByOne, redact.SanitizeOptions{Bodies: bodies, IsText: sanitizable})
+			}
+			if !reflect.DeepEqual(a, oneByOne.Request) {
+				t.Errorf("live request %d (bodies %v):\n got %+v\nwant %+v", i, bodies, a, oneByOne.Request)
+			}
+		}
+	}
+}
+
+// The compiled plan edits realistic entries (testdata/bench-entries.json) as the sanitizers one
+// by one do: the central list, and the central list with a harness's sanitizers around it.
+func TestRealisticEntriesSanitizeAsOneByOne(t *testing.T) {
+	g := newRegistry()
+	central := g.resolve(g.serverList())
+	harness := []*registered{
+		custom(t, "BodyKeySanitizer", map[string]any{"jsonPath": "$..description", "value": "d"}),
+		custom(t, "BodyKeySanitizer", map[string]any{"jsonPath": "$.properties.documentEndpoint", "regex": `https://(?<a>[^.]+)`, "groupForReplace": "a"}),
+		custom(t, "BodyKeySanitizer", map[string]any{"jsonPath": "$..n"}),
+		custom(t, "BodyKeySanitizer", map[string]any{"jsonPath": "$..enableAutomaticFailover", "regex": "False", "value": "off"}),
+		custom(t, "BodyKeySanitizer", map[string]any{"jsonPath": "$.Documents[*]._self", "regex": "docs", "value": "documents"}),
+		custom(t, "HeaderRegexSanitizer", map[string]any{"key": "x-ms-session-token", "regex": `#(?<lsn>\d+)`, "groupForReplace": "lsn", "value": "0"}),
+		custom(t, "HeaderRegexSanitizer", map[string]any{"key": "Content-Type", "regex": "query\\+", "value": ""}),
+		custom(t, "HeaderStringSanitizer", map[string]any{"key": "User-Agent", "target": "go1.26.8", "value": "go"}),
+		custom(t, "UriRegexSanitizer", map[string]any{"regex": `(?<=/docs/)(?<item>[^/?]+)`, "groupForReplace": "item", "value": "item"}),
+		custom(t, "GeneralRegexSanitizer", map[string]any{"regex": `(?<=acct-)\d+`, "value": "N"}),
+		custom(t, "ContinuationSanitizer", map[string]any{"key": "x-ms-continuation", "method": "guid"}),
+		custom(t, "BodyKeySanitizer", map[string]any{"jsonPath": "$..['a/b']"}),
+	}
+	entries := benchEntries(t)
+	for name, sans := range map[string][]*registered{
+		"central":              central,
+		"harness then central": append(slices.Clone(harness), central...),
+		"central then harness": append(slices.Clone(central), harness...),
+		"interleaved":          append(append(append(slices.Clone(central[:60]), harness...), central[60:]...), harness[:5]...),
+	} {
+		t.Run(name, func(t *testing.T) { assertAsOneByOne(t, sans, entries) })
+	}
+	// Something is sanitized in every entry: the comparison is not of untouched copies.
+	its := compilePlan(central).Recording(deepCopy(entries))
+	for i, it := range its {
+		if reflect.DeepEqual(it, entries[i]) {
+			t.Errorf("entry %d unchanged by the central sanitizers", i)
+		}
+	}
+}
+
+// FuzzCentralSanitizers: the compiled central list (and a harness's key sanitizers after it)
+// edits any body, URI and header value as the sanitizers one by one do.
+func FuzzCentralSanitizers(f *testing.F) {
+	for _, it := range realisticEntries() {
+		f.Add(it.Request.URL, it.Response.Body, "application/json")
+	}
+	f.Add("https://a/b?sig=x&sv=y", `{"a\/b":"v","id":1,"name":[true,null,{"name":false}],"x":{"token":"t\u00e9"}}`, "text/plain")
+	f.Add("http://\xff.x/", "{\"id\":\"\xff\",\"name\":\"a\\nb\"}", "application/json")
+	g := newRegistry()
+	sans := append(g.resolve(g.serverList()),
+		&registered{id: "k", san: mustEntry(redact.Sanitizer{Kind: "BodyKeySanitizer", Parts: redact.PartBody, JSONPath: "$..['a/b']", Regex: ".+", Value: "S"})},
+		&registered{id: "v", san: mustEntry(redact.Sanitizer{Kind: "BodyKeySanitizer", Parts: redact.PartBody, JSONPath: "$..x.token", Regex: "t", Value: "T\""})},
+		&registered{id: "l", san: mustEntry(redact.Sanitizer{Kind: "BodyKeySanitizer", Parts: redact.PartBody, JSONPath: "$..name", Regex: "(?<v>a)", Group: "v", Value: "bb"})})
+	p := compilePlan(sans)
+	f.Fuzz(func(t *testing.T, url, body, contentType string) {
+		mk := func() *cassette.Interaction {
+			return &cassette.Interaction{
+				Request: cassette.Request{Method: "POST", URL: url, Body: body,
+					Headers: http.Header{"Content-Type": {contentType}, "Location": {url}, "X-Value": {body}, "Content-Length": {"1"}}},
+				Response: cassette.Response{Code: 200, Body: body,
+					Headers: http.Header{"Content-Type": {contentType}, "Operation-Location": {body}, "Content-Length": {"1"}}},
+			}
+		}
+		want := sanitizeOneByOne(sans, []*cassette.Interaction{mk()})
+		got := p.Recording([]*cassette.Interaction{mk()})
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("got\n%+v\nwant\n%+v", got[0], want[0])
+		}
+	})
+}
+
+func mustEntry(s redact.Sanitizer) sanitizer {
+	san, err := newEntrySanitizer(s)
+	if err != nil {
+		panic(err)
+	}
+	return san
 }

@@ -343,9 +343,9 @@ func (s *Server) recordMatcher(sess *session) matcher.RecordMatcher {
 func (s *Server) prepare(sess *session) error {
 	m := s.recordMatcher(sess)
 	sess.mu.Lock()
-	sans := s.reg.resolve(sess.sanitizers)
+	p := s.reg.plan(sess.sanitizers)
 	if !sess.prepared {
-		sess.loaded = sanitizeRecording(sans, sess.loaded)
+		sess.loaded = p.Recording(sess.loaded)
 		idx, err := matcher.New(sess.loaded, matcher.WithRecordMatcher(m), matcher.WithRepeat(s.cfg.repeat))
 		if err != nil {
 			sess.mu.Unlock()
@@ -355,7 +355,7 @@ func (s *Server) prepare(sess *session) error {
 		sess.index, sess.prepared = idx, true
 	}
 	sess.mu.Unlock()
-	sess.engine.SetRedactor(redact.Redactor{requestRule{sans: sans, bodies: m.CompareBodies}})
+	sess.engine.SetRedactor(redact.Redactor{requestRule{plan: p, bodies: m.CompareBodies}})
 	return nil
 }
 

@@ -1,0 +1,515 @@
+package redact
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/azvcr/azvcr/cassette"
+)
+
+// SanitizerSet is a run of sanitizer rules compiled once to be applied together: Sanitize edits
+// an exchange exactly as calling each rule's Sanitize in order does, with less work. Runs of
+// header rules are looked up by header name, one pass over each header; runs of body-key rules
+// (BodyKeySanitizer) share one reading of a JSON body, their values found by one walk over its
+// keys, and the body is written once; a regex does not run on text that lacks what its matches
+// need; runs after literal leads are replaced without the regex engine. A set is safe for
+// concurrent use.
+type SanitizerSet struct {
+	rules []*SanitizerRule
+	steps []setStep
+}
+
+// setStep is one rule, or a run of header or body-key rules.
+type setStep struct {
+	rule    *SanitizerRule
+	headers *headerRun
+	keys    *keyRun
+}
+
+// NewSanitizerSet compiles rules, applied in order.
+func NewSanitizerSet(rules []*SanitizerRule) *SanitizerSet {
+	s := &SanitizerSet{rules: slices.Clip(rules)}
+	for i := 0; i < len(rules); {
+		if n := runOf(rules[i:], (*SanitizerRule).byHeaderName); n > 1 {
+			s.steps = append(s.steps, setStep{headers: newHeaderRun(rules[i : i+n])})
+			i += n
+			continue
+		}
+		if n := runOf(rules[i:], (*SanitizerRule).byBodyKey); n > 1 {
+			s.steps = append(s.steps, setStep{keys: newKeyRun(rules[i : i+n])})
+			i += n
+			continue
+		}
+		s.steps = append(s.steps, setStep{rule: rules[i]})
+		i++
+	}
+	return s
+}
+
+// runOf is how many rules at the start of rules have the property.
+func runOf(rules []*SanitizerRule, has func(*SanitizerRule) bool) int {
+	n := 0
+	for n < len(rules) && has(rules[n]) {
+		n++
+	}
+	return n
+}
+
+// Rules are the set's rules, in order.
+func (s *SanitizerSet) Rules() []*SanitizerRule { return s.rules }
+
+// Sanitize edits one exchange as calling Sanitize for each rule in order does.
+func (s *SanitizerSet) Sanitize(it *cassette.Interaction, o SanitizeOptions) {
+	x := exchangeFacts{fast: true}
+	for _, st := range s.steps {
+		switch {
+		case st.rule != nil:
+			st.rule.sanitize(it, o, &x)
+		case st.headers != nil:
+			if st.headers.apply(it.Request.Headers) {
+				x.request.headerChanged()
+			}
+			if st.headers.apply(it.Response.Headers) {
+				x.response.headerChanged()
+			}
+		default:
+			if o.Bodies {
+				st.keys.apply(&it.Request.Body, it.Request.Headers, o, &x.request)
+			}
+			if o.Bodies && !strings.EqualFold(it.Request.Method, http.MethodHead) {
+				st.keys.apply(&it.Response.Body, it.Response.Headers, o, &x.response)
+			}
+		}
+	}
+}
+
+// always says the rule edits every exchange it is offered.
+func (r *SanitizerRule) always() bool { return r.spec.Condition == Condition{} }
+
+// byHeaderName says the rule only edits the values of one header, named in ASCII (HeaderRegex
+// and HeaderString sanitizers).
+func (r *SanitizerRule) byHeaderName() bool {
+	return r.always() && r.spec.Parts == PartHeaders && r.spec.Header != "" && isASCII(r.spec.Header) &&
+		len(r.spec.Remove) == 0 && !r.spec.AuthHeader
+}
+
+// byBodyKey says the rule only edits the values a JSON path selects in bodies (BodyKey
+// sanitizers).
+func (r *SanitizerRule) byBodyKey() bool {
+	return r.always() && r.spec.Parts == PartBody && r.path != nil && len(r.spec.Remove) == 0 && !r.spec.AuthHeader
+}
+
+// headerRun is a run of rules that each edit every value of one header: a header's rules are
+// found by its name, lower-cased.
+type headerRun struct {
+	byName map[string][]*SanitizerRule
+	rules  []*SanitizerRule
+}
+
+func newHeaderRun(rules []*SanitizerRule) *headerRun {
+	h := &headerRun{byName: map[string][]*SanitizerRule{}, rules: rules}
+	for _, r := range rules {
+		n := strings.ToLower(r.spec.Header)
+		h.byName[n] = append(h.byName[n], r)
+	}
+	return h
+}
+
+// apply edits h and says whether anything changed. Each header is edited by the rules that name
+// it, in order; what one header holds does not depend on another, so the order of headers does
+// not matter.
+func (h *headerRun) apply(hdr http.Header) bool {
+	changed := false
+	var buf [64]byte
+	for k, vals := range hdr {
+		var rules []*SanitizerRule
+		if isASCII(k) {
+			if len(k) > len(buf) {
+				rules = h.byName[strings.ToLower(k)]
+			} else {
+				rules = h.byName[string(lowerInto(buf[:], k))]
+			}
+		} else {
+			for _, r := range h.rules { // a non-ASCII letter may fold to an ASCII one
+				if strings.EqualFold(k, r.spec.Header) {
+					rules = append(rules, r)
+				}
+			}
+		}
+		for _, r := range rules {
+			for i, v := range vals {
+				if nv := r.replaceFast(v); nv != v {
+					vals[i], changed = nv, true
+				}
+			}
+		}
+	}
+	return changed
+}
+
+// lowerInto writes ASCII s lower-cased into buf (as long as s) and returns it.
+func lowerInto(buf []byte, s string) []byte {
+	b := buf[:len(s)]
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return b
+}
+
+// keyRun is a run of body-key rules. Rules whose path is $..name (the most common) select the
+// scalars directly under that key, wherever it is; the others select by walking their path.
+type keyRun struct {
+	rules []keyRule
+	// byKey lists, for each name a $..name rule selects, the rules that select it.
+	byKey map[string][]int
+	// others counts the other rules; ends holds the keys their paths end in.
+	others int
+	ends   map[string]struct{}
+	// needles are the keys a body must hold (as quotedKey says) for a rule to select anything;
+	// without any of them, and without keyEscapes, the run leaves the body alone. anyBody: some
+	// rule may select without a key (its path ends in * or an index), or its key cannot be
+	// looked for so.
+	needles map[string]struct{}
+	anyBody bool
+}
+
+type keyRule struct {
+	*SanitizerRule
+	name string // the key of a $..name path, or "" for the others
+}
+
+func newKeyRun(rules []*SanitizerRule) *keyRun {
+	k := &keyRun{byKey: map[string][]int{}, needles: map[string]struct{}{}, ends: map[string]struct{}{}}
+	for i, r := range rules {
+		kr := keyRule{SanitizerRule: r}
+		if segs := r.path.segs; len(segs) == 1 && segs[0].deep && len(segs[0].names) == 1 && segs[0].slice == nil && len(segs[0].indices) == 0 && !segs[0].any {
+			kr.name = segs[0].names[0]
+			k.byKey[kr.name] = append(k.byKey[kr.name], i)
+		} else {
+			k.others++
+			for _, n := range r.keys {
+				k.ends[n] = struct{}{}
+			}
+		}
+		if len(r.needles) == 0 {
+			k.anyBody = true
+		}
+		for _, n := range r.keys {
+			k.needles[n] = struct{}{}
+		}
+		k.rules = append(k.rules, kr)
+	}
+	return k
+}
+
+// mayHold says whether body may hold a key a rule selects by: without keyEscapes, a key k that
+// quotedKey keeps is written "k" and followed by a colon.
+func (k *keyRun) mayHold(body string) bool {
+	if k.anyBody || keyEscapes(body) {
+		return true
+	}
+	for i := strings.IndexByte(body, '"'); i >= 0; {
+		j := strings.IndexByte(body[i+1:], '"')
+		if j < 0 {
+			return false
+		}
+		end := i + 1 + j
+		if j <= maxQuoted {
+			p := end + 1
+			for p < len(body) && (body[p] == ' ' || body[p] == '\t' || body[p] == '\n' || body[p] == '\r') {
+				p++
+			}
+			if p < len(body) && body[p] == ':' {
+				if _, ok := k.needles[body[i+1:end]]; ok {
+					return true
+				}
+			}
+		}
+		i = end
+	}
+	return false
+}
+
+// keyedValue is a scalar of the body that a rule of the run selects: where its JSON text is,
+// and what the run's rules have made of it (a string once a rule has written it).
+type keyedValue struct {
+	start, end int
+	tok        any
+	text       string
+	written    bool
+}
+
+// token is the value's token as a json.Decoder (UseNumber) reads it from data.
+func (v *keyedValue) token(data []byte) any {
+	if v.written {
+		return v.tok
+	}
+	switch raw := data[v.start:v.end]; raw[0] {
+	case '"':
+		return unquoteJSON(raw)
+	case 't':
+		return true
+	case 'f':
+		return false
+	case 'n':
+		return nil
+	default:
+		return json.Number(raw)
+	}
+}
+
+// apply edits one side's body as the rules, in order, each with its own body call, would: a rule
+// that changes any value it selects writes every value it selects as a JSON string; a
+// Content-Length follows each change of length.
+func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFacts) {
+	if *body == "" || o.IsText == nil || !k.mayHold(*body) || !f.isText(h, o) {
+		return
+	}
+	f.of(*body)
+	if f.data == nil {
+		f.data = []byte(f.body)
+	}
+	data := f.data
+	if f.tokens != nil && f.tokens.err != io.EOF || f.tokens == nil && !json.Valid(data) {
+		return // not one JSON value: no rule selects anything
+	}
+	// The scalars directly under each key the $..name rules select (by rule, in document order),
+	// and which keys the other rules' paths end in are in the body.
+	type hit struct{ rule, value int32 }
+	var hits []hit
+	var values []keyedValue
+	present := map[string]bool(nil)
+	walkKeyed(data, func(key []byte, escaped bool, start, end int) {
+		var name string
+		if escaped {
+			name = unquoteJSON(key)
+		}
+		var rules []int
+		if escaped {
+			rules = k.byKey[name]
+		} else {
+			rules = k.byKey[string(key[1:len(key)-1])]
+		}
+		if k.others > 0 {
+			if !escaped {
+				name = string(key[1 : len(key)-1])
+			}
+			if _, ok := k.ends[name]; ok {
+				if present == nil {
+					present = map[string]bool{}
+				}
+				present[name] = true
+			}
+		}
+		if len(rules) == 0 || start < 0 {
+			return
+		}
+		for _, ri := range rules {
+			hits = append(hits, hit{int32(ri), int32(len(values))})
+		}
+		values = append(values, keyedValue{start: start, end: end})
+	})
+	slices.SortStableFunc(hits, func(a, b hit) int { return int(a.rule - b.rule) })
+	keyed := len(values)  // values[:keyed] are in document order
+	var extra map[int]int // start -> index in values, for values only other rules select
+	length := len(f.body)
+	var clKeys []string
+	clFound, changedAny := false, false
+	var sel []int
+	for ri, r := range k.rules {
+		sel = sel[:0]
+		if r.name != "" {
+			for len(hits) > 0 && int(hits[0].rule) < ri {
+				hits = hits[1:]
+			}
+			for len(hits) > 0 && int(hits[0].rule) == ri {
+				sel = append(sel, int(hits[0].value))
+				hits = hits[1:]
+			}
+		} else {
+			if len(r.keys) > 0 && !slices.ContainsFunc(r.keys, func(n string) bool { return present[n] }) {
+				continue
+			}
+			if f.tokens == nil {
+				f.tokens = listTokens(data)
+			}
+			found, ok := selectTokens(data, f.tokens, r.path, false)
+			if !ok {
+				continue
+			}
+			for _, l := range found {
+				i, ok := slices.BinarySearchFunc(values[:keyed], l.start, func(v keyedValue, start int) int { return v.start - start })
+				if !ok {
+					if extra == nil {
+						extra = map[int]int{}
+					}
+					var seen bool
+					if i, seen = extra[l.start]; !seen {
+						i = len(values)
+						extra[l.start] = i
+						values = append(values, keyedValue{start: l.start, end: l.end})
+					}
+				}
+				sel = append(sel, i)
+			}
+		}
+		if len(sel) == 0 || !f.isText(h, o) { // a Content-Length change may make the body not text
+			continue
+		}
+		repls := make([]string, len(sel))
+		changed := false
+		for j, i := range sel {
+			tok := values[i].token(data)
+			if tok == nil {
+				continue
+			}
+			orig := tokenText(tok)
+			repls[j] = r.replaceFast(orig)
+			if repls[j] != orig {
+				changed = true
+			}
+		}
+		if !changed {
+			continue
+		}
+		before := length
+		for j, i := range sel {
+			v := &values[i]
+			if v.token(data) == nil {
+				continue
+			}
+			q := jsonQuote(repls[j])
+			old := v.end - v.start
+			if v.written {
+				old = len(v.text)
+			}
+			length += len(q) - old
+			tok := repls[j]
+			if !utf8.ValidString(tok) {
+				tok = unquoteJSON([]byte(q))
+			}
+			v.tok, v.text, v.written = tok, q, true
+		}
+		changedAny = true
+		if length != before {
+			if !clFound {
+				for key := range h {
+					if strings.EqualFold(key, "Content-Length") {
+						clKeys = append(clKeys, key)
+					}
+				}
+				clFound = true
+			}
+			for _, key := range clKeys {
+				for i := range h[key] {
+					h[key][i] = strconv.Itoa(length)
+				}
+			}
+			if len(clKeys) > 0 {
+				f.headerChanged()
+			}
+		}
+	}
+	if !changedAny {
+		return
+	}
+	// Write the body once.
+	written := values[:0:0]
+	for _, v := range values {
+		if v.written {
+			written = append(written, v)
+		}
+	}
+	slices.SortFunc(written, func(a, b keyedValue) int { return a.start - b.start })
+	var b strings.Builder
+	b.Grow(length)
+	last := 0
+	for _, v := range written {
+		b.WriteString(f.body[last:v.start])
+		b.WriteString(v.text)
+		last = v.end
+	}
+	b.WriteString(f.body[last:])
+	*body = b.String()
+	f.of(*body)
+}
+
+// walkKeyed calls fn for each member of every object in data, a valid JSON text: its key as
+// written (quotes included; escaped says it has a backslash) and, when its value is a scalar,
+// where the value's text starts and ends (-1, -1 for an object or array).
+func walkKeyed(data []byte, fn func(key []byte, escaped bool, start, end int)) {
+	// In a valid text, a string followed (after spaces) by ':' is a key.
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c != '"' {
+			i++
+			continue
+		}
+		end, escaped := i+1, false
+		for end < len(data) && data[end] != '"' {
+			if data[end] == '\\' {
+				escaped = true
+				end++
+			}
+			end++
+		}
+		end++ // past the closing quote
+		j := end
+		for j < len(data) && isJSONSpace(data[j]) {
+			j++
+		}
+		if j >= len(data) || data[j] != ':' {
+			i = end // a string value
+			continue
+		}
+		key := data[i:end]
+		j++
+		for j < len(data) && isJSONSpace(data[j]) {
+			j++
+		}
+		switch data[j] {
+		case '{', '[':
+			fn(key, escaped, -1, -1)
+			i = j
+		case '"':
+			vend := quotedEnd(data, j)
+			fn(key, escaped, j, vend)
+			i = vend
+		default:
+			vend := j
+			for vend < len(data) && !isJSONSpace(data[vend]) && data[vend] != ',' && data[vend] != '}' && data[vend] != ']' {
+				vend++
+			}
+			fn(key, escaped, j, vend)
+			i = vend
+		}
+	}
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// tokenText is a scalar token's text as test-proxy's regex sees it: .NET writes booleans True
+// and False.
+func tokenText(tok any) string {
+	switch v := tok.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case bool:
+		if v {
+			return "True"
+		}
+		return "False"
+	}
+	return ""
+}
