@@ -365,3 +365,43 @@ func TestCheckTextAsByChar(t *testing.T) {
 		t.Errorf("refused %d, took %d: the test compares too little", counts[true], counts[false])
 	}
 }
+
+// BenchmarkLoadForReplay compares loading a cassette for replay light with loading it whole.
+func BenchmarkLoadForReplay(b *testing.B) {
+	r := rand.New(rand.NewPCG(61, 62))
+	c := &Cassette{Version: Version}
+	for i := range 5000 {
+		c.Interactions = append(c.Interactions, continuing(r, i))
+	}
+	path := filepath.Join(b.TempDir(), "c.yaml")
+	if err := Save(path, c); err != nil {
+		b.Fatal(err)
+	}
+	st, _ := os.Stat(path)
+	for _, bc := range []struct {
+		name string
+		load func() error
+	}{
+		{"light", func() error {
+			c, closer, err := LoadForReplay(path, testReads)
+			if err == nil && !c.Interactions[0].Light() {
+				err = fmt.Errorf("not light")
+			}
+			if closer != nil {
+				closer.Close()
+			}
+			return err
+		}},
+		{"whole", func() error { _, err := Load(path); return err }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(st.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := bc.load(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
