@@ -405,3 +405,43 @@ func BenchmarkLoadForReplay(b *testing.B) {
 		})
 	}
 }
+
+// plainTextSearches is plainText as it was, with three searches for what a plain scalar may
+// not hold: the one pass over short ones must say the same.
+func plainTextSearches(b []byte) bool {
+	if len(b) == 0 || b[len(b)-1] == ' ' || b[len(b)-1] == ':' {
+		return false
+	}
+	switch c := b[0]; c {
+	case ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', ' ':
+		return false
+	case '-', '?', ':':
+		if len(b) == 1 || b[1] == ' ' {
+			return false
+		}
+	}
+	if bytes.Contains(b, []byte(": ")) || bytes.Contains(b, []byte(" #")) || bytes.IndexByte(b, '\t') >= 0 {
+		return false
+	}
+	return !(len(b) >= 3 && (bytes.HasPrefix(b, []byte("---")) || bytes.HasPrefix(b, []byte("..."))))
+}
+
+func TestPlainTextOnePass(t *testing.T) {
+	r := rand.New(rand.NewPCG(71, 72))
+	parts := []string{"a", ":", " ", "#", "\t", "b:c", ": ", " #", "-", "?", "..", "x", "[", "'", strings.Repeat("y", 30)}
+	counts := map[bool]int{}
+	for range 50000 {
+		var b []byte
+		for range r.IntN(12) {
+			b = append(b, parts[r.IntN(len(parts))]...)
+		}
+		want := plainTextSearches(b)
+		if got := plainText(b); got != want {
+			t.Fatalf("plainText(%q) = %v, three searches say %v", b, got, want)
+		}
+		counts[want && len(b) <= 64]++
+	}
+	if counts[true] == 0 || counts[false] == 0 {
+		t.Errorf("%v: the test compares too little", counts)
+	}
+}
