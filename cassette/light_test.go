@@ -27,7 +27,7 @@ var testReads = []string{"Content-Type", "x-ms-documentdb-partitionkey", "X-Ms-C
 // whether the light decode took the file.
 func lightAgrees(t *testing.T, data []byte) bool {
 	t.Helper()
-	light, ok, err := ParseForReplay("f.yaml", data, testReads)
+	light, ok, err := parseForReplay("f.yaml", data, testReads)
 	if !ok {
 		return false
 	}
@@ -262,9 +262,9 @@ func TestLightHeaderSets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	light, ok, err := ParseForReplay("f.yaml", data, testReads)
+	light, ok, err := parseForReplay("f.yaml", data, testReads)
 	if !ok || err != nil {
-		t.Fatalf("ParseForReplay: %v %v", ok, err)
+		t.Fatalf("parseForReplay: %v %v", ok, err)
 	}
 	for i, it := range light.Interactions {
 		if !reflect.DeepEqual(it.Request.Headers, http.Header{"Prefer": {"x"}}) {
