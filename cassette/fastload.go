@@ -88,8 +88,9 @@ func fastRead(src source, light ...*lightSpec) (c *Cassette, err error) {
 		c.Interactions = top.empty
 		return c, finish(c, top.version)
 	}
-	firstLine := 1 + bytes.Count(head[:top.items], []byte{'\n'})
+	firstLine := 0 // of the interactions, in a light decode
 	if spec != nil {
+		firstLine = 1 + bytes.Count(head[:top.items], []byte{'\n'})
 		spec.source.indent = top.indent
 	}
 	parts := split(src, top.items, top.indent)

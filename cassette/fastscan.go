@@ -112,7 +112,14 @@ func plainText(b []byte) bool {
 			return false
 		}
 	}
-	if bytes.Contains(b, []byte(": ")) || bytes.Contains(b, []byte(" #")) || bytes.IndexByte(b, '\t') >= 0 {
+	if len(b) <= 64 { // most keys and values: one pass, rather than three calls
+		for i, c := range b {
+			switch {
+			case c == ':' && i+1 < len(b) && b[i+1] == ' ', c == '#' && i > 0 && b[i-1] == ' ', c == '\t':
+				return false
+			}
+		}
+	} else if bytes.Contains(b, []byte(": ")) || bytes.Contains(b, []byte(" #")) || bytes.IndexByte(b, '\t') >= 0 {
 		return false
 	}
 	return !(len(b) >= 3 && (bytes.HasPrefix(b, []byte("---")) || bytes.HasPrefix(b, []byte("..."))))

@@ -53,9 +53,9 @@ type nopCloser struct{}
 
 func (nopCloser) Close() error { return nil }
 
-// ParseForReplay is LoadForReplay of a file's bytes (name in errors): Full reads from data, which
+// parseForReplay is LoadForReplay of a file's bytes (name in errors): Full reads from data, which
 // must not change. ok is false when the fast reader does not take the file (Parse reads it).
-func ParseForReplay(name string, data []byte, headers []string) (c *Cassette, ok bool, err error) {
+func parseForReplay(name string, data []byte, headers []string) (c *Cassette, ok bool, err error) {
 	c, err = readLight(name, memSource(data), headers)
 	if errors.Is(err, errSlowPath) {
 		return nil, false, nil

@@ -27,7 +27,7 @@ var testReads = []string{"Content-Type", "x-ms-documentdb-partitionkey", "X-Ms-C
 // whether the light decode took the file.
 func lightAgrees(t *testing.T, data []byte) bool {
 	t.Helper()
-	light, ok, err := ParseForReplay("f.yaml", data, testReads)
+	light, ok, err := parseForReplay("f.yaml", data, testReads)
 	if !ok {
 		return false
 	}
@@ -262,9 +262,9 @@ func TestLightHeaderSets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	light, ok, err := ParseForReplay("f.yaml", data, testReads)
+	light, ok, err := parseForReplay("f.yaml", data, testReads)
 	if !ok || err != nil {
-		t.Fatalf("ParseForReplay: %v %v", ok, err)
+		t.Fatalf("parseForReplay: %v %v", ok, err)
 	}
 	for i, it := range light.Interactions {
 		if !reflect.DeepEqual(it.Request.Headers, http.Header{"Prefer": {"x"}}) {
@@ -363,5 +363,85 @@ func TestCheckTextAsByChar(t *testing.T) {
 	}
 	if counts[true] == 0 || counts[false] == 0 {
 		t.Errorf("refused %d, took %d: the test compares too little", counts[true], counts[false])
+	}
+}
+
+// BenchmarkLoadForReplay compares loading a cassette for replay light with loading it whole.
+func BenchmarkLoadForReplay(b *testing.B) {
+	r := rand.New(rand.NewPCG(61, 62))
+	c := &Cassette{Version: Version}
+	for i := range 5000 {
+		c.Interactions = append(c.Interactions, continuing(r, i))
+	}
+	path := filepath.Join(b.TempDir(), "c.yaml")
+	if err := Save(path, c); err != nil {
+		b.Fatal(err)
+	}
+	st, _ := os.Stat(path)
+	for _, bc := range []struct {
+		name string
+		load func() error
+	}{
+		{"light", func() error {
+			c, closer, err := LoadForReplay(path, testReads)
+			if err == nil && !c.Interactions[0].Light() {
+				err = fmt.Errorf("not light")
+			}
+			if closer != nil {
+				closer.Close()
+			}
+			return err
+		}},
+		{"whole", func() error { _, err := Load(path); return err }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(st.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := bc.load(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// plainTextSearches is plainText as it was, with three searches for what a plain scalar may
+// not hold: the one pass over short ones must say the same.
+func plainTextSearches(b []byte) bool {
+	if len(b) == 0 || b[len(b)-1] == ' ' || b[len(b)-1] == ':' {
+		return false
+	}
+	switch c := b[0]; c {
+	case ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', ' ':
+		return false
+	case '-', '?', ':':
+		if len(b) == 1 || b[1] == ' ' {
+			return false
+		}
+	}
+	if bytes.Contains(b, []byte(": ")) || bytes.Contains(b, []byte(" #")) || bytes.IndexByte(b, '\t') >= 0 {
+		return false
+	}
+	return !(len(b) >= 3 && (bytes.HasPrefix(b, []byte("---")) || bytes.HasPrefix(b, []byte("..."))))
+}
+
+func TestPlainTextOnePass(t *testing.T) {
+	r := rand.New(rand.NewPCG(71, 72))
+	parts := []string{"a", ":", " ", "#", "\t", "b:c", ": ", " #", "-", "?", "..", "x", "[", "'", strings.Repeat("y", 30)}
+	counts := map[bool]int{}
+	for range 50000 {
+		var b []byte
+		for range r.IntN(12) {
+			b = append(b, parts[r.IntN(len(parts))]...)
+		}
+		want := plainTextSearches(b)
+		if got := plainText(b); got != want {
+			t.Fatalf("plainText(%q) = %v, three searches say %v", b, got, want)
+		}
+		counts[want && len(b) <= 64]++
+	}
+	if counts[true] == 0 || counts[false] == 0 {
+		t.Errorf("%v: the test compares too little", counts)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // sqlKeywords are Cosmos DB NoSQL reserved words. Their case does not matter to the service, so
@@ -74,6 +76,39 @@ func sqlTokens(q string) []string {
 	return toks
 }
 
+// sqlText is a query text read into tokens.
+type sqlText struct {
+	tokens []string
+	joined string
+}
+
+// sqlTexts remembers the query texts read (a cassette runs a few queries many times, with other
+// parameters): up to maxSQLTexts of them, of up to maxSQLText bytes, for the life of the process.
+var (
+	sqlTexts     sync.Map // text -> *sqlText
+	sqlTextsKept atomic.Int32
+)
+
+const (
+	maxSQLTexts = 4096
+	maxSQLText  = 4 << 10
+)
+
+// sqlTextOf is the tokens of query text q, remembered.
+func sqlTextOf(q string) *sqlText {
+	if v, ok := sqlTexts.Load(q); ok {
+		return v.(*sqlText)
+	}
+	t := &sqlText{tokens: sqlTokens(q)}
+	t.joined = strings.Join(t.tokens, " ")
+	if len(q) <= maxSQLText && sqlTextsKept.Load() < maxSQLTexts {
+		if _, loaded := sqlTexts.LoadOrStore(strings.Clone(q), t); !loaded {
+			sqlTextsKept.Add(1)
+		}
+	}
+	return t
+}
+
 // isWordByte covers identifiers, numbers and any non-ASCII (UTF-8) byte.
 func isWordByte(c byte) bool {
 	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
@@ -81,7 +116,8 @@ func isWordByte(c byte) bool {
 
 // cosmosQuery is a query body ({"query": ..., "parameters": [...]}) in canonical form.
 type cosmosQuery struct {
-	tokens []string
+	tokens []string          // read only: shared by the queries of one text (sqlTextOf)
+	joined string            // the tokens joined by spaces
 	params map[string]string // name -> canonical JSON value
 	extra  string            // any other top-level fields, canonical
 }
@@ -92,7 +128,8 @@ func cosmosQueryOf(v *jsonValue) *cosmosQuery {
 	if text == nil || text.kind != jString {
 		return nil
 	}
-	q := &cosmosQuery{tokens: sqlTokens(text.text), params: map[string]string{}}
+	st := sqlTextOf(text.text)
+	q := &cosmosQuery{tokens: st.tokens, joined: st.joined, params: map[string]string{}}
 	if list := v.member("parameters"); list != nil && list.kind != jNull {
 		if list.kind != jArray {
 			return nil
@@ -126,7 +163,7 @@ func cosmosQueryOf(v *jsonValue) *cosmosQuery {
 func (q *cosmosQuery) canonical() string {
 	var b strings.Builder
 	b.WriteString("sql:")
-	b.WriteString(strings.Join(q.tokens, " "))
+	b.WriteString(q.joined)
 	for _, name := range slices.Sorted(mapsKeys(q.params)) {
 		b.WriteString("\nparam " + name + "=" + q.params[name])
 	}

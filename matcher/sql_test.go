@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -75,5 +76,28 @@ func TestSQLTokens(t *testing.T) {
 	want := "SELECT|c|.|id|,|c|.|value|FROM|c|WHERE|c|.|n|>=|@min|AND|c|.|s|=|'a b'|ORDER|BY|c|.|n"
 	if got != want {
 		t.Errorf("tokens\n got %s\nwant %s", got, want)
+	}
+}
+
+// A query text read before gives the tokens reading it anew gives, shared.
+func TestSQLTextRemembered(t *testing.T) {
+	for _, q := range []string{
+		"SELECT * FROM c WHERE c.pk = @pk AND c.n >= @min ORDER BY c.n",
+		"select value count(1) from c -- comment\n where c.x = 'a''b'",
+		"SELECT c.id FROM c /* block */ WHERE c.v != @v",
+		"",
+	} {
+		first, again := sqlTextOf(q), sqlTextOf(strings.Clone(q))
+		want := sqlTokens(q)
+		if !slices.Equal(first.tokens, want) || !slices.Equal(again.tokens, want) || first.joined != strings.Join(want, " ") {
+			t.Errorf("%q: tokens %q and %q, read anew %q", q, first.tokens, again.tokens, want)
+		}
+		if first != again {
+			t.Errorf("%q: read twice, not remembered", q)
+		}
+	}
+	long := "SELECT * FROM c WHERE c.x = '" + strings.Repeat("x", maxSQLText) + "'"
+	if sqlTextOf(long) == sqlTextOf(long) {
+		t.Error("a text over the bound was remembered")
 	}
 }
