@@ -85,7 +85,8 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS := ./cassette:FuzzParse ./testproxyjson:FuzzParse ./matcher:FuzzSQL ./matcher:FuzzKey ./redact:FuzzRedact \
   ./cassette:FuzzFastReader ./cassette:FuzzFastWriter ./cassette:FuzzBodyRoundTrip ./testproxyjson:FuzzFastTree \
   ./redact:FuzzRequiredLiteral ./redact:FuzzOmittable ./redact:FuzzListTokens ./redact:FuzzEditedTokens \
-  ./wire:FuzzFields ./wire:FuzzCompareCanonical ./redact:FuzzNameChecks ./secrets:FuzzLinePrefilters ./forwardproxy:FuzzAbsoluteURL
+  ./wire:FuzzFields ./wire:FuzzCompareCanonical ./redact:FuzzNameChecks ./secrets:FuzzLinePrefilters ./forwardproxy:FuzzAbsoluteURL \
+  ./testproxyjson:FuzzWriter ./secrets:FuzzScanner
 fuzz:
 	@mkdir -p bin
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \

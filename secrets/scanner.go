@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"bytes"
 	"encoding/base64"
 	"runtime"
 	"slices"
@@ -69,7 +70,7 @@ func NewScanner(name string) *Scanner {
 func (s *Scanner) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
-		i := indexByte(p, '\n')
+		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			s.partial = append(s.partial, p...)
 			break
@@ -90,15 +91,6 @@ func (s *Scanner) Write(p []byte) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-func indexByte(p []byte, c byte) int {
-	for i, b := range p {
-		if b == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // Close reads the last line and returns the findings, as Lint returns them.
