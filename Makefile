@@ -91,7 +91,8 @@ FUZZ_TARGETS := ./cassette:FuzzParse ./testproxyjson:FuzzParse ./matcher:FuzzSQL
   ./cassette:FuzzFastReader ./cassette:FuzzLoadForReplay ./cassette:FuzzFastWriter ./cassette:FuzzBodyRoundTrip ./testproxyjson:FuzzFastTree \
   ./redact:FuzzRequiredLiteral ./redact:FuzzOmittable ./redact:FuzzListTokens ./redact:FuzzEditedTokens \
   ./wire:FuzzFields ./wire:FuzzCompareCanonical ./redact:FuzzNameChecks ./secrets:FuzzLinePrefilters ./forwardproxy:FuzzAbsoluteURL \
-  ./redact:FuzzReplaceAfterLeads ./testproxy:FuzzCentralSanitizers
+  ./redact:FuzzReplaceAfterLeads ./testproxy:FuzzCentralSanitizers \
+  ./testproxyjson:FuzzWriter ./secrets:FuzzScanner
 fuzz:
 	@mkdir -p bin
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \

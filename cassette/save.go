@@ -51,7 +51,7 @@ func normalizeDuration(d string) string {
 // Save writes c to path atomically: a reader sees the old file or the new one, never a mix. The
 // file is written as it is encoded, a chunk of interactions at a time.
 func Save(path string, c *Cassette) error {
-	return writeAtomicWith(path, func(w io.Writer) error { return write(w, c) })
+	return WriteAtomicFunc(path, func(w io.Writer) error { return write(w, c) })
 }
 
 // Marshal is the file Save writes: version, then variables (when there are any), then
@@ -82,14 +82,16 @@ func write(w io.Writer, c *Cassette) error {
 // WriteAtomic writes data to path through a temporary file in the same directory, synced and
 // renamed into place: a reader sees the old file or the new one, never a mix.
 func WriteAtomic(path string, data []byte) error {
-	return writeAtomicWith(path, func(w io.Writer) error {
+	return WriteAtomicFunc(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
 }
 
-// writeAtomicWith is WriteAtomic of what fill writes.
-func writeAtomicWith(path string, fill func(io.Writer) error) error {
+// WriteAtomicFunc is WriteAtomic of what fill writes to the temporary file (created 0600, so
+// nothing is readable by others before it is complete). When fill fails, the temporary file is
+// removed and path is left as it was.
+func WriteAtomicFunc(path string, fill func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/secrets"
@@ -21,13 +20,7 @@ func (s *Server) save(file string, c *cassette.Cassette) *httpError {
 		return errorf(http.StatusInternalServerError, "Record/Stop: %s: %v", file, err)
 	}
 	if found := secrets.Lint(file, data); len(found) > 0 {
-		var lines []string
-		for _, f := range found {
-			lines = append(lines, f.String())
-		}
-		s.log.Error("test-proxy recording not saved: secrets left after sanitizing", "file", file, "findings", len(found))
-		return errorf(http.StatusBadRequest, "azvcr did not save %s: %d secret(s) remain after the session's sanitizers; add a sanitizer for each:\n%s",
-			file, len(found), strings.Join(lines, "\n"))
+		return s.refuse(file, found)
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return errorf(http.StatusInternalServerError, "Record/Stop: %v", err)

@@ -29,7 +29,8 @@ type session struct {
 	engine *engine.Engine
 
 	mu         sync.Mutex
-	record     []*cassette.Interaction // record: what was recorded, unsanitized until Stop
+	record     entries                 // record: what was recorded, unsanitized until Stop
+	stopped    bool                    // record: Stop took the recording; later exchanges are dropped
 	loaded     []*cassette.Interaction // playback: the recording as loaded
 	prepared   bool                    // playback: loaded was sanitized and indexed
 	index      *matcher.Index          // playback, once prepared
@@ -43,8 +44,11 @@ type session struct {
 func (sess *session) Add(it *cassette.Interaction) error {
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
-	it.ID = len(sess.record)
-	sess.record = append(sess.record, it)
+	if sess.stopped {
+		return nil
+	}
+	it.ID = sess.record.Len()
+	sess.record.add(it)
 	return nil
 }
 
@@ -186,7 +190,9 @@ func (s *Server) end(sess *session) {
 }
 
 // recordStop sanitizes what the session recorded and saves it as test-proxy JSON (or YAML, when
-// the file name says so), with the variables from the body; an unknown id is ignored.
+// the file name says so), with the variables from the body; an unknown id is ignored, and with
+// x-recording-skip: request-response nothing is sanitized or saved. A JSON recording is streamed
+// (see saveStream) when its sanitizers can be applied a batch at a time.
 func (s *Server) recordStop(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	sess := s.sessions[r.Header.Get(hRecordingID)]
@@ -212,14 +218,31 @@ func (s *Server) recordStop(w http.ResponseWriter, r *http.Request) {
 	}
 	sess.mu.Lock()
 	sans := s.reg.resolve(sess.sanitizers)
-	its := sanitizeRecording(sans, sess.record)
+	rec := sess.record
+	sess.record, sess.stopped = entries{}, true
 	sess.mu.Unlock()
 	s.end(sess)
-	c := &cassette.Cassette{Version: cassette.Version, Interactions: its, Variables: vars}
+	defer rec.free()
 	if strings.EqualFold(r.Header.Get(hSkip), "request-response") {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	if sess.file != "" && !isYAML(sess.file) && batchable(sans) {
+		n, herr := s.saveStream(sess.file, sans, &rec, vars)
+		if herr != nil {
+			herr.write(w)
+			return
+		}
+		s.log.Info("test-proxy recording saved", "id", sess.id, "file", sess.file, "interactions", n)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	its := make([]*cassette.Interaction, rec.Len())
+	for i := range its {
+		its[i] = rec.get(i)
+	}
+	rec.free()
+	c := &cassette.Cassette{Version: cassette.Version, Interactions: sanitize(sans, its), Variables: vars}
 	if sess.file == "" {
 		s.mu.Lock()
 		s.finished[sess.id] = c

@@ -24,7 +24,11 @@ type tpWriter struct {
 	b        []byte
 	stack    []bool // per open container: whether it has an element yet
 	afterKey bool
+	names    []headerName // scratch for headers
+	indented bytes.Buffer // scratch for inline
 }
+
+type headerName struct{ name, lower, key string }
 
 func (w *tpWriter) newline() {
 	w.b = append(w.b, '\n')
@@ -88,9 +92,18 @@ func (w *tpWriter) raw(s string) {
 // inline writes a JSON document as a value, indented to the current depth.
 func (w *tpWriter) inline(doc string) {
 	w.value()
-	var b bytes.Buffer
-	json.Indent(&b, bytes.TrimSpace([]byte(doc)), strings.Repeat("  ", len(w.stack)), "  ") // doc is valid JSON
-	w.b = append(w.b, b.Bytes()...)
+	w.indented.Reset()
+	json.Indent(&w.indented, []byte(strings.TrimSpace(doc)), indentOf(len(w.stack)), "  ") // doc is valid JSON
+	w.b = append(w.b, w.indented.Bytes()...)
+}
+
+// indentOf is the prefix of a line depth levels down.
+func indentOf(depth int) string {
+	const spaces = "                                                                "
+	if 2*depth <= len(spaces) {
+		return spaces[:2*depth]
+	}
+	return strings.Repeat("  ", depth)
 }
 
 func (w *tpWriter) entry(it *cassette.Interaction) error {
@@ -150,27 +163,27 @@ func checkUTF8(it *cassette.Interaction) error {
 // (letters ignoring case; approximated ordinally on lower case). Each name is spelled as the first
 // of spelled (the names as on the wire) that is the same ignoring case, else as h's key.
 func (w *tpWriter) headers(h http.Header, spelled []string) {
-	spelling := map[string]string{}
-	for _, n := range spelled {
-		if ck := http.CanonicalHeaderKey(n); spelling[ck] == "" {
-			spelling[ck] = n
-		}
-	}
-	names := make([]string, 0, len(h))
-	keyOf := map[string]string{}
+	names := w.names[:0]
 	for k := range h {
 		name := k
-		if sp := spelling[http.CanonicalHeaderKey(k)]; sp != "" {
-			name = sp
+		for _, n := range spelled {
+			if n != "" && sameCanonical(n, k) {
+				name = n
+				break
+			}
 		}
-		names = append(names, name)
-		keyOf[name] = k
+		names = append(names, headerName{name: name, lower: strings.ToLower(name), key: k})
 	}
-	sort.Slice(names, func(i, j int) bool { return lessIgnoreCase(names[i], names[j], strings.ToLower) })
+	sort.Slice(names, func(i, j int) bool {
+		if a, b := names[i].lower, names[j].lower; a != b {
+			return a < b
+		}
+		return names[i].name < names[j].name
+	})
 	w.open('{')
-	for _, name := range names {
-		w.key(name)
-		if v := h[keyOf[name]]; len(v) == 1 {
+	for _, n := range names {
+		w.key(n.name)
+		if v := h[n.key]; len(v) == 1 {
 			w.str(v[0])
 		} else {
 			w.open('[')
@@ -181,7 +194,59 @@ func (w *tpWriter) headers(h http.Header, spelled []string) {
 		}
 	}
 	w.close('}')
+	clear(names)
+	w.names = names[:0]
 }
+
+// sameCanonical is http.CanonicalHeaderKey(a) == http.CanonicalHeaderKey(b), without making
+// either: for names of token characters it is equality ignoring ASCII case, and other names are
+// left as they are by CanonicalHeaderKey.
+func sameCanonical(a, b string) bool {
+	if len(a) != len(b) {
+		return false // canonical forms keep the length
+	}
+	if !isToken(a) || !isToken(b) {
+		return http.CanonicalHeaderKey(a) == http.CanonicalHeaderKey(b)
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x != y && lowerASCII(x) != lowerASCII(y) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// isToken: s is an HTTP token, the names CanonicalHeaderKey changes.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 || !tokenByte[c] {
+			return false
+		}
+	}
+	return true
+}
+
+var tokenByte = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
 
 func lessIgnoreCase(a, b string, fold func(string) string) bool {
 	if fa, fb := fold(a), fold(b); fa != fb {
@@ -198,7 +263,10 @@ func (w *tpWriter) body(body string, h http.Header) error {
 	}
 	ct, single := tpContentType(h)
 	if !single || !tpIsText(ct) {
-		w.str(base64.StdEncoding.EncodeToString([]byte(body)))
+		w.value() // base64 needs no escapes
+		w.b = append(w.b, '"')
+		w.b = base64.StdEncoding.AppendEncode(w.b, []byte(body))
+		w.b = append(w.b, '"')
 		return nil
 	}
 	if !utf8.ValidString(body) {
@@ -263,6 +331,15 @@ func appendDotNetString(b []byte, s string) []byte {
 		return append(b, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
 	}
 	b = append(b, '"')
+	for i := 0; i < len(s); i++ { // a run of printable ASCII is written as it is
+		if c := s[i]; c < 0x20 || c >= 0x7F || c == '"' || c == '\\' {
+			b = append(b, s[:i]...)
+			s = s[i:]
+			goto slow
+		}
+	}
+	return append(append(b, s...), '"')
+slow:
 	for _, r := range s {
 		switch {
 		case r == '"':

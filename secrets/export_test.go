@@ -1,0 +1,9 @@
+package secrets
+
+// NewScannerBatch is NewScanner reading its lines in batches of at most bytes bytes or lines
+// lines, so tests cross batch boundaries with small inputs.
+func NewScannerBatch(name string, bytes, lines int) *Scanner {
+	s := NewScanner(name)
+	s.limit = [2]int{bytes, lines}
+	return s
+}

@@ -1,0 +1,320 @@
+package secrets
+
+import (
+	"bytes"
+	"encoding/base64"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Scanner is Lint for a file written a piece at a time: it reads each line as it is completed
+// and keeps only what spans lines (an open YAML !!binary block, a private key's BEGIN line, the
+// YAML key of a "- value" list), so a large file is never held whole. Write the file's bytes in
+// any pieces, then Close: it returns exactly what Lint returns for the same bytes.
+type Scanner struct {
+	name    string
+	partial []byte   // the line being written
+	batch   []string // complete lines not read yet
+	size    int      // bytes in batch
+	limit   [2]int   // a batch is read at this many bytes or lines
+	next    int      // index of batch[0] in the file
+	memos   []map[memoKey][]hit
+	hits    [][]hit
+
+	inBinary   bool // binaryLines: inside a !!binary scalar's block
+	binIndent  int
+	block      *binaryBlock // scanBinaryBlocks: the block being gathered
+	pendingKey string
+	pems       []*pemBlock
+	found      []Finding // what Lint finds line by line
+	binFound   []Finding // in !!binary scalars
+	pemFound   []Finding // private keys over several lines
+	closed     bool
+}
+
+type memoKey struct {
+	line  string
+	depth int
+}
+
+type binaryBlock struct {
+	indent int
+	b64    strings.Builder
+	chunks []binaryChunk
+}
+
+type binaryChunk struct{ line, end int } // file line, and end offset in the joined base64
+
+type pemBlock struct {
+	line  int    // of the BEGIN line, from 1
+	begin string // the BEGIN line
+	body  strings.Builder
+}
+
+// A Scanner reads its lines in batches of about this many bytes or lines, shared out over the
+// cores.
+const (
+	scanBatchBytes = 1 << 20
+	scanBatchLines = 8192
+)
+
+// NewScanner starts a scan of the file called name (used in findings only).
+func NewScanner(name string) *Scanner {
+	return &Scanner{name: name, limit: [2]int{scanBatchBytes, scanBatchLines}}
+}
+
+// Write reads p as the next bytes of the file. It never fails.
+func (s *Scanner) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			s.partial = append(s.partial, p...)
+			break
+		}
+		var line string
+		if len(s.partial) > 0 {
+			s.partial = append(s.partial, p[:i]...)
+			line = string(s.partial)
+			s.partial = s.partial[:0]
+		} else {
+			line = string(p[:i])
+		}
+		p = p[i+1:]
+		s.batch = append(s.batch, line)
+		s.size += len(line)
+		if s.size >= s.limit[0] || len(s.batch) >= s.limit[1] {
+			s.flush()
+		}
+	}
+	return n, nil
+}
+
+// Close reads the last line and returns the findings, as Lint returns them.
+func (s *Scanner) Close() []Finding {
+	if !s.closed {
+		s.closed = true
+		s.batch = append(s.batch, string(s.partial)) // Lint's last line, empty after a final newline
+		s.partial = nil
+		s.flush()
+		s.endBinaryBlock()
+	}
+	out := slices.Clone(s.found)
+	out = append(out, s.binFound...)
+	for _, f := range s.pemFound { // Lint looks for these only where no private key was found already
+		if !slices.ContainsFunc(out[:len(s.found)+len(s.binFound)], func(g Finding) bool { return g.Line == f.Line && g.Rule == "private-key" }) {
+			out = append(out, f)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Finding) int { return a.Line - b.Line })
+	return out
+}
+
+// flush reads the batch: which lines lie in !!binary scalars, each line's hits (over the cores),
+// then what spans lines, in order.
+func (s *Scanner) flush() {
+	lines := s.batch
+	if len(lines) == 0 {
+		return
+	}
+	binary := make([]bool, len(lines))
+	for i, l := range lines {
+		binary[i] = s.binaryLine(l)
+	}
+	if cap(s.hits) < len(lines) {
+		s.hits = make([][]hit, len(lines))
+	}
+	hits := s.hits[:len(lines)]
+	s.eachLine(len(lines), func(memo map[memoKey][]hit, i int) {
+		k := memoKey{strings.TrimSuffix(lines[i], "\r"), 0}
+		if binary[i] {
+			k.depth = maxDecodeDepth
+		}
+		if found, ok := memo[k]; ok {
+			hits[i] = found
+			return
+		}
+		hits[i] = findHits(k.line, k.depth)
+		if len(k.line) <= maxMemoLine && len(memo) < maxMemoLines {
+			memo[k] = hits[i]
+		}
+	})
+	for i, raw := range lines {
+		n := s.next + i + 1 // the line's number
+		line := strings.TrimSuffix(raw, "\r")
+		for _, h := range hits[i] {
+			s.found = append(s.found, Finding{File: s.name, Line: n, Rule: h.rule, Excerpt: h.excerpt})
+		}
+		hits[i] = nil
+		s.seqLine(line, n)
+		s.binaryBlockLine(line, n)
+		s.pemLine(raw, n)
+	}
+	s.next += len(lines)
+	clear(s.batch)
+	s.batch, s.size = s.batch[:0], 0
+}
+
+// eachLine calls f for every i in [0, n) on as many goroutines as there are cores, each with a
+// memo of its own that it keeps from batch to batch.
+func (s *Scanner) eachLine(n int, f func(map[memoKey][]hit, int)) {
+	const chunk = 256
+	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
+	for len(s.memos) < max(workers, 1) {
+		s.memos = append(s.memos, map[memoKey][]hit{})
+	}
+	if workers <= 1 {
+		for i := range n {
+			f(s.memos[0], i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		memo := s.memos[w]
+		wg.Go(func() {
+			for {
+				end := int(next.Add(chunk))
+				for i := end - chunk; i < min(end, n); i++ {
+					f(memo, i)
+				}
+				if end >= n {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// binaryLine is binaryLines for the next line: whether Lint reads it decoded.
+func (s *Scanner) binaryLine(raw string) bool {
+	l := strings.TrimSuffix(raw, "\r")
+	if s.inBinary {
+		if t := strings.TrimSpace(l); t == "" || len(l)-len(strings.TrimLeft(l, " \t")) > s.binIndent {
+			return true
+		}
+		s.inBinary = false
+	}
+	m := matchBinaryTag(l)
+	if m == nil {
+		return false
+	}
+	s.inBinary, s.binIndent = true, len(m[1])
+	return true
+}
+
+// seqLine is Lint's reading of YAML keys whose values follow as "- value" items.
+func (s *Scanner) seqLine(line string, n int) {
+	if s.pendingKey != "" {
+		if m := seqItem.FindStringSubmatch(line); m != nil {
+			if h, ok := namedHit(s.pendingKey, unquote(m[1])); ok && !coveredLine(s.found, n) {
+				s.found = append(s.found, Finding{File: s.name, Line: n, Rule: h.rule, Excerpt: s.pendingKey + ": - " + mask(h.value, "")})
+			}
+			return
+		}
+		s.pendingKey = ""
+	}
+	if m := matchSeqKey(line); m != nil {
+		s.pendingKey = m[1]
+	}
+}
+
+// binaryBlockLine is scanBinaryBlocks for the next line.
+func (s *Scanner) binaryBlockLine(line string, n int) {
+	if b := s.block; b != nil {
+		t := strings.TrimSpace(line)
+		if t == "" || len(line)-len(strings.TrimLeft(line, " \t")) > b.indent {
+			b.b64.WriteString(t)
+			b.chunks = append(b.chunks, binaryChunk{n, b.b64.Len()})
+			return
+		}
+		s.endBinaryBlock()
+	}
+	m := matchBinaryTag(line)
+	if m == nil {
+		return
+	}
+	indent, rest := len(m[1]), m[2]
+	if rest == "" || rest[0] == '|' || rest[0] == '>' {
+		s.block = &binaryBlock{indent: indent}
+		return
+	}
+	if b64, ok := inlineBinary(rest); ok {
+		s.binFound = append(s.binFound, binaryFindings(s.name, b64, []binaryChunk{{n, len(b64)}})...)
+	}
+}
+
+func (s *Scanner) endBinaryBlock() {
+	if b := s.block; b != nil {
+		s.block = nil
+		s.binFound = append(s.binFound, binaryFindings(s.name, b.b64.String(), b.chunks)...)
+	}
+}
+
+// pemLine is scanPEMBlocks for the next line: it ends the open BEGIN lines' bodies at an END
+// line, else adds to them, and opens one at a BEGIN line.
+func (s *Scanner) pemLine(raw string, n int) {
+	if len(s.pems) > 0 {
+		if strings.Contains(raw, "-----END") {
+			for _, p := range s.pems {
+				if v := p.body.String(); len(v) >= 40 && looksRandom(v) {
+					s.pemFound = append(s.pemFound, Finding{File: s.name, Line: p.line, Rule: "private-key", Excerpt: context(pemBegin.FindString(p.begin)) + mask(v, "")})
+				}
+			}
+			clear(s.pems)
+			s.pems = s.pems[:0]
+		} else {
+			t := strings.TrimSpace(raw)
+			for _, p := range s.pems {
+				p.body.WriteString(t)
+			}
+		}
+	}
+	if containsBegin(raw) && pemBegin.MatchString(raw) {
+		s.pems = append(s.pems, &pemBlock{line: n, begin: raw})
+	}
+}
+
+// binaryFindings decodes the base64 of a !!binary scalar, gathered from the lines chunks name,
+// and reads what it holds line by line; a finding is on the line holding the base64 that
+// encodes it.
+func binaryFindings(name, b64 string, chunks []binaryChunk) []Finding {
+	data, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(data) == 0 {
+		return nil
+	}
+	lineAt := func(off int) int { // file line of decoded byte offset off
+		c := off / 3 * 4
+		for _, ch := range chunks {
+			if c < ch.end {
+				return ch.line
+			}
+		}
+		return chunks[len(chunks)-1].line
+	}
+	var out []Finding
+	off := 0
+	for _, dl := range strings.SplitAfter(string(data), "\n") {
+		for _, h := range findHits(strings.TrimRight(dl, "\r\n"), 0) {
+			out = append(out, Finding{File: name, Line: lineAt(off + h.start), Rule: h.rule, Excerpt: h.excerpt + " in !!binary"})
+		}
+		off += len(dl)
+	}
+	return out
+}
+
+// inlineBinary is the base64 of an inline !!binary scalar: the first word of what follows the
+// tag (a comment may follow it), unquoted. A tag followed only by spaces that are not ASCII has
+// none.
+func inlineBinary(rest string) (string, bool) {
+	f := strings.Fields(rest)
+	if len(f) == 0 {
+		return "", false
+	}
+	return unquote(f[0]), true
+}

@@ -1,0 +1,196 @@
+package testproxy
+
+import (
+	"encoding/binary"
+	"net/http"
+	"net/url"
+
+	"github.com/azvcr/azvcr/cassette"
+)
+
+// entries keeps a recording session's exchanges as compact bytes, one encoded exchange each, in
+// blocks of blockSize allocated outside the Go heap where the system allows (blocks_unix.go): a
+// large session then costs the garbage collector nothing to scan, and its memory is about its
+// size. An exchange larger than a block gets a block of its own.
+type entries struct {
+	blocks [][]byte // each full length; used up to the end of the last entry in it
+	refs   []entryRef
+	used   int // bytes used in the last block
+	buf    []byte
+}
+
+type entryRef struct{ block, off, n uint32 }
+
+const blockSize = 1 << 20
+
+// Len is the number of exchanges kept.
+func (e *entries) Len() int { return len(e.refs) }
+
+// add keeps it.
+func (e *entries) add(it *cassette.Interaction) {
+	e.buf = appendInteraction(e.buf[:0], it)
+	n := len(e.buf)
+	if len(e.blocks) == 0 || e.used+n > len(e.blocks[len(e.blocks)-1]) {
+		e.blocks = append(e.blocks, allocBlock(max(n, blockSize)))
+		e.used = 0
+	}
+	b := len(e.blocks) - 1
+	copy(e.blocks[b][e.used:], e.buf)
+	e.refs = append(e.refs, entryRef{block: uint32(b), off: uint32(e.used), n: uint32(n)})
+	e.used += n
+	if cap(e.buf) > blockSize {
+		e.buf = nil
+	}
+}
+
+// get decodes exchange i; nothing in it refers to the blocks.
+func (e *entries) get(i int) *cassette.Interaction {
+	r := e.refs[i]
+	d := decoder{b: e.blocks[r.block][r.off : r.off+r.n]}
+	return d.interaction()
+}
+
+// free gives the blocks back; e is empty afterwards.
+func (e *entries) free() {
+	for _, b := range e.blocks {
+		freeBlock(b)
+	}
+	*e = entries{}
+}
+
+// ---- the encoding: uvarints, strings as length and bytes; a map or slice as 0 for nil, else
+// its length + 1 and its elements ----
+
+func appendInteraction(b []byte, it *cassette.Interaction) []byte {
+	q, r := &it.Request, &it.Response
+	b = binary.AppendVarint(b, int64(it.ID))
+	b = appendString(b, q.Proto)
+	b = binary.AppendVarint(b, int64(q.ProtoMajor))
+	b = binary.AppendVarint(b, int64(q.ProtoMinor))
+	b = binary.AppendVarint(b, q.ContentLength)
+	b = appendString(b, q.Host)
+	b = appendString(b, q.Body)
+	b = appendValues(b, q.Form)
+	b = appendValues(b, q.Headers)
+	b = appendStrings(b, q.HeaderNames)
+	b = appendString(b, q.URL)
+	b = appendString(b, q.Method)
+	b = appendString(b, r.Proto)
+	b = binary.AppendVarint(b, int64(r.ProtoMajor))
+	b = binary.AppendVarint(b, int64(r.ProtoMinor))
+	b = binary.AppendVarint(b, r.ContentLength)
+	b = appendString(b, r.Body)
+	b = appendValues(b, r.Headers)
+	b = appendStrings(b, r.HeaderNames)
+	b = appendString(b, r.Status)
+	b = binary.AppendVarint(b, int64(r.Code))
+	return appendString(b, r.Duration)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(ss))+1)
+	for _, s := range ss {
+		b = appendString(b, s)
+	}
+	return b
+}
+
+func appendValues(b []byte, m map[string][]string) []byte {
+	if m == nil {
+		return append(b, 0)
+	}
+	b = binary.AppendUvarint(b, uint64(len(m))+1)
+	for k, vs := range m {
+		b = appendString(b, k)
+		b = appendStrings(b, vs)
+	}
+	return b
+}
+
+// decoder reads what appendInteraction wrote (and nothing else: the bytes are azvcr's own).
+type decoder struct{ b []byte }
+
+func (d *decoder) int() int64 {
+	v, n := binary.Varint(d.b)
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) uint() int {
+	v, n := binary.Uvarint(d.b)
+	d.b = d.b[n:]
+	return int(v)
+}
+
+func (d *decoder) string() string {
+	n := d.uint()
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) strings() []string {
+	n := d.uint()
+	if n == 0 {
+		return nil
+	}
+	ss := make([]string, n-1)
+	for i := range ss {
+		ss[i] = d.string()
+	}
+	return ss
+}
+
+func (d *decoder) values() map[string][]string {
+	n := d.uint()
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string][]string, n-1)
+	for range n - 1 {
+		k := d.string()
+		m[k] = d.strings()
+	}
+	return m
+}
+
+func (d *decoder) interaction() *cassette.Interaction {
+	it := &cassette.Interaction{ID: int(d.int())}
+	q, r := &it.Request, &it.Response
+	q.Proto = d.string()
+	q.ProtoMajor = int(d.int())
+	q.ProtoMinor = int(d.int())
+	q.ContentLength = d.int()
+	q.Host = d.string()
+	q.Body = d.string()
+	if f := d.values(); f != nil {
+		q.Form = url.Values(f)
+	}
+	if h := d.values(); h != nil {
+		q.Headers = http.Header(h)
+	}
+	q.HeaderNames = d.strings()
+	q.URL = d.string()
+	q.Method = d.string()
+	r.Proto = d.string()
+	r.ProtoMajor = int(d.int())
+	r.ProtoMinor = int(d.int())
+	r.ContentLength = d.int()
+	r.Body = d.string()
+	if h := d.values(); h != nil {
+		r.Headers = http.Header(h)
+	}
+	r.HeaderNames = d.strings()
+	r.Status = d.string()
+	r.Code = int(d.int())
+	r.Duration = d.string()
+	return it
+}

@@ -1,0 +1,143 @@
+package testproxy
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/secrets"
+	"github.com/azvcr/azvcr/testproxyjson"
+)
+
+// sanitize applies the session's sanitizers, in order, to exchanges of a recording: all of
+// them, or a batch of them when batchable says the result is the same. It is the one place
+// /Record/Stop sanitizes.
+func sanitize(sans []*registered, its []*cassette.Interaction) []*cassette.Interaction {
+	return sanitizeRecording(sans, its)
+}
+
+// batchable says whether sanitizing a recording a batch of exchanges at a time gives what
+// sanitizing it whole gives: every sanitizer edits or drops each exchange on its own (a
+// ContinuationSanitizer carries a value from one exchange to the next, so it needs them all).
+func batchable(sans []*registered) bool {
+	for _, r := range sans {
+		switch r.san.(type) {
+		case entrySanitizer, regexEntry:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// stopBatch is how many exchanges /Record/Stop decodes and sanitizes at a time.
+const stopBatch = 256
+
+// errSecretsLeft refuses a save: the scan found secrets.
+var errSecretsLeft = errors.New("secrets left after sanitizing")
+
+// saveStream writes a recording as test-proxy JSON without holding it whole: the exchanges are
+// decoded and sanitized a batch at a time (on another goroutine, a batch ahead), written by an
+// Encoder to a temporary file beside file and read by a secrets.Scanner on the way. Only when
+// the scan is clean is the temporary file renamed over file; otherwise it is removed, file stays
+// as it was, and the answer names what was found (masked) so the harness can add a sanitizer.
+// It returns the number of exchanges written.
+func (s *Server) saveStream(file string, sans []*registered, rec *entries, vars map[string]string) (int, *httpError) {
+	made, err := mkdirs(filepath.Dir(file))
+	if err != nil {
+		return 0, errorf(http.StatusInternalServerError, "Record/Stop: %v", err)
+	}
+	var (
+		found   []secrets.Finding
+		encErr  error
+		written int
+	)
+	err = cassette.WriteAtomicFunc(file, func(f io.Writer) error {
+		out := bufio.NewWriterSize(f, 1<<20)
+		scan := secrets.NewScanner(file)
+		enc := testproxyjson.NewEncoder(io.MultiWriter(out, scan), vars)
+		batches := make(chan []*cassette.Interaction, 1)
+		done := make(chan struct{})
+		go func() {
+			defer close(batches)
+			for i := 0; i < rec.Len(); i += stopBatch {
+				batch := make([]*cassette.Interaction, 0, stopBatch)
+				for j := i; j < min(i+stopBatch, rec.Len()); j++ {
+					batch = append(batch, rec.get(j))
+				}
+				select {
+				case batches <- sanitize(sans, batch):
+				case <-done:
+					return
+				}
+			}
+		}()
+		defer func() { // the batches read rec: wait for the goroutine before rec is freed
+			close(done)
+			for range batches {
+			}
+		}()
+		for batch := range batches {
+			for _, it := range batch {
+				if encErr = enc.Entry(it); encErr != nil {
+					return encErr
+				}
+			}
+			written += len(batch)
+		}
+		if encErr = enc.Close(); encErr != nil {
+			return encErr
+		}
+		if found = scan.Close(); len(found) > 0 {
+			return errSecretsLeft
+		}
+		return out.Flush()
+	})
+	if err == nil {
+		return written, nil
+	}
+	unmake(made)
+	switch {
+	case errors.Is(err, errSecretsLeft):
+		return 0, s.refuse(file, found)
+	case encErr != nil:
+		return 0, errorf(http.StatusInternalServerError, "Record/Stop: %s: %v", file, encErr)
+	}
+	return 0, errorf(http.StatusInternalServerError, "Record/Stop: saving %s: %v", file, err)
+}
+
+// refuse is the answer to a save the secret scan refused.
+func (s *Server) refuse(file string, found []secrets.Finding) *httpError {
+	lines := make([]string, 0, len(found))
+	for _, f := range found {
+		lines = append(lines, f.String())
+	}
+	s.log.Error("test-proxy recording not saved: secrets left after sanitizing", "file", file, "findings", len(found))
+	return errorf(http.StatusBadRequest, "azvcr did not save %s: %d secret(s) remain after the session's sanitizers; add a sanitizer for each:\n%s",
+		file, len(found), strings.Join(lines, "\n"))
+}
+
+// mkdirs is os.MkdirAll, returning the folders it made, deepest first.
+func mkdirs(dir string) ([]string, error) {
+	var made []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || filepath.Dir(d) == d {
+			break
+		}
+		made = append(made, d)
+	}
+	return made, os.MkdirAll(dir, 0o755)
+}
+
+// unmake removes the folders mkdirs made, where they are still empty: a refused save leaves
+// nothing behind.
+func unmake(made []string) {
+	for _, d := range made {
+		os.Remove(d)
+	}
+}

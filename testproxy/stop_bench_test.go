@@ -1,0 +1,80 @@
+package testproxy
+
+import (
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/secrets"
+	"github.com/azvcr/azvcr/testproxyjson"
+)
+
+// stopExchange is a Cosmos DB item read as a test-proxy session records it.
+func stopExchange(i int) *cassette.Interaction {
+	doc := fmt.Sprintf(`{"id":"item-%07d","pk":"tenant-%d","n":%d,"name":"widget %07d","description":"a small blue widget","price":%d.95,"_rid":"gAABAIAAAAE%07dAA==","_self":"dbs/gAABAA==/colls/gAABAIAAAAE=/docs/gAABAIAAAAE%07dAA==/","_etag":"\"0000d21c-0000-0800-0000-%07dabcde0000\"","_attachments":"attachments/","_ts":%d}`,
+		i, i%16, 1000000+i, i, 10+i%90, i, i, i, 1700000000+i)
+	return &cassette.Interaction{ID: i,
+		Request: cassette.Request{Method: "GET", URL: fmt.Sprintf("https://bench.documents.azure.com/dbs/benchdb/colls/orders/docs/item-%07d", i),
+			Headers: http.Header{"Accept-Encoding": {"gzip"}, "Authorization": {"type%3Dmaster%26ver%3D1.0%26sig%3D" + strings.Repeat("Zm9vYmFy", 5) + "MTIz%3D"},
+				"User-Agent": {"azsdk-go-azcosmos/v1.5.0 (go1.26.8; linux)"}, "X-Ms-Activity-Id": {fmt.Sprintf("9b2e4c1a-0d3f-4e5a-8b6c-%012d", i)},
+				"X-Ms-Date": {"Tue, 01 Jan 2030 00:00:00 GMT"}, "X-Ms-Version": {"2020-07-15"}, "X-Ms-Documentdb-Partitionkey": {fmt.Sprintf(`["tenant-%d"]`, i%16)}},
+			HeaderNames: []string{"Accept-Encoding", "Authorization", "User-Agent", "x-ms-activity-id", "x-ms-date", "x-ms-version", "x-ms-documentdb-partitionkey"}},
+		Response: cassette.Response{Code: 200, Status: "200 OK", Body: doc,
+			Headers: http.Header{"Content-Type": {"application/json"}, "Content-Length": {fmt.Sprint(len(doc))}, "Date": {"Tue, 01 Jan 2030 00:00:00 GMT"},
+				"Etag": {fmt.Sprintf(`"0000d21c-0000-0800-0000-%07dabcde0000"`, i)}, "X-Ms-Activity-Id": {"00000000-0000-0000-0000-000000000000"},
+				"X-Ms-Request-Charge": {"1"}, "X-Ms-Session-Token": {fmt.Sprintf("0:-1#%d", 100+i%1000)}}},
+	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkRecordStop saves a 20,000-exchange session with the central sanitizers: whole (sanitize
+// all, Marshal, Lint, write) and streamed (saveStream). cpu-s/op is the process's CPU time.
+func BenchmarkRecordStop(b *testing.B) {
+	const n = 20_000
+	s := New(WithStorage(b.TempDir()))
+	sans := s.reg.resolve(s.reg.serverList())
+	dir := b.TempDir()
+	b.Run("whole", func(b *testing.B) {
+		c0 := cpuTime()
+		for b.Loop() {
+			its := make([]*cassette.Interaction, n)
+			for i := range its {
+				its[i] = stopExchange(i)
+			}
+			its = sanitize(sans, its)
+			data, err := testproxyjson.Marshal(&cassette.Cassette{Interactions: its}, map[string]string{"seed": "1"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if found := secrets.Lint("f", data); len(found) > 0 {
+				b.Fatal(found[0])
+			}
+			cassette.WriteAtomic(filepath.Join(dir, "whole.json"), data)
+		}
+		b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+	})
+	b.Run("stream", func(b *testing.B) {
+		c0 := cpuTime()
+		for b.Loop() {
+			var rec entries
+			for i := range n {
+				rec.add(stopExchange(i))
+			}
+			if _, herr := s.saveStream(filepath.Join(dir, "stream.json"), sans, &rec, map[string]string{"seed": "1"}); herr != nil {
+				b.Fatal(herr.msg)
+			}
+			rec.free()
+		}
+		b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+	})
+}
