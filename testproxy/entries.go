@@ -2,6 +2,7 @@ package testproxy
 
 import (
 	"encoding/binary"
+	"io"
 	"net/http"
 	"net/url"
 
@@ -13,10 +14,11 @@ import (
 // large session then costs the garbage collector nothing to scan, and its memory is about its
 // size. An exchange larger than a block gets a block of its own.
 type entries struct {
-	blocks [][]byte // each full length; used up to the end of the last entry in it
-	refs   []entryRef
-	used   int // bytes used in the last block
-	buf    []byte
+	blocks   [][]byte // each full length; used up to the end of the last entry in it
+	refs     []entryRef
+	used     int // bytes used in the last block
+	buf      []byte
+	released int // blocks before this one were given back (release)
 }
 
 type entryRef struct{ block, off, n uint32 }
@@ -50,12 +52,66 @@ func (e *entries) get(i int) *cassette.Interaction {
 	return d.interaction()
 }
 
+// release gives back the blocks that hold only exchanges before i, which will not be read again
+// (exchanges are kept in order, so later ones are in the same block or later ones).
+func (e *entries) release(i int) {
+	last := len(e.blocks)
+	if i < len(e.refs) {
+		last = int(e.refs[i].block)
+	}
+	for ; e.released < last; e.released++ {
+		freeBlock(e.blocks[e.released])
+		e.blocks[e.released] = nil
+	}
+}
+
 // free gives the blocks back; e is empty afterwards.
 func (e *entries) free() {
-	for _, b := range e.blocks {
+	for _, b := range e.blocks[e.released:] {
 		freeBlock(b)
 	}
 	*e = entries{}
+}
+
+// spool is bytes written in blocks outside the Go heap, like entries: a recording being saved,
+// held until it may be written.
+type spool struct {
+	blocks [][]byte
+	used   int // bytes used in the last block
+}
+
+func (s *spool) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if len(s.blocks) == 0 || s.used == len(s.blocks[len(s.blocks)-1]) {
+			s.blocks = append(s.blocks, allocBlock(blockSize))
+			s.used = 0
+		}
+		c := copy(s.blocks[len(s.blocks)-1][s.used:], p)
+		s.used += c
+		p = p[c:]
+	}
+	return n, nil
+}
+
+// writeTo writes what was spooled, in order.
+func (s *spool) writeTo(w io.Writer) error {
+	for i, b := range s.blocks {
+		if i == len(s.blocks)-1 {
+			b = b[:s.used]
+		}
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *spool) free() {
+	for _, b := range s.blocks {
+		freeBlock(b)
+	}
+	*s = spool{}
 }
 
 // ---- the encoding: uvarints, strings as length and bytes; a map or slice as 0 for nil, else

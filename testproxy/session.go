@@ -228,7 +228,7 @@ func (s *Server) recordStop(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sess.file != "" && !isYAML(sess.file) && batchable(sans) {
-		n, herr := s.saveStream(sess.file, sans, &rec, vars)
+		n, herr := s.saveStream(sess.file, compilePlan(sans), &rec, vars)
 		if herr != nil {
 			herr.write(w)
 			return
@@ -242,7 +242,7 @@ func (s *Server) recordStop(w http.ResponseWriter, r *http.Request) {
 		its[i] = rec.get(i)
 	}
 	rec.free()
-	c := &cassette.Cassette{Version: cassette.Version, Interactions: sanitize(sans, its), Variables: vars}
+	c := &cassette.Cassette{Version: cassette.Version, Interactions: sanitize(compilePlan(sans), its), Variables: vars}
 	if sess.file == "" {
 		s.mu.Lock()
 		s.finished[sess.id] = c

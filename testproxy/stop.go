@@ -1,7 +1,6 @@
 package testproxy
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"net/http"
@@ -17,8 +16,8 @@ import (
 // sanitize applies the session's sanitizers, in order, to exchanges of a recording: all of
 // them, or a batch of them when batchable says the result is the same. It is the one place
 // /Record/Stop sanitizes.
-func sanitize(sans []*registered, its []*cassette.Interaction) []*cassette.Interaction {
-	return sanitizeRecording(sans, its)
+func sanitize(p *plan, its []*cassette.Interaction) []*cassette.Interaction {
+	return p.Recording(its)
 }
 
 // batchable says whether sanitizing a recording a batch of exchanges at a time gives what
@@ -41,75 +40,73 @@ const stopBatch = 256
 // errSecretsLeft refuses a save: the scan found secrets.
 var errSecretsLeft = errors.New("secrets left after sanitizing")
 
-// saveStream writes a recording as test-proxy JSON without holding it whole: the exchanges are
-// decoded and sanitized a batch at a time (on another goroutine, a batch ahead), written by an
-// Encoder to a temporary file beside file and read by a secrets.Scanner on the way. Only when
-// the scan is clean is the temporary file renamed over file; otherwise it is removed, file stays
-// as it was, and the answer names what was found (masked) so the harness can add a sanitizer.
+// saveStream writes a recording as test-proxy JSON without holding it whole in the Go heap: the
+// exchanges are decoded and sanitized a batch at a time (on another goroutine, a batch ahead), and
+// written by an Encoder into a spool outside the heap, read by a secrets.Scanner on the way. The
+// exchanges' own blocks are given back as they are read, so the recording is held about once.
+// Only when the scan is clean is anything written: the spool goes to a temporary file beside
+// file, renamed over it. Otherwise no file is touched, and the answer names what was found
+// (masked) so the harness can add a sanitizer: no secret reaches the disk, not even for a moment.
 // It returns the number of exchanges written.
-func (s *Server) saveStream(file string, sans []*registered, rec *entries, vars map[string]string) (int, *httpError) {
+func (s *Server) saveStream(file string, p *plan, rec *entries, vars map[string]string) (int, *httpError) {
+	var out spool
+	defer out.free()
+	scan := secrets.NewScanner(file)
+	enc := testproxyjson.NewEncoder(io.MultiWriter(&out, scan), vars)
+	batches := make(chan []*cassette.Interaction, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(batches)
+		for i := 0; i < rec.Len(); i += stopBatch {
+			batch := make([]*cassette.Interaction, 0, stopBatch)
+			for j := i; j < min(i+stopBatch, rec.Len()); j++ {
+				batch = append(batch, rec.get(j))
+			}
+			rec.release(min(i+stopBatch, rec.Len())) // decoded: nothing in the batch refers to them
+			select {
+			case batches <- sanitize(p, batch):
+			case <-done:
+				return
+			}
+		}
+	}()
+	drain := func() { // the batches read rec: wait for the goroutine before rec is freed
+		close(done)
+		for range batches {
+		}
+	}
+	written := 0
+	for batch := range batches {
+		for _, it := range batch {
+			if err := enc.Entry(it); err != nil {
+				drain()
+				return 0, errorf(http.StatusInternalServerError, "Record/Stop: %s: %v", file, err)
+			}
+		}
+		written += len(batch)
+	}
+	drain()
+	if err := enc.Close(); err != nil {
+		return 0, errorf(http.StatusInternalServerError, "Record/Stop: %s: %v", file, err)
+	}
+	if found := scan.Close(); len(found) > 0 {
+		return 0, s.refuse(file, found)
+	}
+	writing(file)
 	made, err := mkdirs(filepath.Dir(file))
 	if err != nil {
 		return 0, errorf(http.StatusInternalServerError, "Record/Stop: %v", err)
 	}
-	var (
-		found   []secrets.Finding
-		encErr  error
-		written int
-	)
-	err = cassette.WriteAtomicFunc(file, func(f io.Writer) error {
-		out := bufio.NewWriterSize(f, 1<<20)
-		scan := secrets.NewScanner(file)
-		enc := testproxyjson.NewEncoder(io.MultiWriter(out, scan), vars)
-		batches := make(chan []*cassette.Interaction, 1)
-		done := make(chan struct{})
-		go func() {
-			defer close(batches)
-			for i := 0; i < rec.Len(); i += stopBatch {
-				batch := make([]*cassette.Interaction, 0, stopBatch)
-				for j := i; j < min(i+stopBatch, rec.Len()); j++ {
-					batch = append(batch, rec.get(j))
-				}
-				select {
-				case batches <- sanitize(sans, batch):
-				case <-done:
-					return
-				}
-			}
-		}()
-		defer func() { // the batches read rec: wait for the goroutine before rec is freed
-			close(done)
-			for range batches {
-			}
-		}()
-		for batch := range batches {
-			for _, it := range batch {
-				if encErr = enc.Entry(it); encErr != nil {
-					return encErr
-				}
-			}
-			written += len(batch)
-		}
-		if encErr = enc.Close(); encErr != nil {
-			return encErr
-		}
-		if found = scan.Close(); len(found) > 0 {
-			return errSecretsLeft
-		}
-		return out.Flush()
-	})
-	if err == nil {
-		return written, nil
+	if err := cassette.WriteAtomicFunc(file, func(f io.Writer) error { return out.writeTo(f) }); err != nil {
+		unmake(made)
+		return 0, errorf(http.StatusInternalServerError, "Record/Stop: saving %s: %v", file, err)
 	}
-	unmake(made)
-	switch {
-	case errors.Is(err, errSecretsLeft):
-		return 0, s.refuse(file, found)
-	case encErr != nil:
-		return 0, errorf(http.StatusInternalServerError, "Record/Stop: %s: %v", file, encErr)
-	}
-	return 0, errorf(http.StatusInternalServerError, "Record/Stop: saving %s: %v", file, err)
+	return written, nil
 }
+
+// writing is called as a streamed save starts touching the disk (tests check a refused save
+// never gets there).
+var writing = func(file string) {}
 
 // refuse is the answer to a save the secret scan refused.
 func (s *Server) refuse(file string, found []secrets.Finding) *httpError {

@@ -51,7 +51,7 @@ func BenchmarkRecordStop(b *testing.B) {
 			for i := range its {
 				its[i] = stopExchange(i)
 			}
-			its = sanitize(sans, its)
+			its = sanitize(compilePlan(sans), its)
 			data, err := testproxyjson.Marshal(&cassette.Cassette{Interactions: its}, map[string]string{"seed": "1"})
 			if err != nil {
 				b.Fatal(err)
@@ -70,7 +70,7 @@ func BenchmarkRecordStop(b *testing.B) {
 			for i := range n {
 				rec.add(stopExchange(i))
 			}
-			if _, herr := s.saveStream(filepath.Join(dir, "stream.json"), sans, &rec, map[string]string{"seed": "1"}); herr != nil {
+			if _, herr := s.saveStream(filepath.Join(dir, "stream.json"), compilePlan(sans), &rec, map[string]string{"seed": "1"}); herr != nil {
 				b.Fatal(herr.msg)
 			}
 			rec.free()

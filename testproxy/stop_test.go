@@ -49,6 +49,9 @@ func TestRecordStopRefusesSecrets(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			var touched []string
+			writing = func(file string) { touched = append(touched, file) }
+			defer func() { writing = func(string) {} }()
 			id := p.startRecord(tc.file)
 			for range 3 {
 				if r := p.send(id, "record", up.URL, "GET", tc.path, ""); r.Code != http.StatusOK {
@@ -58,10 +61,13 @@ func TestRecordStopRefusesSecrets(t *testing.T) {
 			r := p.admin("/Record/Stop", "", "X-Recording-Id", id)
 			got, readErr := os.ReadFile(path)
 			if !tc.refused {
-				if r.Code != http.StatusOK || readErr != nil || !strings.Contains(string(got), "nothing to see") {
+				if r.Code != http.StatusOK || readErr != nil || !strings.Contains(string(got), "nothing to see") || len(touched) != 1 {
 					t.Fatalf("clean recording: %d %s; file %q (%v)", r.Code, r.Body, got, readErr)
 				}
 				return
+			}
+			if len(touched) > 0 {
+				t.Errorf("a refused save touched the disk: %q (a secret must not reach a file, even a temporary one)", touched)
 			}
 			if r.Code != http.StatusBadRequest || !strings.Contains(r.Body, "did not save "+path) || !strings.Contains(r.Body, "3 secret(s)") ||
 				!strings.Contains(r.Body, "cosmos-key") {
