@@ -3,8 +3,6 @@ package testproxyjson
 import (
 	"fmt"
 	"io"
-	"sort"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/azvcr/azvcr/cassette"
@@ -73,23 +71,7 @@ func (e *Encoder) Close() error {
 	if e.err != nil {
 		return e.err
 	}
-	vars := e.vars
-	w := &e.w
-	w.close(']')
-	w.key("Variables")
-	w.open('{')
-	names := make([]string, 0, len(vars))
-	for k := range vars {
-		names = append(names, k)
-	}
-	sort.Slice(names, func(i, j int) bool { return lessIgnoreCase(names[i], names[j], strings.ToUpper) })
-	for _, k := range names {
-		w.key(k)
-		w.str(vars[k])
-	}
-	w.close('}')
-	w.close('}')
-	w.b = append(w.b, '\n')
+	e.w.end(e.vars)
 	e.flush()
 	if e.err == nil {
 		e.err = errClosed

@@ -125,6 +125,13 @@ func Marshal(c *cassette.Cassette, vars map[string]string) ([]byte, error) {
 			return nil, &InteractionError{Index: i, ID: it.ID, Msg: err.Error()}
 		}
 	}
+	w.end(vars)
+	return w.b, nil
+}
+
+// end closes the entries and writes the variables (sorted ignoring case) and the end of the
+// recording.
+func (w *tpWriter) end(vars map[string]string) {
 	w.close(']')
 	w.key("Variables")
 	w.open('{')
@@ -139,7 +146,7 @@ func Marshal(c *cassette.Cassette, vars map[string]string) ([]byte, error) {
 	}
 	w.close('}')
 	w.close('}')
-	return append(w.b, '\n'), nil
+	w.b = append(w.b, '\n')
 }
 
 // Save writes c as a test-proxy recording to path, atomically.
