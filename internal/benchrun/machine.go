@@ -15,7 +15,10 @@ import (
 // first touch of fresh memory (on some virtual machines a page fault costs many microseconds,
 // and a start that reads a file into memory pays it for every page).
 func (h *harness) machineFloors(execTrue time.Duration) error {
-	dir := filepath.Join(h.work, "hello")
+	dir, err := filepath.Abs(filepath.Join(h.work, "hello")) // built in dir, run from here
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
