@@ -97,30 +97,7 @@ func (d *decoder) multiMap(rest []byte, indent int) map[string][]string {
 		}
 		return map[string][]string{}
 	}
-	keys := d.nested(indent)
-	d.pairs, d.values = d.pairs[:0], d.values[:0]
-	l := &d.lines
-	d.mapping(keys, func(key, rest []byte) {
-		p := headerPair{key: d.short(key)}
-		if s := inline(rest); len(s) > 0 {
-			if string(s) != "[]" || rest[0] != ' ' {
-				giveUp()
-			}
-			p.values = -1 // an empty list
-		} else {
-			at := d.seqIndent(keys)
-			for l.at(at) && isItem(l.text) {
-				text := l.text
-				l.take()
-				d.values = append(d.values, d.short(d.seqItem(text)))
-				p.values++
-			}
-			if l.peek() && l.indent > at {
-				giveUp()
-			}
-		}
-		d.pairs = append(d.pairs, p)
-	})
+	d.readPairs(indent, nil)
 	m := make(map[string][]string, len(d.pairs))
 	all := make([]string, len(d.values))
 	copy(all, d.values)
@@ -137,6 +114,46 @@ func (d *decoder) multiMap(rest []byte, indent int) map[string][]string {
 	}
 	return m
 }
+
+// readPairs reads the names and value sequences of a header or form map at indent into d.pairs
+// and d.values. A name keep refuses (keep nil: none) is checked like the others, but its values
+// are not kept and its pair is marked notKept.
+func (d *decoder) readPairs(indent int, keep func(name string) bool) {
+	keys := d.nested(indent)
+	d.pairs, d.values = d.pairs[:0], d.values[:0]
+	l := &d.lines
+	d.mapping(keys, func(key, rest []byte) {
+		p := headerPair{key: d.short(key)}
+		kept := keep == nil || keep(p.key)
+		if s := inline(rest); len(s) > 0 {
+			if string(s) != "[]" || rest[0] != ' ' {
+				giveUp()
+			}
+			p.values = -1 // an empty list
+		} else {
+			at := d.seqIndent(keys)
+			for l.at(at) && isItem(l.text) {
+				text := l.text
+				l.take()
+				v := d.seqItem(text)
+				if kept {
+					d.values = append(d.values, d.short(v))
+					p.values++
+				}
+			}
+			if l.peek() && l.indent > at {
+				giveUp()
+			}
+		}
+		if !kept {
+			p.values = notKept
+		}
+		d.pairs = append(d.pairs, p)
+	})
+}
+
+// notKept marks a pair readPairs read but did not keep.
+const notKept = -2
 
 // stringMap reads a map of strings (a cassette's variables).
 func (d *decoder) stringMap(rest []byte, indent int) map[string]string {

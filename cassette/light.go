@@ -100,13 +100,15 @@ type lazyRef struct {
 
 // lightDecode is one decoder's state in a light decode.
 type lightDecode struct {
-	spec      *lightSpec
-	request   keepSet
-	response  keepSet
-	dups      map[string]struct{}
-	key       []byte
-	headerSet map[string]http.Header // request header sets seen, each map shared by all that have it
-	refs      []lazyRef
+	spec     *lightSpec
+	request  keepSet
+	response keepSet
+	// keepRequest and keepResponse are request.keeps and response.keeps, made once
+	keepRequest, keepResponse func(name string) bool
+	dups                      map[string]struct{}
+	key                       []byte
+	headerSet                 map[string]http.Header // request header sets seen, each map shared by all that have it
+	refs                      []lazyRef
 }
 
 const (
@@ -135,13 +137,15 @@ func (k *keepSet) keeps(name string) bool {
 var continuationOnly = map[string]bool{ContinuationHeader: true}
 
 func newLightDecode(spec *lightSpec) *lightDecode {
-	return &lightDecode{
+	ld := &lightDecode{
 		spec:      spec,
 		request:   keepSet{canonical: spec.reads, spelled: map[string]bool{}},
 		response:  keepSet{canonical: continuationOnly, spelled: map[string]bool{}},
 		dups:      map[string]struct{}{},
 		headerSet: map[string]http.Header{},
 	}
+	ld.keepRequest, ld.keepResponse = ld.request.keeps, ld.response.keeps
+	return ld
 }
 
 // refer makes it light: its bytes are b, at off in the file, after newlines line breaks of its
@@ -257,44 +261,17 @@ func (d *decoder) someHeaders(rest []byte, indent int, response bool) http.Heade
 		return nil
 	}
 	ld := d.light
-	keep := &ld.request
+	keep := ld.keepRequest
 	if response {
-		keep = &ld.response
+		keep = ld.keepResponse
 	}
-	keys := d.nested(indent)
-	d.pairs, d.values = d.pairs[:0], d.values[:0]
-	l := &d.lines
+	d.readPairs(indent, keep)
 	kept := 0
-	d.mapping(keys, func(key, rest []byte) {
-		p := headerPair{key: d.short(key)}
-		k := keep.keeps(p.key)
-		if s := inline(rest); len(s) > 0 {
-			if string(s) != "[]" || rest[0] != ' ' {
-				giveUp()
-			}
-			p.values = -1 // an empty list
-		} else {
-			at := d.seqIndent(keys)
-			for l.at(at) && isItem(l.text) {
-				text := l.text
-				l.take()
-				v := d.seqItem(text)
-				if k {
-					d.values = append(d.values, d.short(v))
-					p.values++
-				}
-			}
-			if l.peek() && l.indent > at {
-				giveUp()
-			}
-		}
-		if !k {
-			p.values = -2 // not kept
-		} else {
+	for _, p := range d.pairs {
+		if p.values != notKept {
 			kept++
 		}
-		d.pairs = append(d.pairs, p)
-	})
+	}
 	d.refuseDuplicates()
 	if kept == 0 {
 		return nil
@@ -306,7 +283,7 @@ func (d *decoder) someHeaders(rest []byte, indent int, response bool) http.Heade
 	b := ld.key[:0]
 	vals := d.values
 	for _, p := range d.pairs {
-		if p.values == -2 {
+		if p.values == notKept {
 			continue
 		}
 		b = append(b, p.key...)
@@ -359,7 +336,7 @@ func (d *decoder) keptHeaders() http.Header {
 	copy(all, d.values)
 	for _, p := range d.pairs {
 		switch {
-		case p.values == -2:
+		case p.values == notKept:
 		case p.values < 0:
 			h[p.key] = []string{}
 		default:
