@@ -205,7 +205,8 @@ func TestMissComparesBoundedCandidates(t *testing.T) {
 	its = append(its, interaction(len(its), target, ""))
 	x := mustIndex(t, its...)
 	x.mu.Lock()
-	c := x.missCase(mustParts(t, req("GET", acct+"/dbs/d/colls/c/docs/z", "")))
+	p := mustParts(t, req("GET", acct+"/dbs/d/colls/c/docs/z", ""))
+	c := x.missCase(p, x.hash(p.key()))
 	x.mu.Unlock()
 	if len(c.candidates) != maxCandidates {
 		t.Errorf("%d candidates, want %d", len(c.candidates), maxCandidates)

@@ -300,8 +300,9 @@ func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, 
 		x.mu.Unlock()
 		return nil, &Miss{Method: r.Method, URL: r.URL, Reason: err.Error()}
 	}
+	h := x.hash(k)
 	x.mu.Lock()
-	if it := x.lookup(x.hash(k), p, consume); it != nil {
+	if it := x.lookup(h, p, consume); it != nil {
 		x.mu.Unlock()
 		return x.full(r, it)
 	}
@@ -317,7 +318,7 @@ func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, 
 		explaining()
 		return nil, x.rm.explain(r, tp, remaining)
 	}
-	c := x.missCase(p)
+	c := x.missCase(p, h)
 	x.mu.Unlock()
 	explaining()
 	return nil, c.explain(r, p)

@@ -69,13 +69,13 @@ type candidate struct {
 
 // missCase gathers, under the lock, the recordings most like p: those of the same method, host
 // and path first, then those in the same collection (the path but its last segment), of the
-// same path shape, of the same host, then any, up to maxCandidates in all.
-func (x *Index) missCase(p parts) missCase {
+// same path shape, of the same host, then any, up to maxCandidates in all. k is the hash of p's key.
+func (x *Index) missCase(p parts, k keyHash) missCase {
 	c := missCase{empty: len(x.all) == 0}
 	if c.empty {
 		return c
 	}
-	if q := x.queues[x.hash(p.key())]; q != nil && len(q.entries) > 0 {
+	if q := x.queues[k]; q != nil && len(q.entries) > 0 {
 		c.usedUp, c.usedCount = q.entries[0], len(q.entries)
 		return c
 	}
