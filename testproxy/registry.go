@@ -240,12 +240,6 @@ func compilePlan(sans []*registered) *plan {
 	return p
 }
 
-// PerEntry says whether every sanitizer of the plan edits each exchange on its own: then
-// sanitizing a recording is calling Entry on each of its exchanges, in any order.
-func (p *plan) PerEntry() bool {
-	return len(p.steps) == 0 || len(p.steps) == 1 && p.steps[0].set != nil
-}
-
 // Entry edits one exchange as the plan's sanitizers do to an exchange seen alone (those that work
 // on the whole recording act as the base sanitizer: Authorization becomes "Sanitized"), with
 // bodies and text as o says.

@@ -242,7 +242,7 @@ func (s *Server) recordStop(w http.ResponseWriter, r *http.Request) {
 		its[i] = rec.get(i)
 	}
 	rec.free()
-	c := &cassette.Cassette{Version: cassette.Version, Interactions: sanitize(compilePlan(sans), its), Variables: vars}
+	c := &cassette.Cassette{Version: cassette.Version, Interactions: sanitizeRecording(sans, its), Variables: vars}
 	if sess.file == "" {
 		s.mu.Lock()
 		s.finished[sess.id] = c

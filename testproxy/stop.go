@@ -1,7 +1,6 @@
 package testproxy
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -12,13 +11,6 @@ import (
 	"github.com/azvcr/azvcr/secrets"
 	"github.com/azvcr/azvcr/testproxyjson"
 )
-
-// sanitize applies the session's sanitizers, in order, to exchanges of a recording: all of
-// them, or a batch of them when batchable says the result is the same. It is the one place
-// /Record/Stop sanitizes.
-func sanitize(p *plan, its []*cassette.Interaction) []*cassette.Interaction {
-	return p.Recording(its)
-}
 
 // batchable says whether sanitizing a recording a batch of exchanges at a time gives what
 // sanitizing it whole gives: every sanitizer edits or drops each exchange on its own (a
@@ -36,9 +28,6 @@ func batchable(sans []*registered) bool {
 
 // stopBatch is how many exchanges /Record/Stop decodes and sanitizes at a time.
 const stopBatch = 256
-
-// errSecretsLeft refuses a save: the scan found secrets.
-var errSecretsLeft = errors.New("secrets left after sanitizing")
 
 // saveStream writes a recording as test-proxy JSON without holding it whole in the Go heap: the
 // exchanges are decoded and sanitized a batch at a time (on another goroutine, a batch ahead), and
@@ -64,7 +53,7 @@ func (s *Server) saveStream(file string, p *plan, rec *entries, vars map[string]
 			}
 			rec.release(min(i+stopBatch, rec.Len())) // decoded: nothing in the batch refers to them
 			select {
-			case batches <- sanitize(p, batch):
+			case batches <- p.Recording(batch):
 			case <-done:
 				return
 			}

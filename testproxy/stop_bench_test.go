@@ -51,7 +51,7 @@ func BenchmarkRecordStop(b *testing.B) {
 			for i := range its {
 				its[i] = stopExchange(i)
 			}
-			its = sanitize(compilePlan(sans), its)
+			its = sanitizeRecording(sans, its)
 			data, err := testproxyjson.Marshal(&cassette.Cassette{Interactions: its}, map[string]string{"seed": "1"})
 			if err != nil {
 				b.Fatal(err)
