@@ -20,10 +20,37 @@ type detector struct {
 	hints []string
 	// minRun, when set, is the length of the base64 run a text must hold for the rule to apply.
 	minRun int
+	// may, when set, is a quicker test than the expression that every text it matches passes
+	// (given the text and its ASCII lower case): where hints are too common (a recording is full
+	// of "Sanitized" and of *key and *token header names) it keeps the expression off the rest.
+	may quickTest
 	// notBefore and notAfter, when set, hold the characters that must not touch the value: a
 	// base64 run inside a longer run is not a key.
 	notBefore, notAfter string
 	valid               func(kind, v string) bool
+}
+
+// quickTest names a detector's may test. (A switch, not a func value: a func value would make
+// every text's lower-case buffer escape to the heap.)
+type quickTest int
+
+const (
+	always quickTest = iota
+	maySecretName
+	residueAfter
+	residueBefore
+)
+
+func (q quickTest) passes(text string, lower []byte) bool {
+	switch q {
+	case maySecretName:
+		return holdsSecretName(lower)
+	case residueAfter:
+		return placeholderTouches(text, false)
+	case residueBefore:
+		return placeholderTouches(text, true)
+	}
+	return true
 }
 
 // detectors run in this order; a value found by one rule is not reported again by a later
@@ -50,7 +77,7 @@ var detectors = []detector{
 		// Event Hubs, IoT Hub).
 		rule:  "connection-string-key",
 		re:    lazyCompile(`(?i)\b(?P<ctx>(?:AccountKey|SharedAccessKey)=)(?P<v>[A-Za-z0-9+/_-]+={0,2})`),
-		hints: []string{"key"},
+		hints: []string{"accountkey=", "sharedaccesskey="},
 		valid: func(_, v string) bool { return base64Len(v) >= 16 && looksRandom(v) },
 	},
 	{
@@ -110,6 +137,7 @@ var detectors = []detector{
 		rule:  "named-secret",
 		re:    lazyCompile(`(?i)(?P<ctx>(?P<kind>[A-Za-z0-9_.-]{0,40}(?:` + secretNameWords + `)[A-Za-z0-9_.-]{0,20})["']?\s*[:=]\s*["']?)(?P<v>` + namedValueChars + `{8,})`),
 		hints: secretNameHints,
+		may:   maySecretName,
 		valid: func(name, v string) bool { return SecretName(name) && isNamedSecretValue(v) },
 	},
 	{
@@ -118,12 +146,14 @@ var detectors = []detector{
 		rule:  "partial-redaction",
 		re:    lazyCompile(`(?P<ctx>REDACTED|Sanitized)(?P<v>[A-Za-z0-9+/]{6,}={0,2})`),
 		hints: []string{"redacted", "sanitized"},
+		may:   residueAfter,
 		valid: func(_, v string) bool { return isResidue(v) },
 	},
 	{
 		rule:      "partial-redaction",
 		re:        lazyCompile(`(?P<v>[A-Za-z0-9+/]{6,})(?:REDACTED|Sanitized)`),
 		hints:     []string{"redacted", "sanitized"},
+		may:       residueBefore,
 		notBefore: b64Chars + `\%`, // not the tail of an escape (\U0001F600REDACTED)
 		valid:     func(_, v string) bool { return isResidue(v) },
 	},

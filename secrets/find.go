@@ -90,7 +90,7 @@ func findHits(s string, depth int) []hit {
 		var buf [512]byte
 		lower, run := lowerASCII(buf[:0], v.Text), longestBase64Run(v.Text)
 		for _, d := range detectors {
-			if d.applies(lower, run) {
+			if d.applies(v.Text, lower, run) {
 				hits = d.find(v, hits)
 			}
 		}
@@ -104,19 +104,18 @@ func findHits(s string, depth int) []hit {
 	return hits
 }
 
-func (d detector) applies(lower []byte, run int) bool {
+func (d detector) applies(text string, lower []byte, run int) bool {
 	if d.minRun > 0 && run < d.minRun {
 		return false
 	}
-	if len(d.hints) == 0 {
-		return true
-	}
+	hinted := len(d.hints) == 0
 	for _, h := range d.hints {
 		if bytes.Contains(lower, []byte(h)) {
-			return true
+			hinted = true
+			break
 		}
 	}
-	return false
+	return hinted && d.may.passes(text, lower)
 }
 
 // lowerASCII appends s with ASCII letters in lower case to b (for hints, which are ASCII).
@@ -179,15 +178,24 @@ func base64Hits(views []View, found []hit, depth int) []hit {
 	var out []hit
 	for _, v := range views {
 		for _, r := range base64Runs(v.Text, 24) {
-			from, to := v.Source(r[0], r[1])
-			if coveredRange(found, from, to) || coveredRange(out, from, to) {
-				continue
+			// Where the run stands in the original is wanted only when there is a hit it could
+			// overlap or one to report: mapping a decoded view back costs more than the rest.
+			var from, to int
+			mapped := len(found) > 0 || len(out) > 0
+			if mapped {
+				from, to = v.Source(r[0], r[1])
+				if coveredRange(found, from, to) || coveredRange(out, from, to) {
+					continue
+				}
 			}
 			text, ok := decodeBase64Text(v.Text[r[0]:r[1]])
 			if !ok {
 				continue
 			}
 			if inner := findHits(text, depth+1); len(inner) > 0 {
+				if !mapped {
+					from, to = v.Source(r[0], r[1])
+				}
 				label := "base64"
 				if v.Label != "" {
 					label = v.Label + ", base64"
@@ -304,8 +312,11 @@ func slashBoundedKeys(v View, hits []hit) []hit {
 			continue // the tail of a longer base64 text, not a path segment
 		}
 		key := s[start:end]
+		if strings.Trim(key[:86], b64Chars) != "" || base64Len(key) != 64 || !looksRandom(key) || isEmulatorKey(key) {
+			continue
+		}
 		from, to := v.Source(start, end)
-		if strings.Trim(key[:86], b64Chars) != "" || base64Len(key) != 64 || !looksRandom(key) || isEmulatorKey(key) || coveredRange(hits, from, to) {
+		if coveredRange(hits, from, to) {
 			continue
 		}
 		hits = append(hits, hit{rule: "cosmos-key", value: key, start: from, end: to, excerpt: mask(key, v.Label)})

@@ -130,3 +130,88 @@ func namedValid(rule, v string) bool {
 	}
 	return isNamedSecretValue(v)
 }
+
+// keyWords and tokenWords are the words secretNameWords puts before "key" and "token"; a
+// separator may stand between.
+var (
+	keyWords   = []string{"api", "access", "account", "subscription", "shared", "private", "master", "encryption", "signing", "function", "functions"}
+	tokenWords = []string{"access", "refresh", "id", "auth", "sas", "bearer", "security"}
+)
+
+// holdsSecretName reports whether lower, a text in ASCII lower case, holds one of
+// secretNameWords: a quick test that keeps the named-secret expression off texts whose only
+// "key" or "token" is a partition key or a session token.
+func holdsSecretName(lower []byte) bool {
+	for _, w := range []string{"passwd", "password", "pwd", "secret", "credential", "assertion"} {
+		if bytes.Contains(lower, []byte(w)) {
+			return true
+		}
+	}
+	return wordBefore(lower, "key", keyWords) || wordBefore(lower, "token", tokenWords)
+}
+
+// wordBefore reports whether some occurrence of word in lower follows one of before, directly
+// or across one separator (_ . -).
+func wordBefore(lower []byte, word string, before []string) bool {
+	for off := 0; ; {
+		i := bytes.Index(lower[off:], []byte(word))
+		if i < 0 {
+			return false
+		}
+		head := lower[:off+i]
+		off += i + len(word)
+		for range 2 {
+			for _, b := range before {
+				if bytes.HasSuffix(head, []byte(b)) {
+					return true
+				}
+			}
+			if len(head) == 0 || strings.IndexByte("_.-", head[len(head)-1]) < 0 {
+				break
+			}
+			head = head[:len(head)-1]
+		}
+	}
+}
+
+// placeholderTouches reports whether a placeholder azvcr or test-proxy writes (REDACTED,
+// Sanitized) has six base64 characters right after it (before is false) or right before it:
+// what the partial-redaction expressions need to match.
+func placeholderTouches(text string, before bool) bool {
+	const residue = 6
+	for _, p := range []string{"REDACTED", "Sanitized"} {
+		for off := 0; ; {
+			i := strings.Index(text[off:], p)
+			if i < 0 {
+				break
+			}
+			at := off + i
+			off = at + 1
+			var near string
+			if before {
+				near = text[max(at-residue, 0):at]
+			} else {
+				near = text[at+len(p) : min(at+len(p)+residue, len(text))]
+			}
+			if len(near) == residue && allStdB64(near) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// allStdB64: s is all [A-Za-z0-9+/].
+func allStdB64(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isStdB64(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isStdB64 is [A-Za-z0-9+/].
+func isStdB64(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/'
+}

@@ -25,3 +25,65 @@ func FuzzLinePrefilters(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDetectorPrefilters: a text a detector's quick tests (hints, minRun, may) turn away is one
+// its expression cannot match. Texts are ASCII: the hints are compared in ASCII lower case, and
+// (?i) also folds a few non-ASCII letters (the Kelvin sign for k) that they do not.
+func FuzzDetectorPrefilters(f *testing.F) {
+	for _, s := range []string{
+		`"X-Ms-Documentdb-Partitionkey": "[\"tenant-9\"]"`, `"X-Ms-Session-Token": "0:-1#109"`, `"Authorization": "Sanitized",`,
+		"AccountKey=REDACTED+oW7fAbCdEf", "xyzABC12Sanitized", "api_key: s3cr3tV4lue", "my-access.token=abc", "functionsKey",
+		"sas-token", "Bearer-Token", "password", "passwd", "SharedAccessKey=abc", "client_secret=x", "type=master&ver=1.0&sig=abc",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		for i := 0; i < len(text); i++ {
+			if text[i] >= 0x80 {
+				return
+			}
+		}
+		lower := lowerASCII(nil, text)
+		for _, d := range detectors {
+			if !d.applies(text, lower, longestBase64Run(text)) && d.re.get().MatchString(text) {
+				t.Errorf("%s: %q matches the expression but the quick tests turn it away", d.rule, text)
+			}
+		}
+	})
+}
+
+func TestDetectorPrefilters(t *testing.T) {
+	tests := []struct {
+		text string
+		rule string
+		want bool // the rule's quick tests let the text through
+	}{
+		{`"X-Ms-Documentdb-Partitionkey": "[\"tenant-9\"]"`, "named-secret", false},
+		{`"X-Ms-Session-Token": "0:-1#109"`, "named-secret", false},
+		{`"x-api-key": "abc"`, "named-secret", true},
+		{`"api.Key": "abc"`, "named-secret", true},
+		{`"functionsKey": "abc"`, "named-secret", true},
+		{`refresh_token=abc`, "named-secret", true},
+		{`"myPassword": 1`, "named-secret", true},
+		{`"Authorization": "Sanitized",`, "partial-redaction", false},
+		{`"AccountKey=Sanitized;"`, "partial-redaction", false},
+		{`AccountKey=REDACTEDoW7fAb`, "partial-redaction", true},
+		{`oW7fAbSanitized`, "partial-redaction", true},
+		{`https://Sanitized.documents.azure.com/x`, "partial-redaction", false},
+		{`/x/Sanitized/y`, "partial-redaction", false},
+		{`abcdeSanitizedabcde`, "partial-redaction", false},
+		{`"Partitionkey=abc"`, "connection-string-key", false},
+		{`accountKEY=abc`, "connection-string-key", true},
+	}
+	for _, tt := range tests {
+		got := false
+		for _, d := range detectors {
+			if d.rule == tt.rule && d.applies(tt.text, lowerASCII(nil, tt.text), longestBase64Run(tt.text)) {
+				got = true
+			}
+		}
+		if got != tt.want {
+			t.Errorf("%s on %q: applies = %v, want %v", tt.rule, tt.text, got, tt.want)
+		}
+	}
+}

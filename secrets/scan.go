@@ -98,7 +98,11 @@ func Lint(name string, data []byte) []Finding {
 
 // matchSeqKey is seqKeyLine.FindStringSubmatch, quick for the lines that do not end in ':'.
 func matchSeqKey(line string) []string {
-	if !strings.HasSuffix(strings.TrimRight(line, "\t\n\f\r "), ":") {
+	end := len(line)
+	for end > 0 && strings.IndexByte("\t\n\f\r ", line[end-1]) >= 0 {
+		end--
+	}
+	if end == 0 || line[end-1] != ':' {
 		return nil
 	}
 	return seqKeyLine.FindStringSubmatch(line)

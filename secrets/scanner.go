@@ -16,9 +16,10 @@ import (
 // any pieces, then Close: it returns exactly what Lint returns for the same bytes.
 type Scanner struct {
 	name    string
-	partial []byte   // the line being written
-	batch   []string // complete lines not read yet
-	size    int      // bytes in batch
+	pending []byte   // the bytes of the lines not read yet, and of the line being written
+	ends    []int    // where each complete line in pending ends (its newline)
+	batch   []string // the complete lines, while a batch is read
+	size    int      // bytes of complete lines in pending
 	limit   [2]int   // a batch is read at this many bytes or lines
 	next    int      // index of batch[0] in the file
 	memos   []map[memoKey][]hit
@@ -72,34 +73,45 @@ func (s *Scanner) Write(p []byte) (int, error) {
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
-			s.partial = append(s.partial, p...)
+			s.pending = append(s.pending, p...)
 			break
 		}
-		var line string
-		if len(s.partial) > 0 {
-			s.partial = append(s.partial, p[:i]...)
-			line = string(s.partial)
-			s.partial = s.partial[:0]
-		} else {
-			line = string(p[:i])
-		}
+		s.pending = append(s.pending, p[:i+1]...)
+		s.ends = append(s.ends, len(s.pending)-1)
 		p = p[i+1:]
-		s.batch = append(s.batch, line)
-		s.size += len(line)
-		if s.size >= s.limit[0] || len(s.batch) >= s.limit[1] {
+		s.size += i
+		if s.size >= s.limit[0] || len(s.ends) >= s.limit[1] {
 			s.flush()
 		}
 	}
 	return n, nil
 }
 
+// takeLines cuts the complete lines out of pending: one string for all of them, which the
+// lines share (a string per line was a tenth of the scan), and the partial line kept.
+func (s *Scanner) takeLines() {
+	if len(s.ends) == 0 {
+		return
+	}
+	last := s.ends[len(s.ends)-1]
+	text := string(s.pending[:last+1])
+	from := 0
+	for _, end := range s.ends {
+		s.batch = append(s.batch, text[from:end])
+		from = end + 1
+	}
+	s.pending = s.pending[:copy(s.pending, s.pending[last+1:])]
+	s.ends = s.ends[:0]
+}
+
 // Close reads the last line and returns the findings, as Lint returns them.
 func (s *Scanner) Close() []Finding {
 	if !s.closed {
 		s.closed = true
-		s.batch = append(s.batch, string(s.partial)) // Lint's last line, empty after a final newline
-		s.partial = nil
+		s.pending = append(s.pending, '\n') // Lint's last line, empty after a final newline
+		s.ends = append(s.ends, len(s.pending)-1)
 		s.flush()
+		s.pending = nil
 		s.endBinaryBlock()
 	}
 	out := slices.Clone(s.found)
@@ -116,6 +128,7 @@ func (s *Scanner) Close() []Finding {
 // flush reads the batch: which lines lie in !!binary scalars, each line's hits (over the cores),
 // then what spans lines, in order.
 func (s *Scanner) flush() {
+	s.takeLines()
 	lines := s.batch
 	if len(lines) == 0 {
 		return
@@ -139,7 +152,7 @@ func (s *Scanner) flush() {
 		}
 		hits[i] = findHits(k.line, k.depth)
 		if len(k.line) <= maxMemoLine && len(memo) < maxMemoLines {
-			memo[k] = hits[i]
+			memo[memoKey{strings.Clone(k.line), k.depth}] = cloneHits(hits[i]) // not the batch's text, which it would keep
 		}
 	})
 	for i, raw := range lines {
@@ -220,7 +233,7 @@ func (s *Scanner) seqLine(line string, n int) {
 		s.pendingKey = ""
 	}
 	if m := matchSeqKey(line); m != nil {
-		s.pendingKey = m[1]
+		s.pendingKey = strings.Clone(m[1])
 	}
 }
 
@@ -276,7 +289,7 @@ func (s *Scanner) pemLine(raw string, n int) {
 		}
 	}
 	if containsBegin(raw) && pemBegin.MatchString(raw) {
-		s.pems = append(s.pems, &pemBlock{line: n, begin: raw})
+		s.pems = append(s.pems, &pemBlock{line: n, begin: strings.Clone(raw)})
 	}
 }
 
@@ -317,4 +330,16 @@ func inlineBinary(rest string) (string, bool) {
 		return "", false
 	}
 	return unquote(f[0]), true
+}
+
+// cloneHits copies hits with their values out of the text they were found in.
+func cloneHits(hits []hit) []hit {
+	if len(hits) == 0 {
+		return hits
+	}
+	out := slices.Clone(hits)
+	for i := range out {
+		out[i].value, out[i].excerpt = strings.Clone(out[i].value), strings.Clone(out[i].excerpt)
+	}
+	return out
 }
