@@ -7,3 +7,6 @@ func NewScannerBatch(name string, bytes, lines int) *Scanner {
 	s.limit = [2]int{bytes, lines}
 	return s
 }
+
+// LintWhole is the whole-text reading Lint was before it ran a Scanner.
+var LintWhole = lintWhole

@@ -5,11 +5,9 @@ package secrets
 
 import (
 	"fmt"
+	"io"
 	"os"
-	"slices"
 	"strings"
-
-	"github.com/azvcr/azvcr/internal/cores"
 )
 
 // Finding is something in a file that looks like a secret. Excerpt names the context and masks
@@ -27,13 +25,18 @@ func (f Finding) String() string {
 	return fmt.Sprintf("%s:%d: %s: %s", f.File, f.Line, f.Rule, f.Excerpt)
 }
 
-// LintFile reads path and lints it.
+// LintFile lints the file at path, read a block at a time (a large file is never held whole).
 func LintFile(path string) ([]Finding, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return Lint(path, data), nil
+	defer f.Close()
+	s := NewScanner(path)
+	if _, err := io.Copy(s, f); err != nil {
+		return nil, err
+	}
+	return s.Close(), nil
 }
 
 // Lint reports everything in data that looks like a secret; name is used in findings only. It
@@ -46,54 +49,9 @@ func LintFile(path string) ([]Finding, error) {
 // findings: each rule wants a value of the length and shape of the real thing; a placeholder
 // with part of a secret beside it is one.
 func Lint(name string, data []byte) []Finding {
-	lines := strings.Split(string(data), "\n")
-	binary := binaryLines(lines)
-	hits := make([][]hit, len(lines))
-	cores.Each(len(lines), 256, func() func(int) {
-		type memoKey struct {
-			line  string
-			depth int
-		}
-		memo := map[memoKey][]hit{} // a recording repeats most of its lines
-		return func(i int) {
-			k := memoKey{strings.TrimSuffix(lines[i], "\r"), 0}
-			if binary[i] {
-				k.depth = maxDecodeDepth // read whole by scanBinaryBlocks
-			}
-			if found, ok := memo[k]; ok {
-				hits[i] = found
-				return
-			}
-			hits[i] = findHits(k.line, k.depth)
-			if len(k.line) <= maxMemoLine && len(memo) < maxMemoLines {
-				memo[k] = hits[i]
-			}
-		}
-	})
-	var out []Finding
-	pendingKey := "" // a YAML key whose values follow as "- value" items
-	for i, line := range lines {
-		line = strings.TrimSuffix(line, "\r")
-		for _, h := range hits[i] {
-			out = append(out, Finding{File: name, Line: i + 1, Rule: h.rule, Excerpt: h.excerpt})
-		}
-		if pendingKey != "" {
-			if m := seqItem.FindStringSubmatch(line); m != nil {
-				if h, ok := namedHit(pendingKey, unquote(m[1])); ok && !coveredLine(out, i+1) {
-					out = append(out, Finding{File: name, Line: i + 1, Rule: h.rule, Excerpt: pendingKey + ": - " + mask(h.value, "")})
-				}
-				continue
-			}
-			pendingKey = ""
-		}
-		if m := matchSeqKey(line); m != nil {
-			pendingKey = m[1]
-		}
-	}
-	out = append(out, scanBinaryBlocks(name, lines)...)
-	out = append(out, scanPEMBlocks(name, lines, out)...)
-	slices.SortStableFunc(out, func(a, b Finding) int { return a.Line - b.Line })
-	return out
+	s := NewScanner(name)
+	s.Write(data)
+	return s.Close()
 }
 
 // matchSeqKey is seqKeyLine.FindStringSubmatch, quick for the lines that do not end in ':'.
@@ -120,26 +78,4 @@ const (
 // coveredLine: the last finding is already on this line.
 func coveredLine(fs []Finding, line int) bool {
 	return len(fs) > 0 && fs[len(fs)-1].Line == line
-}
-
-// scanPEMBlocks finds private keys written over several lines (a body in a YAML block scalar):
-// a BEGIN ... PRIVATE KEY line, base64 lines, an END line. The finding is on the BEGIN line.
-func scanPEMBlocks(name string, lines []string, found []Finding) []Finding {
-	var out []Finding
-	for i, l := range lines {
-		if !containsBegin(l) || !pemBegin.MatchString(l) || slices.ContainsFunc(found, func(f Finding) bool { return f.Line == i+1 && f.Rule == "private-key" }) {
-			continue
-		}
-		var body strings.Builder
-		for _, next := range lines[i+1:] {
-			if strings.Contains(next, "-----END") {
-				if v := body.String(); len(v) >= 40 && looksRandom(v) {
-					out = append(out, Finding{File: name, Line: i + 1, Rule: "private-key", Excerpt: context(pemBegin.FindString(l)) + mask(v, "")})
-				}
-				break
-			}
-			body.WriteString(strings.TrimSpace(next))
-		}
-	}
-	return out
 }

@@ -10,10 +10,10 @@ import (
 	"sync/atomic"
 )
 
-// Scanner is Lint for a file written a piece at a time: it reads each line as it is completed
-// and keeps only what spans lines (an open YAML !!binary block, a private key's BEGIN line, the
-// YAML key of a "- value" list), so a large file is never held whole. Write the file's bytes in
-// any pieces, then Close: it returns exactly what Lint returns for the same bytes.
+// Scanner is Lint's reading of a file written a piece at a time: it reads each line as it is
+// completed and keeps only what spans lines (an open YAML !!binary block, a private key's BEGIN
+// line, the YAML key of a "- value" list), so a large file is never held whole. Write the file's
+// bytes in any pieces, then Close: it returns the findings as Lint reports them.
 type Scanner struct {
 	name    string
 	pending []byte   // the bytes of the lines not read yet, and of the line being written
@@ -25,9 +25,9 @@ type Scanner struct {
 	memos   []map[memoKey][]hit
 	hits    [][]hit
 
-	inBinary   bool // binaryLines: inside a !!binary scalar's block
+	inBinary   bool // inside a !!binary scalar's block
 	binIndent  int
-	block      *binaryBlock // scanBinaryBlocks: the block being gathered
+	block      *binaryBlock // the !!binary block being gathered
 	pendingKey string
 	pems       []*pemBlock
 	found      []Finding // what Lint finds line by line
@@ -204,7 +204,7 @@ func (s *Scanner) eachLine(n int, f func(map[memoKey][]hit, int)) {
 	wg.Wait()
 }
 
-// binaryLine is binaryLines for the next line: whether Lint reads it decoded.
+// binaryLine reports whether the next line is part of a !!binary scalar, read decoded.
 func (s *Scanner) binaryLine(raw string) bool {
 	l := strings.TrimSuffix(raw, "\r")
 	if s.inBinary {
@@ -221,7 +221,8 @@ func (s *Scanner) binaryLine(raw string) bool {
 	return true
 }
 
-// seqLine is Lint's reading of YAML keys whose values follow as "- value" items.
+// seqLine reads YAML keys whose values follow as "- value" items: X-Api-Key's value is read as a
+// named secret.
 func (s *Scanner) seqLine(line string, n int) {
 	if s.pendingKey != "" {
 		if m := seqItem.FindStringSubmatch(line); m != nil {
@@ -237,7 +238,8 @@ func (s *Scanner) seqLine(line string, n int) {
 	}
 }
 
-// binaryBlockLine is scanBinaryBlocks for the next line.
+// binaryBlockLine gathers the base64 of !!binary scalars (bodies that are not UTF-8, which azvcr
+// writes as base64) to read what they hold: a secret inside a binary body is still a secret.
 func (s *Scanner) binaryBlockLine(line string, n int) {
 	if b := s.block; b != nil {
 		t := strings.TrimSpace(line)
@@ -269,7 +271,7 @@ func (s *Scanner) endBinaryBlock() {
 	}
 }
 
-// pemLine is scanPEMBlocks for the next line: it ends the open BEGIN lines' bodies at an END
+// pemLine finds private keys written over several lines (a body in a YAML block scalar): it ends the open BEGIN lines' bodies at an END
 // line, else adds to them, and opens one at a BEGIN line.
 func (s *Scanner) pemLine(raw string, n int) {
 	if len(s.pems) > 0 {

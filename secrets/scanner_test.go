@@ -63,9 +63,9 @@ func TestScannerMatchesLint(t *testing.T) {
 		inputs[fmt.Sprintf("hostile %d", i)] = h
 	}
 	for name, in := range inputs {
-		want := secrets.Lint("f.yaml", []byte(in))
+		want := secrets.LintWhole("f.yaml", []byte(in))
 		if strings.HasPrefix(name, "leaky") && len(want) == 0 {
-			t.Fatalf("%s: Lint finds nothing", name)
+			t.Fatalf("%s: LintWhole finds nothing", name)
 		}
 		for _, piece := range []int{0, 1, 7, 4096} {
 			for _, batch := range [][2]int{{1 << 20, 8192}, {1, 1}, {100, 3}} {
@@ -100,7 +100,7 @@ func FuzzScanner(f *testing.F) {
 		if len(data) > 512 {
 			return
 		}
-		want := secrets.Lint("f", data)
+		want := secrets.LintWhole("f", data)
 		got := scanPieces(secrets.NewScannerBatch("f", int(batch)*8+1, int(batch%16)+1), data, int(piece))
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("got  %v\nwant %v", got, want)
