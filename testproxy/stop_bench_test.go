@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/matcher"
 	"github.com/azvcr/azvcr/secrets"
 	"github.com/azvcr/azvcr/testproxyjson"
 )
@@ -77,4 +78,41 @@ func BenchmarkRecordStop(b *testing.B) {
 		}
 		b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
 	})
+}
+
+// BenchmarkPlaybackPrepare is what a playback session of 1,000 entries costs before its first
+// answer: the recording parsed (/Playback/Start), sanitized with the central sanitizers and
+// indexed (the first request). cpu-ms/op is the process's CPU time.
+func BenchmarkPlaybackPrepare(b *testing.B) {
+	const n = 1000
+	its := make([]*cassette.Interaction, n)
+	for i := range its {
+		its[i] = stopExchange(i)
+	}
+	data, err := testproxyjson.Marshal(&cassette.Cassette{Interactions: its}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := New(WithStorage(b.TempDir()))
+	p := compilePlan(s.reg.resolve(s.reg.serverList()))
+	var parse, sanitize, index time.Duration
+	c0 := cpuTime()
+	for b.Loop() {
+		t0 := time.Now()
+		c, _, err := testproxyjson.Parse("rec.json", data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		loaded := p.Recording(c.Interactions)
+		t2 := time.Now()
+		if _, err := matcher.New(loaded, matcher.WithRecordMatcher(s.matcher)); err != nil {
+			b.Fatal(err)
+		}
+		parse, sanitize, index = parse+t1.Sub(t0), sanitize+t2.Sub(t1), index+time.Since(t2)
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(parse.Microseconds())/1e3/float64(b.N), "parse-ms/op")
+	b.ReportMetric(float64(sanitize.Microseconds())/1e3/float64(b.N), "sanitize-ms/op")
+	b.ReportMetric(float64(index.Microseconds())/1e3/float64(b.N), "index-ms/op")
 }

@@ -26,7 +26,10 @@ var version = "0.1.0-dev"
 const defaultListen = "127.0.0.1:8089"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	holdHeapFloor()
+	code := run(os.Args[1:], os.Stdout, os.Stderr)
+	releaseHeapFloor()
+	os.Exit(code)
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
