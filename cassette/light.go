@@ -86,9 +86,11 @@ type lazySource struct {
 	seed   maphash.Seed
 }
 
-// lazyRef is where a light interaction is in its file, and its full decoding once made.
+// lazyRef is where a light interaction is in its file, or what makes it whole (complete), and
+// its full form once made.
 type lazyRef struct {
-	source *lazySource
+	complete func() (*Interaction, error)
+	source   *lazySource
 	off    int64
 	n      int
 	line   int
@@ -163,14 +165,29 @@ func (l *lightDecode) refer(it *Interaction, off int64, b []byte, newlines int) 
 
 // Full is the interaction with every field. For one loaded by LoadForReplay it reads the
 // interaction again from the file, once, and fails, naming the file and line, when the file no
-// longer holds the same bytes there (or is closed); for any other it is the interaction itself.
+// longer holds the same bytes there (or is closed); for one made by Deferred it is what complete
+// returns, called once; for any other it is the interaction itself.
 func (it *Interaction) Full() (*Interaction, error) {
 	r := it.lazy
 	if r == nil {
 		return it, nil
 	}
-	r.once.Do(func() { r.full, r.err = r.read(it.ID) })
+	r.once.Do(func() {
+		if r.complete != nil {
+			r.full, r.err = r.complete()
+			return
+		}
+		r.full, r.err = r.read(it.ID)
+	})
 	return r.full, r.err
+}
+
+// Deferred makes it light: what matching reads is in it now, and Full is complete's answer,
+// asked for once, when it is first wanted (test-proxy playback sanitizes a recorded response
+// only when it is served).
+func Deferred(it *Interaction, complete func() (*Interaction, error)) *Interaction {
+	it.lazy = &lazyRef{complete: complete}
+	return it
 }
 
 // Light reports whether the interaction holds only what matching reads (Full has the rest).

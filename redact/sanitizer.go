@@ -452,3 +452,7 @@ func jsonQuote(s string) string {
 	enc.Encode(s)
 	return strings.TrimSuffix(buf.String(), "\n")
 }
+
+// ReadsResponse says whether what the rule does to a request can depend on the response (its
+// condition asks for a response header).
+func (r *SanitizerRule) ReadsResponse() bool { return r.spec.Condition.ResponseHeader != "" }

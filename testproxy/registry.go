@@ -273,6 +273,49 @@ func (p *plan) Recording(its []*cassette.Interaction) []*cassette.Interaction {
 	return its
 }
 
+// Deferred applies the plan to the requests of a recording loaded for playback, which is all
+// matching reads, and defers each whole exchange to when it is first served (cassette.Deferred):
+// a session answers its first request without sanitizing every recorded response first. It
+// returns false, and does nothing, when the plan cannot be split so: a sanitizer works on the
+// whole recording, one's effect on a request depends on the response, or an exchange is listed
+// twice. The request-only pass gives what the whole pass gives the request: each rule edits one
+// side at a time, and the live requests matched against them are sanitized the same way.
+func (p *plan) Deferred(its []*cassette.Interaction) ([]*cassette.Interaction, bool) {
+	for _, st := range p.steps {
+		if st.set == nil || slices.ContainsFunc(st.set.Rules(), (*redact.SanitizerRule).ReadsResponse) {
+			return nil, false
+		}
+	}
+	if !distinctEntries(its) {
+		return nil, false
+	}
+	out := make([]*cassette.Interaction, len(its))
+	eachIndex(len(its), func(i int) {
+		whole := its[i]
+		light := &cassette.Interaction{ID: whole.ID, Request: whole.Request, Response: cassette.Response{Headers: http.Header{}}}
+		light.Request.Headers = whole.Request.Headers.Clone()
+		light.Request.HeaderNames = slices.Clone(whole.Request.HeaderNames)
+		if light.Request.Headers == nil {
+			light.Request.Headers = http.Header{}
+		}
+		p.Entry(light, recordingOptions)
+		out[i] = cassette.Deferred(light, func() (*cassette.Interaction, error) {
+			p.Entry(whole, recordingOptions)
+			return whole, nil
+		})
+	})
+	return out, true
+}
+
+// Playback sanitizes a recording loaded for playback: Deferred when the plan can be split so,
+// else Recording.
+func (p *plan) Playback(its []*cassette.Interaction) []*cassette.Interaction {
+	if light, ok := p.Deferred(its); ok {
+		return light
+	}
+	return p.Recording(its)
+}
+
 // sanitizeRecording applies sanitizers in order to a whole recording.
 func sanitizeRecording(sans []*registered, its []*cassette.Interaction) []*cassette.Interaction {
 	return compilePlan(sans).Recording(its)
@@ -307,7 +350,12 @@ func distinctEntries(its []*cassette.Interaction) bool {
 
 // eachEntry calls f on every exchange, on as many goroutines as there are cores.
 func eachEntry(its []*cassette.Interaction, f func(*cassette.Interaction)) {
-	cores.Each(len(its), 32, func() func(int) { return func(i int) { f(its[i]) } })
+	eachIndex(len(its), func(i int) { f(its[i]) })
+}
+
+// eachIndex calls f on every i in [0, n), on as many goroutines as there are cores.
+func eachIndex(n int, f func(int)) {
+	cores.Each(n, 32, func() func(int) { return f })
 }
 
 // requestRule is the session's sanitizers as a redaction rule for live requests in playback:

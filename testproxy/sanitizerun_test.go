@@ -243,3 +243,66 @@ func mustEntry(s redact.Sanitizer) sanitizer {
 	}
 	return san
 }
+
+// A playback session sanitizes its recording's requests up front and each response when it is
+// first served (plan.Deferred): the requests it matches on are those the whole pass makes, and
+// every exchange served is the one the whole pass makes. A plan that cannot be split so (a
+// sanitizer on the whole recording, or one whose condition reads the response) is not split.
+func TestDeferredAsWhole(t *testing.T) {
+	g := newRegistry()
+	central := g.resolve(g.serverList())
+	changers := []*registered{
+		custom(t, "HeaderRegexSanitizer", map[string]any{"key": "Content-Type", "regex": "json", "value": "octet-stream"}),
+		custom(t, "BodyRegexSanitizer", map[string]any{"regex": `"renamed"`, "value": `"primaryKey"`}),
+		custom(t, "BodyStringSanitizer", map[string]any{"target": "K", "value": "kk"}),
+		custom(t, "RemoveHeaderSanitizer", map[string]any{"headersForRemoval": "content-type", "condition": map[string]string{"uriRegex": `acct[12]\.documents`}}),
+		custom(t, "UriRegexSanitizer", map[string]any{"regex": `acct(?<n>[0-9])`, "value": "account", "groupForReplace": "n"}),
+		custom(t, "HeaderRegexSanitizer", map[string]any{"key": "x-ms-version", "regex": "20", "value": "2020"}), // edits what it made: run twice, it shows
+		custom(t, "GeneralRegexSanitizer", map[string]any{"regex": "text/plain", "value": "application/json"}),
+	}
+	onWhole := custom(t, "RegexEntrySanitizer", map[string]any{"target": "uri", "regex": "acct3"})
+	onResponse := custom(t, "HeaderRegexSanitizer", map[string]any{"key": "x-ms-version", "value": "v", "condition": map[string]any{"responseHeader": map[string]string{"key": "Content-Type"}}})
+	tests := []struct {
+		name  string
+		sans  []*registered
+		split bool
+	}{
+		{"central", central, true},
+		{"changers then central", append(append([]*registered{}, changers...), central...), true},
+		{"central around changers", append(append(append([]*registered{}, central[:70]...), changers...), central[70:]...), true},
+		{"a sanitizer on the whole recording", append(append([]*registered{}, central...), onWhole), false},
+		{"a condition on the response", append([]*registered{onResponse}, central...), false},
+	}
+	base := append(varied(), benchEntries(t)...)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := sanitizeRecording(tt.sans, deepCopy(base))
+			light, ok := compilePlan(tt.sans).Deferred(deepCopy(base))
+			if ok != tt.split {
+				t.Fatalf("split = %v, want %v", ok, tt.split)
+			}
+			if !ok {
+				return
+			}
+			if len(light) != len(want) {
+				t.Fatalf("%d exchanges, want %d", len(light), len(want))
+			}
+			for i := range want {
+				req := light[i].Request
+				if len(req.Headers) == 0 && want[i].Request.Headers == nil {
+					req.Headers = nil
+				}
+				if !reflect.DeepEqual(req, want[i].Request) {
+					t.Errorf("exchange %d's request:\n got %+v\nwant %+v", i, req, want[i].Request)
+				}
+				full, err := light[i].Full()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(full, want[i]) {
+					t.Errorf("exchange %d served:\n got %+v\nwant %+v", i, full, want[i])
+				}
+			}
+		})
+	}
+}

@@ -361,14 +361,14 @@ func (s *Server) recordMatcher(sess *session) matcher.RecordMatcher {
 }
 
 // prepare readies a playback session for a request: at the first one, the loaded recording is
-// sanitized and indexed; every time, live requests get the session's sanitizers as they are now
+// sanitized (its requests; each response when first served, see plan.Deferred) and indexed; every time, live requests get the session's sanitizers as they are now
 // (bodies only when the matcher compares them).
 func (s *Server) prepare(sess *session) error {
 	m := s.recordMatcher(sess)
 	sess.mu.Lock()
 	p := s.reg.plan(sess.sanitizers)
 	if !sess.prepared {
-		sess.loaded = p.Recording(sess.loaded)
+		sess.loaded = p.Playback(sess.loaded)
 		idx, err := matcher.New(sess.loaded, matcher.WithRecordMatcher(m), matcher.WithRepeat(s.cfg.repeat))
 		if err != nil {
 			sess.mu.Unlock()

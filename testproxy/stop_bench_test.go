@@ -81,8 +81,8 @@ func BenchmarkRecordStop(b *testing.B) {
 }
 
 // BenchmarkPlaybackPrepare is what a playback session of 1,000 entries costs before its first
-// answer: the recording parsed (/Playback/Start), sanitized with the central sanitizers and
-// indexed (the first request). cpu-ms/op is the process's CPU time.
+// answer: the recording parsed (/Playback/Start), sanitized with the central sanitizers (the
+// requests; each response when it is served) and indexed (the first request). cpu-ms/op is the process's CPU time.
 func BenchmarkPlaybackPrepare(b *testing.B) {
 	const n = 1000
 	its := make([]*cassette.Interaction, n)
@@ -104,7 +104,7 @@ func BenchmarkPlaybackPrepare(b *testing.B) {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		loaded := p.Recording(c.Interactions)
+		loaded := p.Playback(c.Interactions)
 		t2 := time.Now()
 		if _, err := matcher.New(loaded, matcher.WithRecordMatcher(s.matcher)); err != nil {
 			b.Fatal(err)
