@@ -91,13 +91,13 @@ type lazySource struct {
 type lazyRef struct {
 	complete func() (*Interaction, error)
 	source   *lazySource
-	off    int64
-	n      int
-	line   int
-	sum    uint64
-	once   sync.Once
-	full   *Interaction
-	err    error
+	off      int64
+	n        int
+	line     int
+	sum      uint64
+	once     sync.Once
+	full     *Interaction
+	err      error
 }
 
 // lightDecode is one decoder's state in a light decode.
