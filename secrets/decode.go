@@ -43,29 +43,33 @@ func (v View) Source(start, end int) (int, int) {
 // Views returns s as given and, when it holds backslashes or percent signs, with JSON/YAML
 // escapes (\/, \u002B, surrogate pairs, \\u002b inside a YAML string) and URL encoding (%2B,
 // double-encoded %252B) undone, in both orders.
-func Views(s string) []View {
-	views := []View{{Text: s}}
-	add := func(v View) {
-		for _, have := range views {
+func Views(s string) []View { return appendViews(nil, s) }
+
+// appendViews is Views appending to dst (a caller's array keeps the usual one view off the heap).
+func appendViews(dst []View, s string) []View {
+	views := append(dst, View{Text: s})
+	n := len(dst)
+	add := func(views []View, v View) []View {
+		for _, have := range views[n:] {
 			if have.Text == v.Text {
-				return
+				return views
 			}
 		}
-		views = append(views, v)
+		return append(views, v)
 	}
 	hasEsc, hasPct := strings.IndexByte(s, '\\') >= 0, strings.IndexByte(s, '%') >= 0
 	if hasEsc {
-		e := views[0].repeat(unescapeMap, "escaped")
-		add(e)
+		e := views[n].repeat(unescapeMap, "escaped")
+		views = add(views, e)
 		if strings.IndexByte(e.Text, '%') >= 0 {
-			add(e.repeat(percentMap, "escaped, URL-encoded"))
+			views = add(views, e.repeat(percentMap, "escaped, URL-encoded"))
 		}
 	}
 	if hasPct {
-		u := views[0].repeat(percentMap, "URL-encoded")
-		add(u)
+		u := views[n].repeat(percentMap, "URL-encoded")
+		views = add(views, u)
 		if strings.IndexByte(u.Text, '\\') >= 0 {
-			add(u.repeat(unescapeMap, "URL-encoded, escaped"))
+			views = add(views, u.repeat(unescapeMap, "URL-encoded, escaped"))
 		}
 	}
 	return views

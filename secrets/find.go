@@ -85,10 +85,11 @@ func findHits(s string, depth int) []hit {
 		return nil
 	}
 	var hits []hit
-	views := Views(s)
+	var viewBuf [5]View
+	views := appendViews(viewBuf[:0], s)
 	for _, v := range views {
 		var buf [512]byte
-		lower, run := lowerASCII(buf[:0], v.Text), longestBase64Run(v.Text)
+		lower, run := lowerAndRun(buf[:0], v.Text)
 		for _, d := range detectors {
 			if d.applies(v.Text, lower, run) {
 				hits = d.find(v, hits)
@@ -116,18 +117,6 @@ func (d detector) applies(text string, lower []byte, run int) bool {
 		}
 	}
 	return hinted && d.may.passes(text, lower)
-}
-
-// lowerASCII appends s with ASCII letters in lower case to b (for hints, which are ASCII).
-func lowerASCII(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b = append(b, c)
-	}
-	return b
 }
 
 // find appends the valid matches in view that no earlier hit already covers.
@@ -239,19 +228,25 @@ func isB64(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_'
 }
 
-// longestBase64Run is the length of the longest run of standard base64 characters in s.
-func longestBase64Run(s string) int {
+// lowerAndRun appends s with ASCII letters in lower case to b (for hints, which are ASCII), and
+// says how long the longest run of standard base64 characters in s is: one pass for both.
+func lowerAndRun(b []byte, s string) ([]byte, int) {
 	best, cur := 0, 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' {
+		switch {
+		case c >= 'A' && c <= 'Z':
 			cur++
-			best = max(best, cur)
-		} else {
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=':
+			cur++
+		default:
 			cur = 0
 		}
+		best = max(best, cur)
+		b = append(b, c)
 	}
-	return best
+	return b, best
 }
 
 // decodeBase64Text decodes a base64 run (standard or URL alphabet, padded or not) that holds

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -86,4 +87,41 @@ func TestDetectorPrefilters(t *testing.T) {
 			t.Errorf("%s on %q: applies = %v, want %v", tt.rule, tt.text, got, tt.want)
 		}
 	}
+}
+
+func TestLowerAndRun(t *testing.T) {
+	for _, s := range []string{"", "abc", "AbC+/=xyz", "a-b_c", "ÀÉ€ABC==", "x Y\tZ09+/", strings.Repeat("Q", 700)} {
+		lower, run := lowerAndRun(nil, s)
+		if string(lower) != string(lowerASCII(nil, s)) || run != longestBase64Run(s) {
+			t.Errorf("lowerAndRun(%q) = %q, %d; want %q, %d", s, lower, run, lowerASCII(nil, s), longestBase64Run(s))
+		}
+	}
+}
+
+// lowerASCII and longestBase64Run are what lowerAndRun does, a thing at a time.
+// lowerASCII appends s with ASCII letters in lower case to b (for hints, which are ASCII).
+func lowerASCII(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// longestBase64Run is the length of the longest run of standard base64 characters in s.
+func longestBase64Run(s string) int {
+	best, cur := 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' {
+			cur++
+			best = max(best, cur)
+		} else {
+			cur = 0
+		}
+	}
+	return best
 }
