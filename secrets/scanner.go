@@ -143,6 +143,10 @@ func (s *Scanner) flush() {
 	hits := s.hits[:len(lines)]
 	s.eachLine(len(lines), func(memo map[memoKey][]hit, i int) {
 		k := memoKey{strings.TrimSuffix(lines[i], "\r"), 0}
+		if len(k.line) < minSecretLen { // findHits passes over it: no need to look it up
+			hits[i] = nil
+			return
+		}
 		if binary[i] {
 			k.depth = maxDecodeDepth
 		}
