@@ -272,7 +272,14 @@ func (w *tpWriter) body(body string, h http.Header) error {
 	if !utf8.ValidString(body) {
 		return fmt.Errorf("is not UTF-8, but Content-Type %q makes the test-proxy store it as text", ct)
 	}
-	if tpIsJSON(ct) && inlineable(body) {
+	if tpIsJSON(ct) && inlineableRoot(body) && w.afterKey {
+		// valid and shallow enough: written indented at once (after a member name value() writes nothing)
+		if b, ok := appendIndentedJSON(w.b, body, indentOf(len(w.stack)), jsonDepthLimit-3); ok {
+			w.value()
+			w.b = b
+			return nil
+		}
+	} else if tpIsJSON(ct) && inlineable(body) {
 		w.inline(body)
 		return nil
 	}
@@ -292,11 +299,13 @@ func (w *tpWriter) body(body string, h http.Header) error {
 // arrays, strings and null as text), shallow enough that the written recording stays within
 // System.Text.Json's default depth of 64 when the proxy reads it (the body sits three levels down).
 func inlineable(body string) bool {
+	return inlineableRoot(body) && json.Valid([]byte(body)) && jsonDepth(body) <= jsonDepthLimit-3
+}
+
+// inlineableRoot: body's first character is not one of a root SerializeBody writes as text.
+func inlineableRoot(body string) bool {
 	t := strings.TrimLeft(body, " \t\r\n")
-	if t == "" || t[0] == '[' || t[0] == '"' || t[0] == 'n' {
-		return false
-	}
-	return json.Valid([]byte(body)) && jsonDepth(body) <= jsonDepthLimit-3
+	return t != "" && t[0] != '[' && t[0] != '"' && t[0] != 'n'
 }
 
 // splitLines splits text after each line break the way IndexOfNewline does: at the first '\r' or
