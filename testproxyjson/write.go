@@ -2,11 +2,12 @@ package testproxyjson
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -24,11 +25,18 @@ type tpWriter struct {
 	b        []byte
 	stack    []bool // per open container: whether it has an element yet
 	afterKey bool
-	names    []headerName // scratch for headers
-	indented bytes.Buffer // scratch for inline
+	names    [2][]headerName // scratch for the request's and the response's headers
+	indented bytes.Buffer    // scratch for inline
 }
 
-type headerName struct{ name, lower, key string }
+// headerName is a header as written: its name, its values, and its name in lower case when that
+// is not ASCII (ASCII names are compared ignoring case without making it).
+type headerName struct {
+	name  string
+	vals  []string
+	lower string
+	ascii bool
+}
 
 func (w *tpWriter) newline() {
 	w.b = append(w.b, '\n')
@@ -107,7 +115,22 @@ func indentOf(depth int) string {
 }
 
 func (w *tpWriter) entry(it *cassette.Interaction) error {
-	if err := checkUTF8(it); err != nil {
+	// JSON strings hold text, so the URL, method and headers must be UTF-8 to be written
+	// unchanged; all are checked before anything is written.
+	if !utf8.ValidString(it.Request.URL) {
+		return fmt.Errorf("request URL is not UTF-8")
+	}
+	if !utf8.ValidString(it.Request.Method) {
+		return fmt.Errorf("request method is not UTF-8")
+	}
+	req, err := headerNames(w.names[0][:0], "request", it.Request.Headers, it.Request.HeaderNames)
+	w.names[0] = req
+	if err != nil {
+		return err
+	}
+	resp, err := headerNames(w.names[1][:0], "response", it.Response.Headers, it.Response.HeaderNames)
+	w.names[1] = resp
+	if err != nil {
 		return err
 	}
 	w.open('{')
@@ -116,7 +139,7 @@ func (w *tpWriter) entry(it *cassette.Interaction) error {
 	w.key("RequestMethod")
 	w.str(it.Request.Method)
 	w.key("RequestHeaders")
-	w.headers(it.Request.Headers, it.Request.HeaderNames)
+	w.headers(req)
 	w.key("RequestBody")
 	if err := w.body(it.Request.Body, it.Request.Headers); err != nil {
 		return fmt.Errorf("request body: %w", err)
@@ -124,47 +147,30 @@ func (w *tpWriter) entry(it *cassette.Interaction) error {
 	w.key("StatusCode")
 	w.raw(strconv.Itoa(it.Response.Code))
 	w.key("ResponseHeaders")
-	w.headers(it.Response.Headers, it.Response.HeaderNames)
+	w.headers(resp)
 	w.key("ResponseBody")
 	if err := w.body(it.Response.Body, it.Response.Headers); err != nil {
 		return fmt.Errorf("response body: %w", err)
 	}
 	w.close('}')
+	clear(req) // hold no strings of this entry
+	clear(resp)
 	return nil
 }
 
-// checkUTF8: JSON strings hold text, so the URL, method and headers must be UTF-8 to be written
-// unchanged.
-func checkUTF8(it *cassette.Interaction) error {
-	if !utf8.ValidString(it.Request.URL) {
-		return fmt.Errorf("request URL is not UTF-8")
-	}
-	if !utf8.ValidString(it.Request.Method) {
-		return fmt.Errorf("request method is not UTF-8")
-	}
-	for _, side := range []struct {
-		name string
-		h    http.Header
-	}{{"request", it.Request.Headers}, {"response", it.Response.Headers}} {
-		for k, vs := range side.h {
-			ok := utf8.ValidString(k)
-			for _, v := range vs {
-				ok = ok && utf8.ValidString(v)
-			}
-			if !ok {
-				return fmt.Errorf("%s header %q is not UTF-8", side.name, k)
-			}
+// headerNames appends h's headers to names, sorted as the proxy's case-insensitive dictionary
+// sorts (letters ignoring case; approximated ordinally on lower case), each name spelled as the
+// first of spelled (the names as on the wire) that is the same ignoring case, else as h's key.
+// A name or value that is not UTF-8 is an error naming side.
+func headerNames(names []headerName, side string, h http.Header, spelled []string) ([]headerName, error) {
+	for k, vs := range h {
+		ok := utf8.ValidString(k)
+		for _, v := range vs {
+			ok = ok && utf8.ValidString(v)
 		}
-	}
-	return nil
-}
-
-// headers writes SerializeHeaders' form, sorted as the proxy's case-insensitive dictionary sorts
-// (letters ignoring case; approximated ordinally on lower case). Each name is spelled as the first
-// of spelled (the names as on the wire) that is the same ignoring case, else as h's key.
-func (w *tpWriter) headers(h http.Header, spelled []string) {
-	names := w.names[:0]
-	for k := range h {
+		if !ok {
+			return names, fmt.Errorf("%s header %q is not UTF-8", side, k)
+		}
 		name := k
 		for _, n := range spelled {
 			if n != "" && sameCanonical(n, k) {
@@ -172,18 +178,68 @@ func (w *tpWriter) headers(h http.Header, spelled []string) {
 				break
 			}
 		}
-		names = append(names, headerName{name: name, lower: strings.ToLower(name), key: k})
-	}
-	sort.Slice(names, func(i, j int) bool {
-		if a, b := names[i].lower, names[j].lower; a != b {
-			return a < b
+		hn := headerName{name: name, vals: vs, ascii: isASCII(name)}
+		if !hn.ascii {
+			hn.lower = strings.ToLower(name)
 		}
-		return names[i].name < names[j].name
-	})
+		names = append(names, hn)
+	}
+	slices.SortFunc(names, compareHeaderNames)
+	return names, nil
+}
+
+// compareHeaderNames orders by lower case, then as spelled.
+func compareHeaderNames(a, b headerName) int {
+	if a.name == b.name {
+		return 0
+	}
+	var c int
+	if a.ascii && b.ascii {
+		c = compareLowerASCII(a.name, b.name)
+	} else {
+		la, lb := a.lower, b.lower
+		if a.ascii {
+			la = strings.ToLower(a.name)
+		}
+		if b.ascii {
+			lb = strings.ToLower(b.name)
+		}
+		c = strings.Compare(la, lb)
+	}
+	if c != 0 {
+		return c
+	}
+	return strings.Compare(a.name, b.name)
+}
+
+// compareLowerASCII is strings.Compare(strings.ToLower(a), strings.ToLower(b)) for ASCII a and b.
+func compareLowerASCII(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if x, y := lowerASCII(a[i]), lowerASCII(b[i]); x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// headers writes SerializeHeaders' form of names (from headerNames).
+func (w *tpWriter) headers(names []headerName) {
 	w.open('{')
 	for _, n := range names {
 		w.key(n.name)
-		if v := h[n.key]; len(v) == 1 {
+		if v := n.vals; len(v) == 1 {
 			w.str(v[0])
 		} else {
 			w.open('[')
@@ -194,8 +250,6 @@ func (w *tpWriter) headers(h http.Header, spelled []string) {
 		}
 	}
 	w.close('}')
-	clear(names)
-	w.names = names[:0]
 }
 
 // sameCanonical is http.CanonicalHeaderKey(a) == http.CanonicalHeaderKey(b), without making
@@ -205,14 +259,18 @@ func sameCanonical(a, b string) bool {
 	if len(a) != len(b) {
 		return false // canonical forms keep the length
 	}
-	if !isToken(a) || !isToken(b) {
-		return http.CanonicalHeaderKey(a) == http.CanonicalHeaderKey(b)
-	}
+	// CanonicalHeaderKey changes only ASCII case, so names that differ otherwise differ canonically
 	for i := 0; i < len(a); i++ {
 		x, y := a[i], b[i]
 		if x != y && lowerASCII(x) != lowerASCII(y) {
 			return false
 		}
+	}
+	if a == b {
+		return true
+	}
+	if !isToken(a) || !isToken(b) {
+		return http.CanonicalHeaderKey(a) == http.CanonicalHeaderKey(b)
 	}
 	return true
 }
