@@ -145,7 +145,8 @@ func (w *tpWriter) entry(it *cassette.Interaction) error {
 		return fmt.Errorf("request body: %w", err)
 	}
 	w.key("StatusCode")
-	w.raw(strconv.Itoa(it.Response.Code))
+	w.value()
+	w.b = strconv.AppendInt(w.b, int64(it.Response.Code), 10)
 	w.key("ResponseHeaders")
 	w.headers(resp)
 	w.key("ResponseBody")
