@@ -48,8 +48,7 @@ func (e *entries) add(it *cassette.Interaction) {
 // get decodes exchange i; nothing in it refers to the blocks.
 func (e *entries) get(i int) *cassette.Interaction {
 	r := e.refs[i]
-	d := decoder{b: e.blocks[r.block][r.off : r.off+r.n]}
-	return d.interaction()
+	return decodeInteraction(e.blocks[r.block][r.off : r.off+r.n])
 }
 
 // release gives back the blocks that hold only exchanges before i, which will not be read again
@@ -115,10 +114,13 @@ func (s *spool) free() {
 }
 
 // ---- the encoding: uvarints, strings as length and bytes; a map or slice as 0 for nil, else
-// its length + 1 and its elements ----
+// its length + 1 and its elements; first, how many strings the lists hold in all (the decoder
+// makes them in one allocation) ----
 
 func appendInteraction(b []byte, it *cassette.Interaction) []byte {
 	q, r := &it.Request, &it.Response
+	b = binary.AppendUvarint(b, uint64(listStrings(q.Form)+listStrings(q.Headers)+len(q.HeaderNames)+
+		listStrings(r.Headers)+len(r.HeaderNames)))
 	b = binary.AppendVarint(b, int64(it.ID))
 	b = appendString(b, q.Proto)
 	b = binary.AppendVarint(b, int64(q.ProtoMajor))
@@ -159,6 +161,14 @@ func appendStrings(b []byte, ss []string) []byte {
 	return b
 }
 
+func listStrings(m map[string][]string) int {
+	n := 0
+	for _, vs := range m {
+		n += len(vs)
+	}
+	return n
+}
+
 func appendValues(b []byte, m map[string][]string) []byte {
 	if m == nil {
 		return append(b, 0)
@@ -171,25 +181,62 @@ func appendValues(b []byte, m map[string][]string) []byte {
 	return b
 }
 
-// decoder reads what appendInteraction wrote (and nothing else: the bytes are azvcr's own).
-type decoder struct{ b []byte }
+// decoder reads what appendInteraction wrote (and nothing else: the bytes are azvcr's own). The
+// exchange's strings are cut from one copy of its bytes, and its lists from one slice: a few
+// allocations an exchange instead of one a string, which a /Record/Stop of many exchanges pays in
+// garbage collection.
+type decoder struct {
+	s     string   // the encoded exchange, copied once
+	i     int      // read so far
+	lists []string // what the lists are cut from
+}
+
+func decodeInteraction(b []byte) *cassette.Interaction {
+	d := decoder{s: string(b)}
+	d.lists = make([]string, d.uint())
+	return d.interaction()
+}
 
 func (d *decoder) int() int64 {
-	v, n := binary.Varint(d.b)
-	d.b = d.b[n:]
+	v, n := varintString(d.s[d.i:])
+	d.i += n
 	return v
 }
 
 func (d *decoder) uint() int {
-	v, n := binary.Uvarint(d.b)
-	d.b = d.b[n:]
+	v, n := uvarintString(d.s[d.i:])
+	d.i += n
 	return int(v)
+}
+
+// uvarintString is binary.Uvarint of a string (the encoding is azvcr's own, so well formed).
+func uvarintString(s string) (uint64, int) {
+	var x uint64
+	var shift uint
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x80 {
+			return x | uint64(c)<<shift, i + 1
+		}
+		x |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	return 0, 0
+}
+
+func varintString(s string) (int64, int) {
+	ux, n := uvarintString(s)
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
+	}
+	return x, n
 }
 
 func (d *decoder) string() string {
 	n := d.uint()
-	s := string(d.b[:n])
-	d.b = d.b[n:]
+	s := d.s[d.i : d.i+n]
+	d.i += n
 	return s
 }
 
@@ -198,7 +245,8 @@ func (d *decoder) strings() []string {
 	if n == 0 {
 		return nil
 	}
-	ss := make([]string, n-1)
+	ss := d.lists[: n-1 : n-1] // capped: an append gets its own array
+	d.lists = d.lists[n-1:]
 	for i := range ss {
 		ss[i] = d.string()
 	}
