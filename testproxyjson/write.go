@@ -270,7 +270,7 @@ func sameCanonical(a, b string) bool {
 	if a == b {
 		return true
 	}
-	if !isToken(a) || !isToken(b) {
+	if !isToken(a) { // nor is b, which differs only in ASCII case
 		return http.CanonicalHeaderKey(a) == http.CanonicalHeaderKey(b)
 	}
 	return true
@@ -399,15 +399,13 @@ func appendDotNetString(b []byte, s string) []byte {
 		return append(b, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
 	}
 	b = append(b, '"')
-	for i := 0; i < len(s); i++ { // a run of printable ASCII is written as it is
-		if c := s[i]; c < 0x20 || c >= 0x7F || c == '"' || c == '\\' {
-			b = append(b, s[:i]...)
-			s = s[i:]
-			goto slow
-		}
+	i := plainPrefix(s) // a run of printable ASCII is written as it is
+	if i == len(s) {
+		return append(append(b, s...), '"')
 	}
-	return append(append(b, s...), '"')
-slow:
+	b = append(b, s[:i]...)
+	s = s[i:]
+
 	for _, r := range s {
 		switch {
 		case r == '"':
@@ -439,4 +437,30 @@ slow:
 		}
 	}
 	return append(b, '"')
+}
+
+// plainPrefix is the length of s's leading run of printable ASCII other than '"' and '\\' (the
+// bytes a JSON string holds as they are), looked for eight bytes at a time.
+func plainPrefix(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// a byte ≥ 0x80, < 0x20, 0x7F, '"' or '\\' (each test exact about whether one exists)
+		if (x|(x-0x20*ones)|zeroByte(x^0x7F*ones)|zeroByte(x^'"'*ones)|zeroByte(x^'\\'*ones))&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7F || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return i
+}
+
+// zeroByte has the high bit set in some byte if and only if x has a zero byte.
+func zeroByte(x uint64) uint64 {
+	return (x - 0x0101010101010101) &^ x
 }
