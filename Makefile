@@ -92,7 +92,7 @@ FUZZ_TARGETS := ./cassette:FuzzParse ./testproxyjson:FuzzParse ./matcher:FuzzSQL
   ./redact:FuzzRequiredLiteral ./redact:FuzzOmittable ./redact:FuzzListTokens ./redact:FuzzEditedTokens \
   ./wire:FuzzFields ./wire:FuzzCompareCanonical ./redact:FuzzNameChecks ./secrets:FuzzLinePrefilters ./forwardproxy:FuzzAbsoluteURL \
   ./redact:FuzzReplaceAfterLeads ./testproxy:FuzzCentralSanitizers \
-  ./testproxyjson:FuzzWriter ./secrets:FuzzScanner
+  ./testproxyjson:FuzzWriter ./secrets:FuzzScanner ./testproxyjson:FuzzIndentedJSON ./testproxyjson:FuzzDotNetString
 fuzz:
 	@mkdir -p bin
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \

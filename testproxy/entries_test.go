@@ -31,6 +31,8 @@ func TestEntriesRoundTrip(t *testing.T) {
 		{"zero values", []*cassette.Interaction{bare}},
 		{"larger than a block", []*cassette.Interaction{full, big, full}},
 		{"across blocks", []*cassette.Interaction{mid, mid, mid, mid, full, mid}},
+		{"only empty lists", []*cassette.Interaction{{Request: cassette.Request{Headers: http.Header{"X-E": {}}, HeaderNames: []string{}},
+			Response: cassette.Response{Headers: http.Header{}, HeaderNames: []string{}}}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,5 +50,39 @@ func TestEntriesRoundTrip(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEntriesListsApart: the lists of a decoded exchange share one array, capped so that
+// appending to one leaves the others alone.
+func TestEntriesListsApart(t *testing.T) {
+	var e entries
+	defer e.free()
+	e.add(&cassette.Interaction{Request: cassette.Request{Headers: http.Header{"A": {"1"}, "B": {"2", "3"}}, HeaderNames: []string{"a", "b"}},
+		Response: cassette.Response{Headers: http.Header{"C": {"4"}}, HeaderNames: []string{"c"}}})
+	it := e.get(0)
+	for k := range it.Request.Headers {
+		it.Request.Headers[k] = append(it.Request.Headers[k], "x")
+	}
+	it.Request.HeaderNames = append(it.Request.HeaderNames, "x")
+	want := &cassette.Interaction{Request: cassette.Request{Headers: http.Header{"A": {"1", "x"}, "B": {"2", "3", "x"}}, HeaderNames: []string{"a", "b", "x"}},
+		Response: cassette.Response{Headers: http.Header{"C": {"4"}}, HeaderNames: []string{"c"}}}
+	if !reflect.DeepEqual(it, want) {
+		t.Errorf("got  %+v\nwant %+v", it, want)
+	}
+}
+
+// BenchmarkEntriesGet decodes 1,000 kept exchanges, as /Record/Stop does.
+func BenchmarkEntriesGet(b *testing.B) {
+	var e entries
+	defer e.free()
+	for i := range 1000 {
+		e.add(stopExchange(i))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for i := range e.Len() {
+			e.get(i)
+		}
 	}
 }

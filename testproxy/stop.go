@@ -38,7 +38,11 @@ const stopBatch = 256
 // (masked) so the harness can add a sanitizer: no secret reaches the disk, not even for a moment.
 // It returns the number of exchanges written.
 func (s *Server) saveStream(file string, p *plan, rec *entries, vars map[string]string) (int, *httpError) {
-	var out spool
+	var reuse blockPool // rec's blocks, given back as they are read, hold the spool
+	defer reuse.free()
+	rec.reuse = &reuse
+	defer func() { rec.reuse = nil }()
+	out := spool{reuse: &reuse}
 	defer out.free()
 	scan := secrets.NewScanner(file)
 	enc := testproxyjson.NewEncoder(io.MultiWriter(&out, scan), vars)

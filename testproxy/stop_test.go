@@ -1,6 +1,7 @@
 package testproxy
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"io"
@@ -10,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/testproxyjson"
 )
 
 // TestRecordStopRefusesSecrets: a recording whose sanitizers leave a secret is not saved: the
@@ -91,5 +95,39 @@ func TestRecordStopRefusesSecrets(t *testing.T) {
 				t.Errorf("storage holds %v, want %d entries", names, want)
 			}
 		})
+	}
+}
+
+// TestSaveStreamMatchesWhole: a streamed save writes what sanitizing and marshaling the whole
+// recording writes, over many blocks (the spool reusing the exchanges' blocks as they are given
+// back, an exchange larger than a block among them).
+func TestSaveStreamMatchesWhole(t *testing.T) {
+	s := New(WithStorage(t.TempDir()))
+	sans := s.reg.resolve(s.reg.serverList())
+	its := make([]*cassette.Interaction, 3000)
+	for i := range its {
+		its[i] = stopExchange(i)
+	}
+	its[1500].Response.Headers.Set("Content-Type", "text/plain")
+	its[1500].Response.Body = strings.Repeat("a large body\n", 2*blockSize/13)
+	var rec entries
+	defer rec.free()
+	for _, it := range its {
+		rec.add(it)
+	}
+	want, err := testproxyjson.Marshal(&cassette.Cassette{Interactions: sanitizeRecording(sans, its)}, map[string]string{"seed": "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "stream.json")
+	if n, herr := s.saveStream(file, compilePlan(sans), &rec, map[string]string{"seed": "1"}); herr != nil || n != len(its) {
+		t.Fatalf("saveStream: %d, %v", n, herr)
+	}
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("streamed save (%d bytes) differs from the whole one (%d bytes)", len(got), len(want))
 	}
 }

@@ -390,3 +390,29 @@ func FuzzWriter(f *testing.F) {
 		sameAsReference(t, c, map[string]string{vals[0]: body})
 	})
 }
+
+// checkUTF8: JSON strings hold text, so the URL, method and headers must be UTF-8 to be written
+// unchanged.
+func checkUTF8(it *cassette.Interaction) error {
+	if !utf8.ValidString(it.Request.URL) {
+		return fmt.Errorf("request URL is not UTF-8")
+	}
+	if !utf8.ValidString(it.Request.Method) {
+		return fmt.Errorf("request method is not UTF-8")
+	}
+	for _, side := range []struct {
+		name string
+		h    http.Header
+	}{{"request", it.Request.Headers}, {"response", it.Response.Headers}} {
+		for k, vs := range side.h {
+			ok := utf8.ValidString(k)
+			for _, v := range vs {
+				ok = ok && utf8.ValidString(v)
+			}
+			if !ok {
+				return fmt.Errorf("%s header %q is not UTF-8", side.name, k)
+			}
+		}
+	}
+	return nil
+}

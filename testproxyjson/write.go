@@ -2,11 +2,12 @@ package testproxyjson
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -24,11 +25,18 @@ type tpWriter struct {
 	b        []byte
 	stack    []bool // per open container: whether it has an element yet
 	afterKey bool
-	names    []headerName // scratch for headers
-	indented bytes.Buffer // scratch for inline
+	names    [2][]headerName // scratch for the request's and the response's headers
+	indented bytes.Buffer    // scratch for inline
 }
 
-type headerName struct{ name, lower, key string }
+// headerName is a header as written: its name, its values, and its name in lower case when that
+// is not ASCII (ASCII names are compared ignoring case without making it).
+type headerName struct {
+	name  string
+	vals  []string
+	lower string
+	ascii bool
+}
 
 func (w *tpWriter) newline() {
 	w.b = append(w.b, '\n')
@@ -107,7 +115,22 @@ func indentOf(depth int) string {
 }
 
 func (w *tpWriter) entry(it *cassette.Interaction) error {
-	if err := checkUTF8(it); err != nil {
+	// JSON strings hold text, so the URL, method and headers must be UTF-8 to be written
+	// unchanged; all are checked before anything is written.
+	if !utf8.ValidString(it.Request.URL) {
+		return fmt.Errorf("request URL is not UTF-8")
+	}
+	if !utf8.ValidString(it.Request.Method) {
+		return fmt.Errorf("request method is not UTF-8")
+	}
+	req, err := headerNames(w.names[0][:0], "request", it.Request.Headers, it.Request.HeaderNames)
+	w.names[0] = req
+	if err != nil {
+		return err
+	}
+	resp, err := headerNames(w.names[1][:0], "response", it.Response.Headers, it.Response.HeaderNames)
+	w.names[1] = resp
+	if err != nil {
 		return err
 	}
 	w.open('{')
@@ -116,55 +139,39 @@ func (w *tpWriter) entry(it *cassette.Interaction) error {
 	w.key("RequestMethod")
 	w.str(it.Request.Method)
 	w.key("RequestHeaders")
-	w.headers(it.Request.Headers, it.Request.HeaderNames)
+	w.headers(req)
 	w.key("RequestBody")
 	if err := w.body(it.Request.Body, it.Request.Headers); err != nil {
 		return fmt.Errorf("request body: %w", err)
 	}
 	w.key("StatusCode")
-	w.raw(strconv.Itoa(it.Response.Code))
+	w.value()
+	w.b = strconv.AppendInt(w.b, int64(it.Response.Code), 10)
 	w.key("ResponseHeaders")
-	w.headers(it.Response.Headers, it.Response.HeaderNames)
+	w.headers(resp)
 	w.key("ResponseBody")
 	if err := w.body(it.Response.Body, it.Response.Headers); err != nil {
 		return fmt.Errorf("response body: %w", err)
 	}
 	w.close('}')
+	clear(req) // hold no strings of this entry
+	clear(resp)
 	return nil
 }
 
-// checkUTF8: JSON strings hold text, so the URL, method and headers must be UTF-8 to be written
-// unchanged.
-func checkUTF8(it *cassette.Interaction) error {
-	if !utf8.ValidString(it.Request.URL) {
-		return fmt.Errorf("request URL is not UTF-8")
-	}
-	if !utf8.ValidString(it.Request.Method) {
-		return fmt.Errorf("request method is not UTF-8")
-	}
-	for _, side := range []struct {
-		name string
-		h    http.Header
-	}{{"request", it.Request.Headers}, {"response", it.Response.Headers}} {
-		for k, vs := range side.h {
-			ok := utf8.ValidString(k)
-			for _, v := range vs {
-				ok = ok && utf8.ValidString(v)
-			}
-			if !ok {
-				return fmt.Errorf("%s header %q is not UTF-8", side.name, k)
-			}
+// headerNames appends h's headers to names, sorted as the proxy's case-insensitive dictionary
+// sorts (letters ignoring case; approximated ordinally on lower case), each name spelled as the
+// first of spelled (the names as on the wire) that is the same ignoring case, else as h's key.
+// A name or value that is not UTF-8 is an error naming side.
+func headerNames(names []headerName, side string, h http.Header, spelled []string) ([]headerName, error) {
+	for k, vs := range h {
+		ok := utf8.ValidString(k)
+		for _, v := range vs {
+			ok = ok && utf8.ValidString(v)
 		}
-	}
-	return nil
-}
-
-// headers writes SerializeHeaders' form, sorted as the proxy's case-insensitive dictionary sorts
-// (letters ignoring case; approximated ordinally on lower case). Each name is spelled as the first
-// of spelled (the names as on the wire) that is the same ignoring case, else as h's key.
-func (w *tpWriter) headers(h http.Header, spelled []string) {
-	names := w.names[:0]
-	for k := range h {
+		if !ok {
+			return names, fmt.Errorf("%s header %q is not UTF-8", side, k)
+		}
 		name := k
 		for _, n := range spelled {
 			if n != "" && sameCanonical(n, k) {
@@ -172,18 +179,68 @@ func (w *tpWriter) headers(h http.Header, spelled []string) {
 				break
 			}
 		}
-		names = append(names, headerName{name: name, lower: strings.ToLower(name), key: k})
-	}
-	sort.Slice(names, func(i, j int) bool {
-		if a, b := names[i].lower, names[j].lower; a != b {
-			return a < b
+		hn := headerName{name: name, vals: vs, ascii: isASCII(name)}
+		if !hn.ascii {
+			hn.lower = strings.ToLower(name)
 		}
-		return names[i].name < names[j].name
-	})
+		names = append(names, hn)
+	}
+	slices.SortFunc(names, compareHeaderNames)
+	return names, nil
+}
+
+// compareHeaderNames orders by lower case, then as spelled.
+func compareHeaderNames(a, b headerName) int {
+	if a.name == b.name {
+		return 0
+	}
+	var c int
+	if a.ascii && b.ascii {
+		c = compareLowerASCII(a.name, b.name)
+	} else {
+		la, lb := a.lower, b.lower
+		if a.ascii {
+			la = strings.ToLower(a.name)
+		}
+		if b.ascii {
+			lb = strings.ToLower(b.name)
+		}
+		c = strings.Compare(la, lb)
+	}
+	if c != 0 {
+		return c
+	}
+	return strings.Compare(a.name, b.name)
+}
+
+// compareLowerASCII is strings.Compare(strings.ToLower(a), strings.ToLower(b)) for ASCII a and b.
+func compareLowerASCII(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if x, y := lowerASCII(a[i]), lowerASCII(b[i]); x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// headers writes SerializeHeaders' form of names (from headerNames).
+func (w *tpWriter) headers(names []headerName) {
 	w.open('{')
 	for _, n := range names {
 		w.key(n.name)
-		if v := h[n.key]; len(v) == 1 {
+		if v := n.vals; len(v) == 1 {
 			w.str(v[0])
 		} else {
 			w.open('[')
@@ -194,8 +251,6 @@ func (w *tpWriter) headers(h http.Header, spelled []string) {
 		}
 	}
 	w.close('}')
-	clear(names)
-	w.names = names[:0]
 }
 
 // sameCanonical is http.CanonicalHeaderKey(a) == http.CanonicalHeaderKey(b), without making
@@ -205,14 +260,18 @@ func sameCanonical(a, b string) bool {
 	if len(a) != len(b) {
 		return false // canonical forms keep the length
 	}
-	if !isToken(a) || !isToken(b) {
-		return http.CanonicalHeaderKey(a) == http.CanonicalHeaderKey(b)
-	}
+	// CanonicalHeaderKey changes only ASCII case, so names that differ otherwise differ canonically
 	for i := 0; i < len(a); i++ {
 		x, y := a[i], b[i]
 		if x != y && lowerASCII(x) != lowerASCII(y) {
 			return false
 		}
+	}
+	if a == b {
+		return true
+	}
+	if !isToken(a) { // nor is b, which differs only in ASCII case
+		return http.CanonicalHeaderKey(a) == http.CanonicalHeaderKey(b)
 	}
 	return true
 }
@@ -272,7 +331,14 @@ func (w *tpWriter) body(body string, h http.Header) error {
 	if !utf8.ValidString(body) {
 		return fmt.Errorf("is not UTF-8, but Content-Type %q makes the test-proxy store it as text", ct)
 	}
-	if tpIsJSON(ct) && inlineable(body) {
+	if tpIsJSON(ct) && inlineableRoot(body) && w.afterKey {
+		// valid and shallow enough: written indented at once (after a member name value() writes nothing)
+		if b, ok := appendIndentedJSON(w.b, body, indentOf(len(w.stack)), jsonDepthLimit-3); ok {
+			w.value()
+			w.b = b
+			return nil
+		}
+	} else if tpIsJSON(ct) && inlineable(body) {
 		w.inline(body)
 		return nil
 	}
@@ -292,11 +358,13 @@ func (w *tpWriter) body(body string, h http.Header) error {
 // arrays, strings and null as text), shallow enough that the written recording stays within
 // System.Text.Json's default depth of 64 when the proxy reads it (the body sits three levels down).
 func inlineable(body string) bool {
+	return inlineableRoot(body) && json.Valid([]byte(body)) && jsonDepth(body) <= jsonDepthLimit-3
+}
+
+// inlineableRoot: body's first character is not one of a root SerializeBody writes as text.
+func inlineableRoot(body string) bool {
 	t := strings.TrimLeft(body, " \t\r\n")
-	if t == "" || t[0] == '[' || t[0] == '"' || t[0] == 'n' {
-		return false
-	}
-	return json.Valid([]byte(body)) && jsonDepth(body) <= jsonDepthLimit-3
+	return t != "" && t[0] != '[' && t[0] != '"' && t[0] != 'n'
 }
 
 // splitLines splits text after each line break the way IndexOfNewline does: at the first '\r' or
@@ -331,15 +399,13 @@ func appendDotNetString(b []byte, s string) []byte {
 		return append(b, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
 	}
 	b = append(b, '"')
-	for i := 0; i < len(s); i++ { // a run of printable ASCII is written as it is
-		if c := s[i]; c < 0x20 || c >= 0x7F || c == '"' || c == '\\' {
-			b = append(b, s[:i]...)
-			s = s[i:]
-			goto slow
-		}
+	i := plainPrefix(s) // a run of printable ASCII is written as it is
+	if i == len(s) {
+		return append(append(b, s...), '"')
 	}
-	return append(append(b, s...), '"')
-slow:
+	b = append(b, s[:i]...)
+	s = s[i:]
+
 	for _, r := range s {
 		switch {
 		case r == '"':
@@ -371,4 +437,30 @@ slow:
 		}
 	}
 	return append(b, '"')
+}
+
+// plainPrefix is the length of s's leading run of printable ASCII other than '"' and '\\' (the
+// bytes a JSON string holds as they are), looked for eight bytes at a time.
+func plainPrefix(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// a byte ≥ 0x80, < 0x20, 0x7F, '"' or '\\' (each test exact about whether one exists)
+		if (x|(x-0x20*ones)|zeroByte(x^0x7F*ones)|zeroByte(x^'"'*ones)|zeroByte(x^'\\'*ones))&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7F || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return i
+}
+
+// zeroByte has the high bit set in some byte if and only if x has a zero byte.
+func zeroByte(x uint64) uint64 {
+	return (x - 0x0101010101010101) &^ x
 }
