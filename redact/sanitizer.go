@@ -169,30 +169,37 @@ func (r *SanitizerRule) Sanitize(it *cassette.Interaction, o SanitizeOptions) {
 	r.sanitize(it, o, nil)
 }
 
-// sanitize is Sanitize, with what is known of the exchange in x (nil: nothing, work it out).
-func (r *SanitizerRule) sanitize(it *cassette.Interaction, o SanitizeOptions, x *exchangeFacts) {
+// sanitize is Sanitize, with what is known of the exchange in x (nil: nothing, work it out); it
+// says whether anything changed.
+func (r *SanitizerRule) sanitize(it *cassette.Interaction, o SanitizeOptions, x *exchangeFacts) bool {
 	if !r.applies(it) {
-		return
+		return false
 	}
 	var request, response *partFacts
 	if x != nil {
 		request, response = &x.request, &x.response
 	}
+	changed := false
 	if r.spec.Parts&PartURI != 0 {
-		it.Request.URL = r.replaceWith(it.Request.URL, x)
+		u := r.replaceWith(it.Request.URL, x)
+		changed = u != it.Request.URL
+		it.Request.URL = u
 	}
 	if r.headers(it.Request.Headers, request, x) {
 		request.headerChanged()
+		changed = true
 	}
-	if o.Bodies {
-		r.body(&it.Request.Body, it.Request.Headers, o, request, x)
+	if o.Bodies && r.body(&it.Request.Body, it.Request.Headers, o, request, x) {
+		changed = true
 	}
 	if r.headers(it.Response.Headers, response, x) {
 		response.headerChanged()
+		changed = true
 	}
-	if o.Bodies && !strings.EqualFold(it.Request.Method, http.MethodHead) {
-		r.body(&it.Response.Body, it.Response.Headers, o, response, x)
+	if o.Bodies && !strings.EqualFold(it.Request.Method, http.MethodHead) && r.body(&it.Response.Body, it.Response.Headers, o, response, x) {
+		changed = true
 	}
+	return changed
 }
 
 // replaceWith is replace, or replaceFast when x says the rule runs in a compiled set.
@@ -305,17 +312,18 @@ func isASCII(s string) bool {
 	return true
 }
 
-func (r *SanitizerRule) body(body *string, h http.Header, o SanitizeOptions, f *partFacts, x *exchangeFacts) {
+// body edits a body and says whether it changed.
+func (r *SanitizerRule) body(body *string, h http.Header, o SanitizeOptions, f *partFacts, x *exchangeFacts) bool {
 	if r.spec.Parts&PartBody == 0 || *body == "" || o.IsText == nil || !f.isText(h, o) {
-		return
+		return false
 	}
-	before := len(*body)
+	old := *body
 	if r.path != nil {
 		*body = r.sanitizeJSON(*body, f, x)
 	} else {
 		*body = r.replaceWith(*body, x)
 	}
-	if len(*body) != before {
+	if len(*body) != len(old) {
 		for k, vals := range h {
 			if strings.EqualFold(k, "Content-Length") {
 				for i := range vals {
@@ -325,6 +333,7 @@ func (r *SanitizerRule) body(body *string, h http.Header, o SanitizeOptions, f *
 			}
 		}
 	}
+	return *body != old
 }
 
 // replace is test-proxy's StringSanitizer: a literal target, the whole value (no regex), every

@@ -24,11 +24,12 @@ type SanitizerSet struct {
 	steps []setStep
 }
 
-// setStep is one rule, or a run of header or body-key rules.
+// setStep is one rule, or a run of header, body-key or literal-needing rules.
 type setStep struct {
 	rule    *SanitizerRule
 	headers *headerRun
 	keys    *keyRun
+	lits    *litRun
 }
 
 // NewSanitizerSet compiles rules, applied in order.
@@ -42,6 +43,11 @@ func NewSanitizerSet(rules []*SanitizerRule) *SanitizerSet {
 		}
 		if n := runOf(rules[i:], (*SanitizerRule).byBodyKey); n > 1 {
 			s.steps = append(s.steps, setStep{keys: newKeyRun(rules[i : i+n])})
+			i += n
+			continue
+		}
+		if n := litRunOf(rules[i:]); n > 1 {
+			s.steps = append(s.steps, setStep{lits: newLitRun(rules[i : i+n])})
 			i += n
 			continue
 		}
@@ -70,6 +76,8 @@ func (s *SanitizerSet) Sanitize(it *cassette.Interaction, o SanitizeOptions) {
 		switch {
 		case st.rule != nil:
 			st.rule.sanitize(it, o, &x)
+		case st.lits != nil:
+			st.lits.apply(it, o, &x)
 		case st.headers != nil:
 			if st.headers.apply(it.Request.Headers) {
 				x.request.headerChanged()

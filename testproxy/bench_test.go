@@ -53,6 +53,28 @@ func BenchmarkCentralSanitizers(b *testing.B) {
 	b.Run("realistic entries", func(b *testing.B) {
 		perEntry(b, func(it *cassette.Interaction) { p.Entry(it, recordingOptions) })
 	})
+	b.Run("stop exchanges", func(b *testing.B) {
+		// The Cosmos DB item reads BenchmarkRecordStop saves, as /Record/Stop sanitizes them.
+		its := make([]*cassette.Interaction, 256)
+		for i := range its {
+			its[i] = stopExchange(i)
+		}
+		var copies [][]*cassette.Interaction
+		for b.Loop() {
+			if len(copies) == 0 {
+				b.StopTimer()
+				for range 16 {
+					copies = append(copies, deepCopy(its))
+				}
+				b.StartTimer()
+			}
+			for _, it := range copies[len(copies)-1] {
+				p.Entry(it, recordingOptions)
+			}
+			copies = copies[:len(copies)-1]
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(its)), "ns/entry")
+	})
 	b.Run("realistic entries, rule by rule", func(b *testing.B) {
 		rules := entryRules(sans)
 		perEntry(b, func(it *cassette.Interaction) { redact.SanitizeAll(rules, it, recordingOptions) })

@@ -1,0 +1,244 @@
+package redact
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/azvcr/azvcr/cassette"
+)
+
+// litRun is a run of rules that each change a text only when it holds literals (byLiterals says
+// which): which of the run's literals each text holds is found in one pass over it, for all the
+// rules at once, and a rule that no text it edits holds what it needs for would change nothing
+// and is skipped. Most exchanges hold nothing the General and Body regex sanitizers look for.
+type litRun struct {
+	rules []*SanitizerRule
+	set   litSet
+	need  [][]uint64 // by rule: for each set of literals (one of which must be held), their bits
+	// The rules that edit the URI, the first value of every header, and bodies.
+	uri, first, body []int
+}
+
+// maxLitRun bounds the rules of a run and its distinct literals: both are bits of a uint64.
+const maxLitRun = 64
+
+// byLiterals says whether the rule edits only the URI, the first value of headers and whole
+// bodies (not JSON values) of every exchange, each text only where it holds literals the rule
+// knows: a target (the String sanitizers) or what every match of its regex needs.
+func (r *SanitizerRule) byLiterals() bool {
+	return r.always() && len(r.spec.Remove) == 0 && !r.spec.AuthHeader && r.path == nil && r.spec.Header == "" &&
+		len(r.literalNeed()) > 0
+}
+
+// literalNeed is what a text must hold for replaceFast to change it: of each set, one member.
+// nil: nothing is known.
+func (r *SanitizerRule) literalNeed() [][]string {
+	switch {
+	case r.spec.Literal != "":
+		return [][]string{{r.spec.Literal}}
+	case r.re != nil && !r.lines:
+		return r.need
+	}
+	return nil
+}
+
+// litRunOf is how many rules at the start of rules make one litRun: rules byLiterals says are,
+// up to maxLitRun of them and of their distinct literals.
+func litRunOf(rules []*SanitizerRule) int {
+	seen := map[string]struct{}{}
+	n := 0
+	for ; n < len(rules) && n < maxLitRun && rules[n].byLiterals(); n++ {
+		for _, alts := range rules[n].literalNeed() {
+			for _, a := range alts {
+				seen[a] = struct{}{}
+			}
+		}
+		if len(seen) > maxLitRun {
+			break
+		}
+	}
+	return n
+}
+
+func newLitRun(rules []*SanitizerRule) *litRun {
+	l := &litRun{rules: rules}
+	index := map[string]int{}
+	for i, r := range rules {
+		var need []uint64
+		for _, alts := range r.literalNeed() {
+			var m uint64
+			for _, a := range alts {
+				j, ok := index[a]
+				if !ok {
+					j = len(l.set.lits)
+					index[a] = j
+					l.set.lits = append(l.set.lits, a)
+				}
+				m |= 1 << j
+			}
+			need = append(need, m)
+		}
+		l.need = append(l.need, need)
+		if r.spec.Parts&PartURI != 0 {
+			l.uri = append(l.uri, i)
+		}
+		if r.spec.Parts&PartHeaders != 0 && r.spec.FirstValue {
+			l.first = append(l.first, i)
+		}
+		if r.spec.Parts&PartBody != 0 {
+			l.body = append(l.body, i)
+		}
+	}
+	l.set.compile()
+	return l
+}
+
+// apply edits the exchange as each rule's sanitize, in order, does.
+func (l *litRun) apply(it *cassette.Interaction, o SanitizeOptions, x *exchangeFacts) {
+	may := l.may(it)
+	for i, r := range l.rules {
+		if may&(1<<i) == 0 {
+			continue
+		}
+		if r.sanitize(it, o, x) && i+1 < len(l.rules) {
+			may = l.may(it) // the edit may give later rules what they need
+		}
+	}
+}
+
+// may has a bit for each rule that a text it edits holds what it needs for: the others would
+// change nothing.
+func (l *litRun) may(it *cassette.Interaction) uint64 {
+	var may uint64
+	if len(l.uri) > 0 {
+		may |= l.holders(l.uri, it.Request.URL)
+	}
+	if len(l.first) > 0 {
+		for _, h := range []http.Header{it.Request.Headers, it.Response.Headers} {
+			for _, vals := range h {
+				if len(vals) > 0 {
+					may |= l.holders(l.first, vals[0])
+				}
+			}
+		}
+	}
+	if len(l.body) > 0 {
+		may |= l.holders(l.body, it.Request.Body)
+		may |= l.holders(l.body, it.Response.Body)
+	}
+	return may
+}
+
+// holders has a bit for each of rules that s holds what it needs for.
+func (l *litRun) holders(rules []int, s string) uint64 {
+	held := l.set.held(s)
+	if held == 0 {
+		return 0
+	}
+	var may uint64
+	for _, i := range rules {
+		if holdsAll(held, l.need[i]) {
+			may |= 1 << i
+		}
+	}
+	return may
+}
+
+// holdsAll says whether held has a bit of each of need.
+func holdsAll(held uint64, need []uint64) bool {
+	for _, m := range need {
+		if held&m == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// litSet finds which of up to 64 literals a text holds in one pass over it: a literal of two
+// bytes or more is looked for where its rarest-looking pair of bytes is.
+type litSet struct {
+	lits []string
+	// empty holds the bits of empty literals (held by every text), single those of one byte.
+	empty  uint64
+	single []int
+	// pairs has a bit for each pair of bytes some literal is anchored at; anchors lists them.
+	pairs   []uint64
+	anchors []litAnchor
+}
+
+type litAnchor struct {
+	pair uint16
+	lit  int // the literal's index
+	off  int // where the pair is in it
+}
+
+func (s *litSet) compile() {
+	for i, lit := range s.lits {
+		switch len(lit) {
+		case 0:
+			s.empty |= 1 << i
+		case 1:
+			s.single = append(s.single, i)
+		default:
+			if s.pairs == nil {
+				s.pairs = make([]uint64, 1<<16/64)
+			}
+			off := 0
+			for k := 1; k+1 < len(lit); k++ {
+				if pairRarity(lit[k], lit[k+1]) > pairRarity(lit[off], lit[off+1]) {
+					off = k
+				}
+			}
+			p := uint16(lit[off])<<8 | uint16(lit[off+1])
+			s.pairs[p>>6] |= 1 << (p & 63)
+			s.anchors = append(s.anchors, litAnchor{p, i, off})
+		}
+	}
+}
+
+// pairRarity guesses how rare a pair of bytes is in text: lower-case letters and spaces are
+// common, punctuation is not.
+func pairRarity(a, b byte) int {
+	r := func(c byte) int {
+		switch {
+		case 'a' <= c && c <= 'z', c == ' ':
+			return 0
+		case 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+			return 1
+		}
+		return 2
+	}
+	return r(a) + r(b)
+}
+
+// held has the bit of each literal s holds.
+func (s *litSet) held(t string) uint64 {
+	m := s.empty
+	for _, i := range s.single {
+		if strings.IndexByte(t, s.lits[i][0]) >= 0 {
+			m |= 1 << i
+		}
+	}
+	if s.pairs == nil || len(t) < 2 {
+		return m
+	}
+	pairs := s.pairs[:1<<16/64]
+	prev := uint16(t[0])
+	for i := 1; i < len(t); i++ {
+		p := prev<<8 | uint16(t[i])
+		prev = uint16(t[i])
+		if pairs[p>>6]&(1<<(p&63)) == 0 {
+			continue
+		}
+		for _, a := range s.anchors {
+			if a.pair != p || m&(1<<a.lit) != 0 {
+				continue
+			}
+			lit := s.lits[a.lit]
+			if start := i - 1 - a.off; start >= 0 && start+len(lit) <= len(t) && t[start:start+len(lit)] == lit {
+				m |= 1 << a.lit
+			}
+		}
+	}
+	return m
+}

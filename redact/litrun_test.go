@@ -1,0 +1,127 @@
+package redact
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/azvcr/azvcr/cassette"
+)
+
+// heldOneByOne is what litSet.held returns, worked out literal by literal.
+func heldOneByOne(s *litSet, t string) uint64 {
+	var m uint64
+	for i, lit := range s.lits {
+		if strings.Contains(t, lit) {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+func TestLitSetHeldIsContains(t *testing.T) {
+	sets := [][]string{
+		{"SharedAccessKey=", "AccountKey=", "accesskey=", "Secret=", "common/userrealm/", "/identities/", "sig", "sv", "=", "token="},
+		{"", "a", "ab", "ba", "aba", "abab", "b"},
+		{"aa", "aaa", "aaaa"},
+		{"-----BEGIN PRIVATE KEY-----\n", "<Value>", "</Value>", ";", "User ID="},
+		{"\xff\xfe", "é", "\x00"},
+	}
+	texts := []string{"", "a", "aa", "aaaaa", "abab", "xSecret=", "sig=1&sv=2", "AccountKey=x;SharedAccessKey=y", "https://h/common/userrealm/x",
+		"<UserDelegationKey><Value>v</Value></UserDelegationKey>", "-----BEGIN PRIVATE KEY-----\nA\n", "\xff\xfe\x00é", "token", "token=", "=token"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "abAB=/;<>-sigvtokenSecrt \n\xff\xfe"
+	for range 2000 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		texts = append(texts, string(b))
+	}
+	for _, lits := range sets {
+		s := &litSet{lits: lits}
+		s.compile()
+		for _, text := range texts {
+			if got, want := s.held(text), heldOneByOne(s, text); got != want {
+				t.Errorf("lits %q, text %q: held %b, want %b", lits, text, got, want)
+			}
+		}
+	}
+}
+
+func FuzzLitSetHeld(f *testing.F) {
+	f.Add("ab", "=", "xyz", "sig=ab&xyz")
+	f.Add("", "aa", "aaa", "aaaa")
+	f.Fuzz(func(t *testing.T, a, b, c, text string) {
+		s := &litSet{lits: []string{a, b, c}}
+		if a == b || b == c || a == c {
+			return // a run's literals are distinct
+		}
+		s.compile()
+		if got, want := s.held(text), heldOneByOne(s, text); got != want {
+			t.Fatalf("held %b, want %b", got, want)
+		}
+	})
+}
+
+// A literal run edits as its rules one by one do, where one rule's edit gives the next what it
+// needs, a body's new length changes a Content-Length the next rule looks at, and rules look at
+// parts the others do not.
+func TestLitRunAsOneByOne(t *testing.T) {
+	all := PartURI | PartHeaders | PartBody
+	specs := []Sanitizer{
+		{Parts: all, FirstValue: true, Regex: `SharedAccessKey=(?<key>[^;"]+)`, Group: "key", Value: "Sanitized"},
+		{Parts: all, FirstValue: true, Regex: `(?:[?&](sig|sv)=)(?<secret>[^&"\s\n,\\]+)`, Group: "secret", Value: "Sanitized"},
+		{Parts: PartBody, Literal: "Sanitized", Value: "token=abc"},
+		{Parts: all, FirstValue: true, Regex: `token=(?<token>[^&"\s\n,\\]+)`, Group: "token", Value: "T"},
+		{Parts: PartHeaders, FirstValue: true, Regex: `^1\d$`, Value: "ten-something"},
+		{Parts: PartURI, Literal: "/x/", Value: "/y/"},
+		{Parts: PartBody, Regex: `(?:Password=)(?<pwd>.+?)(?:;)`, Group: "pwd", Value: "p"},
+		{Parts: all, FirstValue: true, Regex: `text/(plain)`, Value: "application/json"},
+	}
+	var rules []*SanitizerRule
+	for _, s := range specs {
+		r, err := NewSanitizerRule(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules = append(rules, r)
+	}
+	set := NewSanitizerSet(rules)
+	if len(set.steps) != 1 || set.steps[0].lits == nil {
+		t.Fatalf("the rules are not one literal run: %+v", set.steps)
+	}
+	isText := func(h http.Header) bool { return strings.Contains(h.Get("Content-Type"), "json") }
+	urls := []string{"https://a/x/?sig=1&sv=2", "https://a/b", "https://a/b?token=q", ""}
+	bodies := []string{"", "Sanitized", "SharedAccessKey=abcdefgh;", "Password=pw;Password=more;", "sig", "a=b&sv=c", "{}"}
+	types := []string{"application/json", "text/plain", ""}
+	for _, u := range urls {
+		for _, b := range bodies {
+			for _, ct := range types {
+				for _, method := range []string{"GET", "HEAD"} {
+					mk := func() *cassette.Interaction {
+						return &cassette.Interaction{
+							Request: cassette.Request{Method: method, URL: u, Body: b,
+								Headers: http.Header{"Content-Type": {ct}, "Content-Length": {"9", "x"}, "X-Sas": {u, "sig=2"}}},
+							Response: cassette.Response{Body: b + b,
+								Headers: http.Header{"Content-Type": {ct}, "Content-Length": {"1"}, "Location": {b}}},
+						}
+					}
+					for _, bodiesToo := range []bool{false, true} {
+						o := SanitizeOptions{Bodies: bodiesToo, IsText: isText}
+						got, want := mk(), mk()
+						set.Sanitize(got, o)
+						for _, r := range rules {
+							r.Sanitize(want, o)
+						}
+						if !reflect.DeepEqual(got, want) {
+							t.Errorf("url %q body %q type %q %s bodies %v:\n got %+v\nwant %+v", u, b, ct, method, bodiesToo, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
