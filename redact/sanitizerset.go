@@ -1,7 +1,6 @@
 package redact
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
@@ -188,6 +187,9 @@ type keyRun struct {
 	// looked for so.
 	needles map[string]struct{}
 	anyBody bool
+	// keyLens has, by the first byte of each key of byKey, ends and needles, a bit for its
+	// length (mod 64): most keys of a body are none of them, and this says so without hashing.
+	keyLens [256]uint64
 }
 
 type keyRule struct {
@@ -216,7 +218,21 @@ func newKeyRun(rules []*SanitizerRule) *keyRun {
 		}
 		k.rules = append(k.rules, kr)
 	}
+	for _, keys := range []map[string]struct{}{k.needles, k.ends} {
+		for n := range keys {
+			k.addKeyLen(n)
+		}
+	}
+	for n := range k.byKey {
+		k.addKeyLen(n)
+	}
 	return k
+}
+
+func (k *keyRun) addKeyLen(n string) {
+	if n != "" {
+		k.keyLens[n[0]] |= 1 << (len(n) & 63)
+	}
 }
 
 // mayHold says whether body may hold a key a rule selects by: without keyEscapes, a key k that
@@ -236,7 +252,7 @@ func (k *keyRun) mayHold(body string) bool {
 			for p < len(body) && (body[p] == ' ' || body[p] == '\t' || body[p] == '\n' || body[p] == '\r') {
 				p++
 			}
-			if p < len(body) && body[p] == ':' {
+			if p < len(body) && body[p] == ':' && k.mayBeKey(body[i+1:end]) {
 				if _, ok := k.needles[body[i+1:end]]; ok {
 					return true
 				}
@@ -248,32 +264,51 @@ func (k *keyRun) mayHold(body string) bool {
 }
 
 // keyedValue is a scalar of the body that a rule of the run selects: where its JSON text is,
-// and what the run's rules have made of it (a string once a rule has written it).
+// and what the run's rules have made of it (once a rule has written it: the text the rules see
+// and the JSON string written).
 type keyedValue struct {
 	start, end int
-	tok        any
-	text       string
+	val, text  string
 	written    bool
 }
 
-// token is the value's token as a json.Decoder (UseNumber) reads it from data.
-func (v *keyedValue) token(data []byte) any {
+// seen is the value's text as test-proxy's regex sees it (.NET writes booleans True and False); ok is false
+// for a null, which no rule edits.
+func (v *keyedValue) seen(body string) (text string, ok bool) {
 	if v.written {
-		return v.tok
+		return v.val, true
 	}
-	switch raw := data[v.start:v.end]; raw[0] {
+	switch raw := body[v.start:v.end]; raw[0] {
 	case '"':
-		return unquoteJSON(raw)
+		return unquoteJSONString(raw), true
 	case 't':
-		return true
+		return "True", true
 	case 'f':
-		return false
+		return "False", true
 	case 'n':
-		return nil
+		return "", false
 	default:
-		return json.Number(raw)
+		return raw, true // a json.Number's text
 	}
 }
+
+// unquoteJSONString is unquoteJSON of a string: a part of quoted when nothing in it needs
+// decoding.
+func unquoteJSONString(quoted string) string {
+	raw := quoted[1 : len(quoted)-1]
+	if strings.IndexByte(raw, '\\') < 0 && utf8.ValidString(raw) {
+		return raw
+	}
+	return unquoteJSON([]byte(quoted))
+}
+
+// mayBeKey says whether name may be a key of byKey or ends: a quick test before looking it up.
+func (k *keyRun) mayBeKey(name string) bool {
+	return len(name) == 0 || k.keyLens[name[0]]&(1<<(len(name)&63)) != 0
+}
+
+// keyHit is a value a $..name rule selects: the rule's index and the value's in values.
+type keyHit struct{ rule, value int32 }
 
 // apply edits one side's body as the rules, in order, each with its own body call, would: a rule
 // that changes any value it selects writes every value it selects as a JSON string; a
@@ -283,34 +318,23 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 		return
 	}
 	f.of(*body)
-	if f.data == nil {
-		f.data = []byte(f.body)
-	}
-	data := f.data
-	if f.tokens != nil && f.tokens.err != io.EOF || f.tokens == nil && !json.Valid(data) {
+	if f.tokens != nil && f.tokens.err != io.EOF {
 		return // not one JSON value: no rule selects anything
 	}
 	// The scalars directly under each key the $..name rules select (by rule, in document order),
 	// and which keys the other rules' paths end in are in the body.
-	type hit struct{ rule, value int32 }
-	var hits []hit
-	var values []keyedValue
+	var hitBuf [16]keyHit
+	var valBuf [8]keyedValue
+	hits, values := hitBuf[:0], valBuf[:0]
 	present := map[string]bool(nil)
-	walkKeyed(data, func(key []byte, escaped bool, start, end int) {
-		var name string
+	valid := walkKeyed(f.body, func(key string, escaped bool, start, end int) {
+		name := key[1 : len(key)-1]
 		if escaped {
-			name = unquoteJSON(key)
-		}
-		var rules []int
-		if escaped {
-			rules = k.byKey[name]
-		} else {
-			rules = k.byKey[string(key[1:len(key)-1])]
+			name = unquoteJSONString(key)
+		} else if !k.mayBeKey(name) {
+			return
 		}
 		if k.others > 0 {
-			if !escaped {
-				name = string(key[1 : len(key)-1])
-			}
 			if _, ok := k.ends[name]; ok {
 				if present == nil {
 					present = map[string]bool{}
@@ -318,21 +342,27 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 				present[name] = true
 			}
 		}
+		rules := k.byKey[name]
 		if len(rules) == 0 || start < 0 {
 			return
 		}
 		for _, ri := range rules {
-			hits = append(hits, hit{int32(ri), int32(len(values))})
+			hits = append(hits, keyHit{int32(ri), int32(len(values))})
 		}
 		values = append(values, keyedValue{start: start, end: end})
 	})
-	slices.SortStableFunc(hits, func(a, b hit) int { return int(a.rule - b.rule) })
+	if !valid {
+		return // not one JSON value: no rule selects anything
+	}
+	slices.SortStableFunc(hits, func(a, b keyHit) int { return int(a.rule - b.rule) })
 	keyed := len(values)  // values[:keyed] are in document order
 	var extra map[int]int // start -> index in values, for values only other rules select
 	length := len(f.body)
 	var clKeys []string
 	clFound, changedAny := false, false
-	var sel []int
+	var selBuf [8]int
+	var replBuf [8]string
+	sel, repls := selBuf[:0], replBuf[:0]
 	for ri, r := range k.rules {
 		sel = sel[:0]
 		if r.name != "" {
@@ -348,9 +378,12 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 				continue
 			}
 			if f.tokens == nil {
-				f.tokens = listTokens(data)
+				if f.data == nil {
+					f.data = []byte(f.body)
+				}
+				f.tokens = listTokens(f.data)
 			}
-			found, ok := selectTokens(data, f.tokens, r.path, false)
+			found, ok := selectTokens(f.data, f.tokens, r.path, false)
 			if !ok {
 				continue
 			}
@@ -373,18 +406,16 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 		if len(sel) == 0 || !f.isText(h, o) { // a Content-Length change may make the body not text
 			continue
 		}
-		repls := make([]string, len(sel))
+		repls = repls[:0]
 		changed := false
-		for j, i := range sel {
-			tok := values[i].token(data)
-			if tok == nil {
-				continue
+		for _, i := range sel {
+			orig, ok := values[i].seen(f.body)
+			repl := ""
+			if ok {
+				repl = r.replaceFast(orig)
+				changed = changed || repl != orig
 			}
-			orig := tokenText(tok)
-			repls[j] = r.replaceFast(orig)
-			if repls[j] != orig {
-				changed = true
-			}
+			repls = append(repls, repl)
 		}
 		if !changed {
 			continue
@@ -392,7 +423,7 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 		before := length
 		for j, i := range sel {
 			v := &values[i]
-			if v.token(data) == nil {
+			if _, ok := v.seen(f.body); !ok {
 				continue
 			}
 			q := jsonQuote(repls[j])
@@ -401,11 +432,11 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 				old = len(v.text)
 			}
 			length += len(q) - old
-			tok := repls[j]
-			if !utf8.ValidString(tok) {
-				tok = unquoteJSON([]byte(q))
+			val := repls[j]
+			if !utf8.ValidString(val) {
+				val = unquoteJSON([]byte(q))
 			}
-			v.tok, v.text, v.written = tok, q, true
+			v.val, v.text, v.written = val, q, true
 		}
 		changedAny = true
 		if length != before {
@@ -430,8 +461,8 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 	if !changedAny {
 		return
 	}
-	// Write the body once.
-	written := values[:0:0]
+	// Write the body once: the written values in document order.
+	written := values[:0]
 	for _, v := range values {
 		if v.written {
 			written = append(written, v)
@@ -449,75 +480,4 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 	b.WriteString(f.body[last:])
 	*body = b.String()
 	f.of(*body)
-}
-
-// walkKeyed calls fn for each member of every object in data, a valid JSON text: its key as
-// written (quotes included; escaped says it has a backslash) and, when its value is a scalar,
-// where the value's text starts and ends (-1, -1 for an object or array).
-func walkKeyed(data []byte, fn func(key []byte, escaped bool, start, end int)) {
-	// In a valid text, a string followed (after spaces) by ':' is a key.
-	for i := 0; i < len(data); {
-		c := data[i]
-		if c != '"' {
-			i++
-			continue
-		}
-		end, escaped := i+1, false
-		for end < len(data) && data[end] != '"' {
-			if data[end] == '\\' {
-				escaped = true
-				end++
-			}
-			end++
-		}
-		end++ // past the closing quote
-		j := end
-		for j < len(data) && isJSONSpace(data[j]) {
-			j++
-		}
-		if j >= len(data) || data[j] != ':' {
-			i = end // a string value
-			continue
-		}
-		key := data[i:end]
-		j++
-		for j < len(data) && isJSONSpace(data[j]) {
-			j++
-		}
-		switch data[j] {
-		case '{', '[':
-			fn(key, escaped, -1, -1)
-			i = j
-		case '"':
-			vend := quotedEnd(data, j)
-			fn(key, escaped, j, vend)
-			i = vend
-		default:
-			vend := j
-			for vend < len(data) && !isJSONSpace(data[vend]) && data[vend] != ',' && data[vend] != '}' && data[vend] != ']' {
-				vend++
-			}
-			fn(key, escaped, j, vend)
-			i = vend
-		}
-	}
-}
-
-func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// tokenText is a scalar token's text as test-proxy's regex sees it: .NET writes booleans True
-// and False.
-func tokenText(tok any) string {
-	switch v := tok.(type) {
-	case string:
-		return v
-	case json.Number:
-		return v.String()
-	case bool:
-		if v {
-			return "True"
-		}
-		return "False"
-	}
-	return ""
 }

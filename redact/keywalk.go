@@ -1,0 +1,204 @@
+package redact
+
+// maxJSONDepth is encoding/json's bound on nesting: a text nested deeper is not valid to it.
+const maxJSONDepth = 10000
+
+// walkKeyed says whether s is one JSON value as json.Valid does, and while reading it calls fn
+// for each member of every object: its key as written (quotes included; escaped says it has a
+// backslash) and, when its value is a scalar, where the value's text starts and ends (-1, -1 for
+// an object or array). When s is not valid, fn may have been called for the members before the
+// fault. One pass, no allocation below 64 levels of nesting.
+func walkKeyed(s string, fn func(key string, escaped bool, start, end int)) bool {
+	var buf [64]bool
+	stack := buf[:0] // true: an object
+	var key string
+	var keyEscaped, haveKey bool
+	i := 0
+value:
+	i = skipJSONSpace(s, i)
+	if i >= len(s) {
+		return false
+	}
+	switch c := s[i]; c {
+	case '{', '[':
+		if haveKey {
+			fn(key, keyEscaped, -1, -1)
+			haveKey = false
+		}
+		if len(stack) == maxJSONDepth {
+			return false
+		}
+		stack = append(stack, c == '{')
+		i = skipJSONSpace(s, i+1)
+		if i < len(s) && s[i] == c+2 { // '}' or ']'
+			stack = stack[:len(stack)-1]
+			i++
+			goto next
+		}
+		if c == '{' {
+			goto member
+		}
+		goto value
+	case '"':
+		end, _, ok := scanJSONString(s, i)
+		if !ok {
+			return false
+		}
+		if haveKey {
+			fn(key, keyEscaped, i, end)
+		}
+		i = end
+	case 't', 'f', 'n':
+		lit := "null"
+		if c == 't' {
+			lit = "true"
+		} else if c == 'f' {
+			lit = "false"
+		}
+		if len(s)-i < len(lit) || s[i:i+len(lit)] != lit {
+			return false
+		}
+		if haveKey {
+			fn(key, keyEscaped, i, i+len(lit))
+		}
+		i += len(lit)
+	default:
+		end, ok := scanJSONNumber(s, i)
+		if !ok {
+			return false
+		}
+		if haveKey {
+			fn(key, keyEscaped, i, end)
+		}
+		i = end
+	}
+	haveKey = false
+next: // after a value
+	i = skipJSONSpace(s, i)
+	if len(stack) == 0 {
+		return i == len(s)
+	}
+	if i >= len(s) {
+		return false
+	}
+	switch s[i] {
+	case ',':
+		i = skipJSONSpace(s, i+1)
+		if stack[len(stack)-1] {
+			goto member
+		}
+		goto value
+	case '}', ']':
+		if stack[len(stack)-1] != (s[i] == '}') {
+			return false
+		}
+		stack = stack[:len(stack)-1]
+		i++
+		goto next
+	}
+	return false
+member: // at a key, past spaces
+	if i >= len(s) || s[i] != '"' {
+		return false
+	}
+	{
+		end, escaped, ok := scanJSONString(s, i)
+		if !ok {
+			return false
+		}
+		key, keyEscaped, haveKey = s[i:end], escaped, true
+		i = skipJSONSpace(s, end)
+	}
+	if i >= len(s) || s[i] != ':' {
+		return false
+	}
+	i++
+	goto value
+}
+
+func skipJSONSpace(s string, i int) int {
+	for i < len(s) && isJSONSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' } // as JSON, not as Unicode
+
+// scanJSONString reads the string at s[i] ('"'): where it ends (past the closing quote), whether
+// it has escapes, and whether it is valid: no control character, only JSON's escapes. Any other
+// byte is taken as it is, as json.Valid takes it.
+func scanJSONString(s string, i int) (end int, escaped, ok bool) {
+	for j := i + 1; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '"':
+			return j + 1, escaped, true
+		case c == '\\':
+			escaped = true
+			j++
+			if j >= len(s) {
+				return 0, false, false
+			}
+			switch s[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if len(s)-j <= 4 {
+					return 0, false, false
+				}
+				for _, h := range []byte(s[j+1 : j+5]) {
+					if !isHex(h) {
+						return 0, false, false
+					}
+				}
+				j += 4
+			default:
+				return 0, false, false
+			}
+		case c < 0x20:
+			return 0, false, false
+		}
+	}
+	return 0, false, false
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+// scanJSONNumber reads the number at s[i]: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func scanJSONNumber(s string, i int) (end int, ok bool) {
+	digits := func(i int) int {
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && '1' <= s[i] && s[i] <= '9':
+		i = digits(i + 1)
+	default:
+		return 0, false
+	}
+	if i < len(s) && s[i] == '.' {
+		j := digits(i + 1)
+		if j == i+1 {
+			return 0, false
+		}
+		i = j
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return 0, false
+		}
+		i = j
+	}
+	return i, true
+}
