@@ -2,8 +2,13 @@ package redact
 
 import (
 	"encoding/json"
+	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/azvcr/azvcr/cassette"
 )
 
 // walkKeyedBefore is how the members of a body were listed before walkKeyed validated as it
@@ -155,4 +160,82 @@ func FuzzWalkKeyed(f *testing.F) {
 		}
 	}
 	f.Fuzz(checkWalkKeyed)
+}
+
+// keyRunRules are body-key rules of every shape a key run treats apart: $..name paths (one
+// name twice), paths through several names, indices, wildcards and unions, a key with an
+// escape, and regexes that change some values and not others.
+func keyRunRules(t testing.TB) []*SanitizerRule {
+	var rules []*SanitizerRule
+	for _, s := range []struct{ path, re, value string }{
+		{"$..id", ".+", "S"},
+		{"$..adminPassword.value", ".+", "S"},
+		{"$.value[*].key", ".+", "K"},
+		{"$..name", "(?<n>a)", "bb"},
+		{"$.properties.secret", ".+", "S"},
+		{"$..id", "S", "SS"},
+		{"$.a[0].b", "x", "y"},
+		{"$..['a/b','c']", ".+", "S"},
+		{"$..*.deep", ".+", "D"},
+		{"$..token", "t", "T\""},
+		{"$..n", "1", "one"},
+	} {
+		r, err := NewSanitizerRule(Sanitizer{Parts: PartBody, JSONPath: s.path, Regex: s.re, Value: s.value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules = append(rules, r)
+	}
+	return rules
+}
+
+// checkKeyRun holds a key run to its rules one by one over one body, as request and response.
+func checkKeyRun(t *testing.T, rules []*SanitizerRule, set *SanitizerSet, body string) {
+	t.Helper()
+	isText := func(h http.Header) bool { return h.Get("Content-Type") != "binary" }
+	mk := func() *cassette.Interaction {
+		return &cassette.Interaction{
+			Request: cassette.Request{Method: "PUT", URL: "https://x/", Body: body,
+				Headers: http.Header{"Content-Type": {"application/json"}, "Content-Length": {strconv.Itoa(len(body))}}},
+			Response: cassette.Response{Body: body, Headers: http.Header{"Content-Length": {"0"}, "content-length": {"1"}}},
+		}
+	}
+	got, want := mk(), mk()
+	set.Sanitize(got, SanitizeOptions{Bodies: true, IsText: isText})
+	for _, r := range rules {
+		r.Sanitize(want, SanitizeOptions{Bodies: true, IsText: isText})
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("body %q:\n got %+v\nwant %+v", body, got, want)
+	}
+}
+
+var keyRunBodies = []string{
+	`{"id":"a","name":"banana","n":1}`,
+	`{"adminPassword":{"value":"p"},"value":"v"}`, `{"value":"v","x":{"adminPassword":1}}`,
+	`{"value":[{"key":"k1"},{"key":"k2"}],"key":"top"}`, `{"key":"k","value":{"key":"k"}}`,
+	`{"properties":{"secret":"s","id":"S"}}`, `{"secret":"s","properties":{}}`,
+	`{"a":[{"b":"x"},{"b":"x"}]}`, `{"a":{"b":"x"}}`, `{"a/b":1,"c":[true,null],"d":{"c":false}}`,
+	`{"x":{"deep":"d"},"deep":"top"}`, `{"\u0069d":"escaped","na\u006de":"aaa"}`, `{"token":"tt","id":null}`,
+	`not json {"id":"x"}`, `{"id":"x"}{"id":"y"}`, `["id",{"id":1}]`, `{"n":11,"id":"\u00e9"}`, `{"id":"` + "\xff" + `"}`,
+}
+
+func TestKeyRunAsOneByOne(t *testing.T) {
+	rules := keyRunRules(t)
+	set := NewSanitizerSet(rules)
+	if len(set.steps) != 1 || set.steps[0].keys == nil {
+		t.Fatalf("the rules are not one key run")
+	}
+	for _, body := range keyRunBodies {
+		checkKeyRun(t, rules, set, body)
+	}
+}
+
+func FuzzKeyRun(f *testing.F) {
+	for _, body := range keyRunBodies {
+		f.Add(body)
+	}
+	rules := keyRunRules(f)
+	set := NewSanitizerSet(rules)
+	f.Fuzz(func(t *testing.T, body string) { checkKeyRun(t, rules, set, body) })
 }

@@ -178,8 +178,8 @@ type keyRun struct {
 	rules []keyRule
 	// byKey lists, for each name a $..name rule selects, the rules that select it.
 	byKey map[string][]int
-	// others counts the other rules; ends holds the keys their paths end in.
-	others int
+	// others lists the other rules; ends holds the keys their paths end in or need.
+	others []int
 	ends   map[string]struct{}
 	// needles are the keys a body must hold (as quotedKey says) for a rule to select anything;
 	// without any of them, and without keyEscapes, the run leaves the body alone. anyBody: some
@@ -195,6 +195,9 @@ type keyRun struct {
 type keyRule struct {
 	*SanitizerRule
 	name string // the key of a $..name path, or "" for the others
+	// need, for the others: of each set, a key the body must hold for the path to select
+	// anything (the names of a segment that selects by name, when quotedKey keeps them all).
+	need [][]string
 }
 
 func newKeyRun(rules []*SanitizerRule) *keyRun {
@@ -205,9 +208,18 @@ func newKeyRun(rules []*SanitizerRule) *keyRun {
 			kr.name = segs[0].names[0]
 			k.byKey[kr.name] = append(k.byKey[kr.name], i)
 		} else {
-			k.others++
+			k.others = append(k.others, i)
 			for _, n := range r.keys {
 				k.ends[n] = struct{}{}
+			}
+			for _, seg := range r.path.segs {
+				if seg.any || len(seg.names) == 0 || slices.ContainsFunc(seg.names, func(n string) bool { return quotedKey(n) == "" }) {
+					continue
+				}
+				kr.need = append(kr.need, seg.names)
+				for _, n := range seg.names {
+					k.ends[n] = struct{}{}
+				}
 			}
 		}
 		if len(r.needles) == 0 {
@@ -307,6 +319,16 @@ func (k *keyRun) mayBeKey(name string) bool {
 	return len(name) == 0 || k.keyLens[name[0]]&(1<<(len(name)&63)) != 0
 }
 
+// holdsKeys says whether present holds a key of each of need.
+func holdsKeys(present map[string]bool, need [][]string) bool {
+	for _, names := range need {
+		if !slices.ContainsFunc(names, func(n string) bool { return present[n] }) {
+			return false
+		}
+	}
+	return true
+}
+
 // keyHit is a value a $..name rule selects: the rule's index and the value's in values.
 type keyHit struct{ rule, value int32 }
 
@@ -334,7 +356,7 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 		} else if !k.mayBeKey(name) {
 			return
 		}
-		if k.others > 0 {
+		if len(k.others) > 0 {
 			if _, ok := k.ends[name]; ok {
 				if present == nil {
 					present = map[string]bool{}
@@ -363,18 +385,32 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 	var selBuf [8]int
 	var replBuf [8]string
 	sel, repls := selBuf[:0], replBuf[:0]
-	for ri, r := range k.rules {
+	others := k.others
+	for {
+		// The next rule that may select: the next with a hit, or the next of the others.
+		ri := -1
+		if len(hits) > 0 {
+			ri = int(hits[0].rule)
+		}
+		if len(others) > 0 && (ri < 0 || others[0] < ri) {
+			ri = others[0]
+		}
+		if ri < 0 {
+			break
+		}
+		r := k.rules[ri]
 		sel = sel[:0]
 		if r.name != "" {
-			for len(hits) > 0 && int(hits[0].rule) < ri {
-				hits = hits[1:]
-			}
 			for len(hits) > 0 && int(hits[0].rule) == ri {
 				sel = append(sel, int(hits[0].value))
 				hits = hits[1:]
 			}
 		} else {
+			others = others[1:]
 			if len(r.keys) > 0 && !slices.ContainsFunc(r.keys, func(n string) bool { return present[n] }) {
+				continue
+			}
+			if !holdsKeys(present, r.need) {
 				continue
 			}
 			if f.tokens == nil {
