@@ -248,13 +248,16 @@ func (r *SanitizerRule) headers(h http.Header, f *partFacts, x *exchangeFacts) b
 	changed := false
 	for _, name := range r.spec.Remove {
 		n := len(h)
-		headerDel(h, strings.TrimSpace(name))
+		if name = strings.TrimSpace(name); !f.mayHaveName(h, name) {
+			continue
+		}
+		headerDel(h, name)
 		if len(h) != n {
 			changed = true
 			f.namesChanged()
 		}
 	}
-	if r.spec.AuthHeader {
+	if r.spec.AuthHeader && f.mayHaveName(h, "Authorization") {
 		for k := range h {
 			if strings.EqualFold(k, "Authorization") {
 				h[k] = []string{SanitizedValue}

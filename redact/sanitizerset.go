@@ -78,10 +78,10 @@ func (s *SanitizerSet) Sanitize(it *cassette.Interaction, o SanitizeOptions) {
 		case st.lits != nil:
 			st.lits.apply(it, o, &x)
 		case st.headers != nil:
-			if st.headers.apply(it.Request.Headers) {
+			if st.headers.apply(it.Request.Headers, &x.request) {
 				x.request.headerChanged()
 			}
-			if st.headers.apply(it.Response.Headers) {
+			if st.headers.apply(it.Response.Headers, &x.response) {
 				x.response.headerChanged()
 			}
 		default:
@@ -116,6 +116,7 @@ func (r *SanitizerRule) byBodyKey() bool {
 type headerRun struct {
 	byName map[string][]*SanitizerRule
 	rules  []*SanitizerRule
+	bits   [4]uint64 // the nameBit of each name
 }
 
 func newHeaderRun(rules []*SanitizerRule) *headerRun {
@@ -123,14 +124,19 @@ func newHeaderRun(rules []*SanitizerRule) *headerRun {
 	for _, r := range rules {
 		n := strings.ToLower(r.spec.Header)
 		h.byName[n] = append(h.byName[n], r)
+		b := nameBit(n)
+		h.bits[b>>6] |= 1 << (b & 63)
 	}
 	return h
 }
 
-// apply edits h and says whether anything changed. Each header is edited by the rules that name
-// it, in order; what one header holds does not depend on another, so the order of headers does
-// not matter.
-func (h *headerRun) apply(hdr http.Header) bool {
+// apply edits hdr, whose names f knows, and says whether anything changed. Each header is edited
+// by the rules that name it, in order; what one header holds does not depend on another, so the
+// order of headers does not matter.
+func (h *headerRun) apply(hdr http.Header, f *partFacts) bool {
+	if bits := f.headerBits(hdr); bits[0]&h.bits[0] == 0 && bits[1]&h.bits[1] == 0 && bits[2]&h.bits[2] == 0 && bits[3]&h.bits[3] == 0 {
+		return false // no key is one of the names
+	}
 	changed := false
 	var buf [64]byte
 	for k, vals := range hdr {

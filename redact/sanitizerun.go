@@ -34,8 +34,12 @@ type partFacts struct {
 	// non-ASCII letter can fold to an ASCII one). nil: not known.
 	names map[string][]string
 	odd   []string
-	body  string
-	known bool // the facts below are those of body
+	// nameBits has the nameBit of each key of the header (all bits for a non-ASCII key), when
+	// bitsKnown.
+	nameBits  [4]uint64
+	bitsKnown bool
+	body      string
+	known     bool // the facts below are those of body
 	// quoted holds each run of text from one '"' to the next (bounded in length): a JSON key
 	// "k" is in the body exactly when k is in quoted, for the keys quotedKey keeps. nil: not
 	// worked out yet.
@@ -89,8 +93,43 @@ func (f *partFacts) headerChanged() {
 // namesChanged forgets the header's names.
 func (f *partFacts) namesChanged() {
 	if f != nil {
-		f.names, f.odd = nil, nil
+		f.names, f.odd, f.bitsKnown = nil, nil, false
 	}
+}
+
+// nameBit is a bit (of 256) for an ASCII header name by its length and its first and last
+// bytes, lower-cased: names equal but for case have the same bit.
+func nameBit(name string) int {
+	if name == "" {
+		return 0
+	}
+	return (len(name)*31 + int(lowerByte(name[0]))*7 + int(lowerByte(name[len(name)-1]))) & 255
+}
+
+// headerBits is nameBits of h, worked out once while its names stay as they are.
+func (f *partFacts) headerBits(h http.Header) *[4]uint64 {
+	if !f.bitsKnown {
+		f.nameBits = [4]uint64{}
+		for k := range h {
+			if !isASCII(k) { // a non-ASCII letter may fold to an ASCII one
+				f.nameBits = [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+				break
+			}
+			b := nameBit(k)
+			f.nameBits[b>>6] |= 1 << (b & 63)
+		}
+		f.bitsKnown = true
+	}
+	return &f.nameBits
+}
+
+// mayHaveName says whether h may have a key equal to name but for case (f nil: it may).
+func (f *partFacts) mayHaveName(h http.Header, name string) bool {
+	if f == nil || !isASCII(name) {
+		return true
+	}
+	b := nameBit(name)
+	return f.headerBits(h)[b>>6]&(1<<(b&63)) != 0
 }
 
 // keys returns the keys of h that equal name (ASCII) but for case, as strings.EqualFold says.
@@ -120,7 +159,7 @@ func (f *partFacts) of(body string) {
 	if f.known && f.body == body {
 		return
 	}
-	*f = partFacts{text: f.text, names: f.names, odd: f.odd, body: body, known: true}
+	*f = partFacts{text: f.text, names: f.names, odd: f.odd, nameBits: f.nameBits, bitsKnown: f.bitsKnown, body: body, known: true}
 }
 
 // quotedRuns lists the runs of the known body from one '"' to the next, once.
