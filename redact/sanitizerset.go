@@ -283,11 +283,22 @@ func (k *keyRun) mayHold(body string) bool {
 
 // keyedValue is a scalar of the body that a rule of the run selects: where its JSON text is,
 // and what the run's rules have made of it (once a rule has written it: the text the rules see
-// and the JSON string written).
+// and the JSON string written, "" when that is val between quotes, and the string's length).
 type keyedValue struct {
 	start, end int
 	val, text  string
+	quoted     int
 	written    bool
+}
+
+// plainJSON says whether jsonQuote writes s between quotes as it is.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // seen is the value's text as test-proxy's regex sees it (.NET writes booleans True and False); ok is false
@@ -468,17 +479,23 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 			if _, ok := v.seen(f.body); !ok {
 				continue
 			}
-			q := jsonQuote(repls[j])
 			old := v.end - v.start
 			if v.written {
-				old = len(v.text)
+				old = v.quoted
 			}
-			length += len(q) - old
-			val := repls[j]
-			if !utf8.ValidString(val) {
-				val = unquoteJSON([]byte(q))
+			val, q := repls[j], ""
+			if !plainJSON(val) { // most values are written between quotes as they are
+				q = jsonQuote(val)
+				if !utf8.ValidString(val) {
+					val = unquoteJSON([]byte(q))
+				}
 			}
-			v.val, v.text, v.written = val, q, true
+			quoted := len(val) + 2
+			if q != "" {
+				quoted = len(q)
+			}
+			length += quoted - old
+			v.val, v.text, v.quoted, v.written = val, q, quoted, true
 		}
 		changedAny = true
 		if length != before {
@@ -516,7 +533,13 @@ func (k *keyRun) apply(body *string, h http.Header, o SanitizeOptions, f *partFa
 	last := 0
 	for _, v := range written {
 		b.WriteString(f.body[last:v.start])
-		b.WriteString(v.text)
+		if v.text != "" {
+			b.WriteString(v.text)
+		} else {
+			b.WriteByte('"')
+			b.WriteString(v.val)
+			b.WriteByte('"')
+		}
 		last = v.end
 	}
 	b.WriteString(f.body[last:])
