@@ -142,6 +142,9 @@ func (h *headerRun) apply(hdr http.Header, f *partFacts) bool {
 	for k, vals := range hdr {
 		var rules []*SanitizerRule
 		if isASCII(k) {
+			if b := nameBit(k); h.bits[b>>6]&(1<<(b&63)) == 0 {
+				continue // not one of the names
+			}
 			if len(k) > len(buf) {
 				rules = h.byName[strings.ToLower(k)]
 			} else {

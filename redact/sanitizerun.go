@@ -97,13 +97,14 @@ func (f *partFacts) namesChanged() {
 	}
 }
 
-// nameBit is a bit (of 256) for an ASCII header name by its length and its first and last
-// bytes, lower-cased: names equal but for case have the same bit.
+// nameBit is a bit (of 256) for an ASCII header name, a hash of its length and its first,
+// middle and last bytes lower-cased: names equal but for case have the same bit.
 func nameBit(name string) int {
 	if name == "" {
 		return 0
 	}
-	return (len(name)*31 + int(lowerByte(name[0]))*7 + int(lowerByte(name[len(name)-1]))) & 255
+	x := uint32(len(name))<<24 | uint32(lowerByte(name[0]))<<16 | uint32(lowerByte(name[len(name)/2]))<<8 | uint32(lowerByte(name[len(name)-1]))
+	return int(x * 2654435761 >> 24)
 }
 
 // headerBits is nameBits of h, worked out once while its names stay as they are.
