@@ -132,6 +132,9 @@ func (a *afterLeads) replace(s, value string) string {
 		for e < len(s) && (s[e] >= 0x80 || !a.stop[s[e]]) {
 			e++
 		}
+		if written == 0 {
+			b.Grow(len(s) + len(value)) // most texts hold one run: one allocation
+		}
 		b.WriteString(asRunes(s[written:q]))
 		b.WriteString(value)
 		written, q = e, e
