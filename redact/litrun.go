@@ -13,7 +13,7 @@ import (
 // and is skipped. Most exchanges hold nothing the General and Body regex sanitizers look for.
 type litRun struct {
 	rules []*SanitizerRule
-	set   litSet
+	set   *litSet    // shared by the set's runs when their literals fit
 	need  [][]uint64 // by rule: for each set of literals (one of which must be held), their bits
 	// The rules that edit the URI, the first value of every header, and bodies.
 	uri, first, body []int
@@ -61,7 +61,7 @@ func litRunOf(rules []*SanitizerRule) int {
 }
 
 func newLitRun(rules []*SanitizerRule) *litRun {
-	l := &litRun{rules: rules}
+	l := &litRun{rules: rules, set: &litSet{}}
 	index := map[string]int{}
 	for i, r := range rules {
 		var need []uint64
@@ -95,43 +95,97 @@ func newLitRun(rules []*SanitizerRule) *litRun {
 
 // apply edits the exchange as each rule's sanitize, in order, does.
 func (l *litRun) apply(it *cassette.Interaction, o SanitizeOptions, x *exchangeFacts) {
-	may := l.may(it)
+	may := l.may(it, x)
 	for i, r := range l.rules {
 		if may&(1<<i) == 0 {
 			continue
 		}
 		if r.sanitize(it, o, x) && i+1 < len(l.rules) {
-			may = l.may(it) // the edit may give later rules what they need
+			may = l.may(it, x) // the edit may give later rules what they need
 		}
 	}
 }
 
 // may has a bit for each rule that a text it edits holds what it needs for: the others would
 // change nothing.
-func (l *litRun) may(it *cassette.Interaction) uint64 {
+func (l *litRun) may(it *cassette.Interaction, x *exchangeFacts) uint64 {
 	var may uint64
 	if len(l.uri) > 0 {
-		may |= l.holders(l.uri, it.Request.URL)
+		may |= l.holders(l.uri, x.held(l.set, 0, it.Request.URL))
 	}
 	if len(l.first) > 0 {
 		for _, h := range []http.Header{it.Request.Headers, it.Response.Headers} {
 			for _, vals := range h {
 				if len(vals) > 0 {
-					may |= l.holders(l.first, vals[0])
+					may |= l.holders(l.first, l.set.held(vals[0]))
 				}
 			}
 		}
 	}
 	if len(l.body) > 0 {
-		may |= l.holders(l.body, it.Request.Body)
-		may |= l.holders(l.body, it.Response.Body)
+		may |= l.holders(l.body, x.held(l.set, 1, it.Request.Body))
+		may |= l.holders(l.body, x.held(l.set, 2, it.Response.Body))
 	}
 	return may
 }
 
-// holders has a bit for each of rules that s holds what it needs for.
-func (l *litRun) holders(rules []int, s string) uint64 {
-	held := l.set.held(s)
+// litTexts remembers which literals of a set the URI and the bodies of an exchange hold, for
+// the next run that shares the set.
+type litTexts struct {
+	set   *litSet
+	texts [3]string // the URI, the request body, the response body
+	held  [3]uint64
+	known [3]bool
+}
+
+// held is set.held(t), for t the URI (slot 0) or a body (1, 2), remembered while it stays the same.
+func (x *exchangeFacts) held(set *litSet, slot int, t string) uint64 {
+	c := &x.lits
+	if c.set != set {
+		*c = litTexts{set: set}
+	}
+	if !c.known[slot] || c.texts[slot] != t {
+		c.texts[slot], c.held[slot], c.known[slot] = t, set.held(t), true
+	}
+	return c.held[slot]
+}
+
+// shareLitSets gives runs one litSet when their literals fit, so that a text is scanned once
+// for all of them.
+func shareLitSets(runs []*litRun) {
+	shared := &litSet{}
+	index := map[string]int{}
+	for _, l := range runs {
+		for _, lit := range l.set.lits {
+			if _, ok := index[lit]; !ok {
+				index[lit] = len(shared.lits)
+				shared.lits = append(shared.lits, lit)
+			}
+		}
+	}
+	if len(runs) < 2 || len(shared.lits) > maxLitRun {
+		return
+	}
+	shared.compile()
+	for _, l := range runs {
+		for _, need := range l.need {
+			for k, m := range need {
+				var nm uint64
+				for j, lit := range l.set.lits {
+					if m&(1<<j) != 0 {
+						nm |= 1 << index[lit]
+					}
+				}
+				need[k] = nm
+			}
+		}
+		l.set = shared
+	}
+}
+
+// holders has a bit for each of rules that a text holding the literals held holds what it
+// needs for.
+func (l *litRun) holders(rules []int, held uint64) uint64 {
 	if held == 0 {
 		return 0
 	}

@@ -53,6 +53,13 @@ func NewSanitizerSet(rules []*SanitizerRule) *SanitizerSet {
 		s.steps = append(s.steps, setStep{rule: rules[i]})
 		i++
 	}
+	var runs []*litRun
+	for _, st := range s.steps {
+		if st.lits != nil {
+			runs = append(runs, st.lits)
+		}
+	}
+	shareLitSets(runs)
 	return s
 }
 

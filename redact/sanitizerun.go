@@ -25,6 +25,7 @@ func SanitizeAll(rules []*SanitizerRule, it *cassette.Interaction, o SanitizeOpt
 type exchangeFacts struct {
 	request, response partFacts
 	fast              bool
+	lits              litTexts
 }
 
 // partFacts is what is known of one side's header and body.
