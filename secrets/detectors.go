@@ -17,7 +17,8 @@ type detector struct {
 	re   *lazyRegexp
 	// hints are lower-case substrings one of which a text must contain for the rule to apply
 	// (none: any text). They keep the regular expressions off texts they cannot match.
-	hints []string
+	hints    []string
+	hintMask hintMask // the hints' bits (hints.go)
 	// minRun, when set, is the length of the base64 run a text must hold for the rule to apply.
 	minRun int
 	// may, when set, is a quicker test than the expression that every text it matches passes
@@ -41,10 +42,10 @@ const (
 	residueBefore
 )
 
-func (q quickTest) passes(text string, lower []byte) bool {
+func (q quickTest) passes(text string, lower []byte, present hintMask) bool {
 	switch q {
 	case maySecretName:
-		return holdsSecretName(lower)
+		return holdsSecretName(lower, present)
 	case residueAfter:
 		return placeholderTouches(text, false)
 	case residueBefore:

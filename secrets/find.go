@@ -1,7 +1,6 @@
 package secrets
 
 import (
-	"bytes"
 	"encoding/base64"
 	"slices"
 	"strconv"
@@ -90,8 +89,9 @@ func findHits(s string, depth int) []hit {
 	for _, v := range views {
 		var buf [512]byte
 		lower, run := lowerAndRun(buf[:0], v.Text)
+		present := findHints(lower)
 		for _, d := range detectors {
-			if d.applies(v.Text, lower, run) {
+			if d.applies(v.Text, lower, run, present) {
 				hits = d.find(v, hits)
 			}
 		}
@@ -105,18 +105,11 @@ func findHits(s string, depth int) []hit {
 	return hits
 }
 
-func (d detector) applies(text string, lower []byte, run int) bool {
+func (d detector) applies(text string, lower []byte, run int, present hintMask) bool {
 	if d.minRun > 0 && run < d.minRun {
 		return false
 	}
-	hinted := len(d.hints) == 0
-	for _, h := range d.hints {
-		if bytes.Contains(lower, []byte(h)) {
-			hinted = true
-			break
-		}
-	}
-	return hinted && d.may.passes(text, lower)
+	return (d.hintMask == 0 || present&d.hintMask != 0) && d.may.passes(text, lower, present)
 }
 
 // find appends the valid matches in view that no earlier hit already covers.

@@ -58,7 +58,7 @@ func BenchmarkLintDetectors(b *testing.B) {
 				for _, l := range lines {
 					for _, v := range Views(l) {
 						var buf [512]byte
-						if d.applies(v.Text, lowerASCII(buf[:0], v.Text), longestBase64Run(v.Text)) {
+						if d.applies(v.Text, lowerASCII(buf[:0], v.Text), longestBase64Run(v.Text), findHints(lowerASCII(nil, v.Text))) {
 							d.find(v, nil)
 						}
 					}

@@ -141,13 +141,10 @@ var (
 // holdsSecretName reports whether lower, a text in ASCII lower case, holds one of
 // secretNameWords: a quick test that keeps the named-secret expression off texts whose only
 // "key" or "token" is a partition key or a session token.
-func holdsSecretName(lower []byte) bool {
-	for _, w := range []string{"passwd", "password", "pwd", "secret", "credential", "assertion"} {
-		if bytes.Contains(lower, []byte(w)) {
-			return true
-		}
-	}
-	return wordBefore(lower, "key", keyWords) || wordBefore(lower, "token", tokenWords)
+// present is findHints(lower).
+func holdsSecretName(lower []byte, present hintMask) bool {
+	return present&nameMask != 0 || present&keyBit != 0 && wordBefore(lower, "key", keyWords) ||
+		present&tokenBit != 0 && wordBefore(lower, "token", tokenWords)
 }
 
 // wordBefore reports whether some occurrence of word in lower follows one of before, directly

@@ -45,8 +45,11 @@ func FuzzDetectorPrefilters(f *testing.F) {
 			}
 		}
 		lower := lowerASCII(nil, text)
+		if got, want := findHints(lower), hintsByContains(lower); got != want {
+			t.Errorf("findHints(%q) = %b, want %b", text, got, want)
+		}
 		for _, d := range detectors {
-			if !d.applies(text, lower, longestBase64Run(text)) && d.re.get().MatchString(text) {
+			if !d.applies(text, lower, longestBase64Run(text), findHints(lower)) && d.re.get().MatchString(text) {
 				t.Errorf("%s: %q matches the expression but the quick tests turn it away", d.rule, text)
 			}
 		}
@@ -79,7 +82,7 @@ func TestDetectorPrefilters(t *testing.T) {
 	for _, tt := range tests {
 		got := false
 		for _, d := range detectors {
-			if d.rule == tt.rule && d.applies(tt.text, lowerASCII(nil, tt.text), longestBase64Run(tt.text)) {
+			if d.rule == tt.rule && d.applies(tt.text, lowerASCII(nil, tt.text), longestBase64Run(tt.text), findHints(lowerASCII(nil, tt.text))) {
 				got = true
 			}
 		}
@@ -124,4 +127,26 @@ func longestBase64Run(s string) int {
 		}
 	}
 	return best
+}
+
+// hintsByContains is findHints a word at a time.
+func hintsByContains(lower []byte) hintMask {
+	var m hintMask
+	for i, w := range hintWords {
+		if strings.Contains(string(lower), w) {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+func TestFindHints(t *testing.T) {
+	for _, s := range []string{"", "k", "ke", "key", "xkeyx", "sigsig", "partitionkey token", "q~", "private key-----", "passwordpwd", "sanitizedredacted", "accountkey=sharedaccesskey=", "client_secretassertioncredential", "bearer eyj"} {
+		if got, want := findHints([]byte(s)), hintsByContains([]byte(s)); got != want {
+			t.Errorf("findHints(%q) = %b, want %b", s, got, want)
+		}
+	}
+	if len(hintWords) < 10 {
+		t.Fatalf("%d hint words", len(hintWords))
+	}
 }
