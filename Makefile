@@ -92,7 +92,8 @@ FUZZ_TARGETS := ./cassette:FuzzParse ./testproxyjson:FuzzParse ./matcher:FuzzSQL
   ./redact:FuzzRequiredLiteral ./redact:FuzzOmittable ./redact:FuzzListTokens ./redact:FuzzEditedTokens \
   ./wire:FuzzFields ./wire:FuzzCompareCanonical ./redact:FuzzNameChecks ./secrets:FuzzLinePrefilters ./forwardproxy:FuzzAbsoluteURL \
   ./redact:FuzzReplaceAfterLeads ./testproxy:FuzzCentralSanitizers ./redact:FuzzLitSetHeld ./redact:FuzzWalkKeyed ./redact:FuzzKeyRun \
-  ./testproxyjson:FuzzWriter ./secrets:FuzzScanner ./testproxyjson:FuzzIndentedJSON ./testproxyjson:FuzzDotNetString
+  ./testproxyjson:FuzzWriter ./secrets:FuzzScanner ./testproxyjson:FuzzIndentedJSON ./testproxyjson:FuzzDotNetString \
+  ./secrets:FuzzDetectorPrefilters ./internal/jsonnum:FuzzEnd
 fuzz:
 	@mkdir -p bin
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \

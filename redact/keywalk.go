@@ -1,5 +1,7 @@
 package redact
 
+import "github.com/azvcr/azvcr/internal/jsonnum"
+
 // maxJSONDepth is encoding/json's bound on nesting: a text nested deeper is not valid to it.
 const maxJSONDepth = 10000
 
@@ -63,7 +65,7 @@ value:
 		}
 		i += len(lit)
 	default:
-		end, ok := scanJSONNumber(s, i)
+		end, ok := jsonnum.End(s, i)
 		if !ok {
 			return false
 		}
@@ -146,7 +148,7 @@ func scanJSONString(s string, i int) (end int, escaped, ok bool) {
 					return 0, false, false
 				}
 				for _, h := range []byte(s[j+1 : j+5]) {
-					if !isHex(h) {
+					if !jsonnum.IsHex(h) {
 						return 0, false, false
 					}
 				}
@@ -159,46 +161,4 @@ func scanJSONString(s string, i int) (end int, escaped, ok bool) {
 		}
 	}
 	return 0, false, false
-}
-
-func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
-
-// scanJSONNumber reads the number at s[i]: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func scanJSONNumber(s string, i int) (end int, ok bool) {
-	digits := func(i int) int {
-		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-			i++
-		}
-		return i
-	}
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && '1' <= s[i] && s[i] <= '9':
-		i = digits(i + 1)
-	default:
-		return 0, false
-	}
-	if i < len(s) && s[i] == '.' {
-		j := digits(i + 1)
-		if j == i+1 {
-			return 0, false
-		}
-		i = j
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		j := digits(i)
-		if j == i {
-			return 0, false
-		}
-		i = j
-	}
-	return i, true
 }

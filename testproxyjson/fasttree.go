@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/azvcr/azvcr/internal/jsonnum"
 )
 
 // fastTree builds the tree parseTree builds, without encoding/json's token stream (which costs
@@ -71,7 +73,7 @@ func fastTree(data []byte) (*tpNode, bool) {
 				n.kind = tpNull
 			}
 		default:
-			if p, ok = fastNumber(data, p); !ok {
+			if p, ok = jsonnum.End(data, p); !ok {
 				return nil, false
 			}
 			n.kind = tpNumber
@@ -164,7 +166,7 @@ func skipComposite(data []byte, p, open int) (int, bool) {
 			}
 			p += len(word)
 		default:
-			if p, ok = fastNumber(data, p); !ok {
+			if p, ok = jsonnum.End(data, p); !ok {
 				return p, false
 			}
 		}
@@ -360,45 +362,4 @@ func hex4At(data []byte, i int) (rune, bool) {
 	}
 	v, err := strconv.ParseUint(string(data[i:i+4]), 16, 32)
 	return rune(v), err == nil
-}
-
-// fastNumber reads a JSON number at p: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-func fastNumber(data []byte, p int) (int, bool) {
-	digits := func(i int) int {
-		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
-			i++
-		}
-		return i
-	}
-	i := p
-	if i < len(data) && data[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(data) && data[i] == '0':
-		i++
-	case i < len(data) && data[i] >= '1' && data[i] <= '9':
-		i = digits(i)
-	default:
-		return p, false
-	}
-	if i < len(data) && data[i] == '.' {
-		j := digits(i + 1)
-		if j == i+1 {
-			return p, false
-		}
-		i = j
-	}
-	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
-		i++
-		if i < len(data) && (data[i] == '+' || data[i] == '-') {
-			i++
-		}
-		j := digits(i)
-		if j == i {
-			return p, false
-		}
-		i = j
-	}
-	return i, true
 }

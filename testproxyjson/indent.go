@@ -1,5 +1,7 @@
 package testproxyjson
 
+import "github.com/azvcr/azvcr/internal/jsonnum"
+
 // appendIndentedJSON appends src indented as json.Indent(dst, src, prefix, "  ") indents it, when
 // src is valid JSON (as json.Valid says) nesting at most maxDepth (≤ 64) levels, and reports
 // true; otherwise it appends nothing and reports false. One pass instead of json.Valid, a depth
@@ -57,7 +59,7 @@ func appendIndentedJSON(dst []byte, src, prefix string, maxDepth int) ([]byte, b
 			dst = append(dst, lit...)
 			i += len(lit)
 		default:
-			j, ok := scanJSONNumber(src, i)
+			j, ok := jsonnum.End(src, i)
 			if !ok {
 				return dst[:start], false
 			}
@@ -153,7 +155,7 @@ func scanJSONString(s string, i int) (int, bool) {
 					return i, false
 				}
 				for _, h := range []byte(s[i+1 : i+5]) {
-					if !isHex(h) {
+					if !jsonnum.IsHex(h) {
 						return i, false
 					}
 				}
@@ -164,50 +166,6 @@ func scanJSONString(s string, i int) (int, bool) {
 		}
 	}
 	return i, false
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-// scanJSONNumber returns the end of the number starting at s[i]: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func scanJSONNumber(s string, i int) (int, bool) {
-	digits := func(i int) int {
-		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-			i++
-		}
-		return i
-	}
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && '1' <= s[i] && s[i] <= '9':
-		i = digits(i + 1)
-	default:
-		return i, false
-	}
-	if i < len(s) && s[i] == '.' {
-		j := digits(i + 1)
-		if j == i+1 {
-			return i, false
-		}
-		i = j
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		j := digits(i)
-		if j == i {
-			return i, false
-		}
-		i = j
-	}
-	return i, true
 }
 
 // indentLine starts a line depth levels below prefix.
