@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/azvcr/azvcr/internal/jsonlex"
 )
 
 // jsonKind is the type of a JSON value.
@@ -356,42 +358,13 @@ func hex4(s string, i int) (rune, bool) {
 
 // number reads a number literal at p.i, checked against JSON's grammar.
 func (p *jsonParser) number() (string, bool) {
-	s, start := p.s, p.i
-	i := start
-	digits := func() int {
-		n := 0
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case digits() == 0:
+	end, ok := jsonlex.Number(p.s, p.i)
+	if !ok {
 		return "", false
 	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if digits() == 0 {
-			return "", false
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return "", false
-		}
-	}
-	p.i = i
-	return s[start:i], true
+	start := p.i
+	p.i = end
+	return p.s[start:end], true
 }
 
 // writeJSON writes v's canonical text: compact, members in name order, strings quoted as JSON

@@ -1,6 +1,6 @@
 package redact
 
-import "github.com/azvcr/azvcr/internal/jsonnum"
+import "github.com/azvcr/azvcr/internal/jsonlex"
 
 // maxJSONDepth is encoding/json's bound on nesting: a text nested deeper is not valid to it.
 const maxJSONDepth = 10000
@@ -42,7 +42,7 @@ value:
 		}
 		goto value
 	case '"':
-		end, _, ok := scanJSONString(s, i)
+		end, _, ok := jsonlex.String(s, i)
 		if !ok {
 			return false
 		}
@@ -51,21 +51,16 @@ value:
 		}
 		i = end
 	case 't', 'f', 'n':
-		lit := "null"
-		if c == 't' {
-			lit = "true"
-		} else if c == 'f' {
-			lit = "false"
-		}
-		if len(s)-i < len(lit) || s[i:i+len(lit)] != lit {
+		end, ok := jsonlex.Literal(s, i)
+		if !ok {
 			return false
 		}
 		if haveKey {
-			fn(key, keyEscaped, i, i+len(lit))
+			fn(key, keyEscaped, i, end)
 		}
-		i += len(lit)
+		i = end
 	default:
-		end, ok := jsonnum.End(s, i)
+		end, ok := jsonlex.Number(s, i)
 		if !ok {
 			return false
 		}
@@ -104,7 +99,7 @@ member: // at a key, past spaces
 		return false
 	}
 	{
-		end, escaped, ok := scanJSONString(s, i)
+		end, escaped, ok := jsonlex.String(s, i)
 		if !ok {
 			return false
 		}
@@ -126,39 +121,3 @@ func skipJSONSpace(s string, i int) int {
 }
 
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' } // as JSON, not as Unicode
-
-// scanJSONString reads the string at s[i] ('"'): where it ends (past the closing quote), whether
-// it has escapes, and whether it is valid: no control character, only JSON's escapes. Any other
-// byte is taken as it is, as json.Valid takes it.
-func scanJSONString(s string, i int) (end int, escaped, ok bool) {
-	for j := i + 1; j < len(s); j++ {
-		switch c := s[j]; {
-		case c == '"':
-			return j + 1, escaped, true
-		case c == '\\':
-			escaped = true
-			j++
-			if j >= len(s) {
-				return 0, false, false
-			}
-			switch s[j] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if len(s)-j <= 4 {
-					return 0, false, false
-				}
-				for _, h := range []byte(s[j+1 : j+5]) {
-					if !jsonnum.IsHex(h) {
-						return 0, false, false
-					}
-				}
-				j += 4
-			default:
-				return 0, false, false
-			}
-		case c < 0x20:
-			return 0, false, false
-		}
-	}
-	return 0, false, false
-}

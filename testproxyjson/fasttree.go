@@ -7,7 +7,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/azvcr/azvcr/internal/jsonnum"
+	"github.com/azvcr/azvcr/internal/jsonlex"
 )
 
 // fastTree builds the tree parseTree builds, without encoding/json's token stream (which costs
@@ -73,7 +73,7 @@ func fastTree(data []byte) (*tpNode, bool) {
 				n.kind = tpNull
 			}
 		default:
-			if p, ok = jsonnum.End(data, p); !ok {
+			if p, ok = jsonlex.Number(data, p); !ok {
 				return nil, false
 			}
 			n.kind = tpNumber
@@ -166,7 +166,7 @@ func skipComposite(data []byte, p, open int) (int, bool) {
 			}
 			p += len(word)
 		default:
-			if p, ok = jsonnum.End(data, p); !ok {
+			if p, ok = jsonlex.Number(data, p); !ok {
 				return p, false
 			}
 		}

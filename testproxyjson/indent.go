@@ -1,6 +1,6 @@
 package testproxyjson
 
-import "github.com/azvcr/azvcr/internal/jsonnum"
+import "github.com/azvcr/azvcr/internal/jsonlex"
 
 // appendIndentedJSON appends src indented as json.Indent(dst, src, prefix, "  ") indents it, when
 // src is valid JSON (as json.Valid says) nesting at most maxDepth (≤ 64) levels, and reports
@@ -40,26 +40,21 @@ func appendIndentedJSON(dst []byte, src, prefix string, maxDepth int) ([]byte, b
 			}
 			continue
 		case '"':
-			j, ok := scanJSONString(src, i)
+			j, _, ok := jsonlex.String(src, i)
 			if !ok {
 				return dst[:start], false
 			}
 			dst = append(dst, src[i:j]...)
 			i = j
 		case 't', 'f', 'n':
-			lit := "null"
-			if c == 't' {
-				lit = "true"
-			} else if c == 'f' {
-				lit = "false"
-			}
-			if len(src)-i < len(lit) || src[i:i+len(lit)] != lit {
+			j, ok := jsonlex.Literal(src, i)
+			if !ok {
 				return dst[:start], false
 			}
-			dst = append(dst, lit...)
-			i += len(lit)
+			dst = append(dst, src[i:j]...)
+			i = j
 		default:
-			j, ok := jsonnum.End(src, i)
+			j, ok := jsonlex.Number(src, i)
 			if !ok {
 				return dst[:start], false
 			}
@@ -109,7 +104,7 @@ func appendJSONKey(dst []byte, src string, i int) ([]byte, int, bool) {
 	if i >= len(src) || src[i] != '"' {
 		return dst, i, false
 	}
-	j, ok := scanJSONString(src, i)
+	j, _, ok := jsonlex.String(src, i)
 	if !ok {
 		return dst, i, false
 	}
@@ -132,40 +127,6 @@ func skipJSONSpace(s string, i int) int {
 		}
 	}
 	return i
-}
-
-// scanJSONString returns the end of the string starting at s[i] == '"'. As encoding/json, it
-// accepts any byte from 0x20 up (UTF-8 is checked elsewhere) and only JSON's escapes.
-func scanJSONString(s string, i int) (int, bool) {
-	for i++; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"':
-			return i + 1, true
-		case c < 0x20:
-			return i, false
-		case c == '\\':
-			i++
-			if i >= len(s) {
-				return i, false
-			}
-			switch s[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if len(s)-i < 5 {
-					return i, false
-				}
-				for _, h := range []byte(s[i+1 : i+5]) {
-					if !jsonnum.IsHex(h) {
-						return i, false
-					}
-				}
-				i += 4
-			default:
-				return i, false
-			}
-		}
-	}
-	return i, false
 }
 
 // indentLine starts a line depth levels below prefix.
