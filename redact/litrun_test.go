@@ -81,14 +81,7 @@ func TestLitRunAsOneByOne(t *testing.T) {
 		{Parts: PartBody, Regex: `(?:Password=)(?<pwd>.+?)(?:;)`, Group: "pwd", Value: "p"},
 		{Parts: all, FirstValue: true, Regex: `text/(plain)`, Value: "application/json"},
 	}
-	var rules []*SanitizerRule
-	for _, s := range specs {
-		r, err := NewSanitizerRule(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rules = append(rules, r)
-	}
+	rules := compileRules(t, specs)
 	set := NewSanitizerSet(rules)
 	if len(set.steps) != 1 || set.steps[0].lits == nil {
 		t.Fatalf("the rules are not one literal run: %+v", set.steps)
@@ -140,4 +133,18 @@ func TestLitRunAsOneByOne(t *testing.T) {
 			}
 		}
 	}
+}
+
+// compileRules compiles specs, failing the test on an error.
+func compileRules(t *testing.T, specs []Sanitizer) []*SanitizerRule {
+	t.Helper()
+	var rules []*SanitizerRule
+	for _, s := range specs {
+		r, err := NewSanitizerRule(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules = append(rules, r)
+	}
+	return rules
 }

@@ -25,14 +25,7 @@ func TestHeaderNameBitsAsOneByOne(t *testing.T) {
 		{Remove: []string{"\u212aey"}},
 		{Parts: PartHeaders, Header: "", Regex: ".+", Value: "all", FirstValue: true},
 	}
-	var rules []*SanitizerRule
-	for _, s := range specs {
-		r, err := NewSanitizerRule(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rules = append(rules, r)
-	}
+	rules := compileRules(t, specs)
 	set := NewSanitizerSet(rules)
 	headers := []http.Header{
 		{}, nil,
