@@ -253,6 +253,17 @@ func (p *plan) Entry(it *cassette.Interaction, o redact.SanitizeOptions) {
 	}
 }
 
+// Request applies the plan to a request alone, as part of an exchange with an empty response
+// (a live request in playback; a recorded one, see Deferred).
+func (p *plan) Request(req *cassette.Request, o redact.SanitizeOptions) {
+	it := &cassette.Interaction{Request: *req, Response: cassette.Response{Headers: http.Header{}}}
+	if it.Request.Headers == nil {
+		it.Request.Headers = http.Header{}
+	}
+	p.Entry(it, o)
+	*req = it.Request
+}
+
 // Recording applies the plan to a whole recording (at /Record/Stop, and to a recording loaded
 // for playback); exchanges may be dropped. A run of sanitizers that edit each exchange on its own
 // is applied exchange by exchange, the exchanges shared out over the cores.
@@ -292,13 +303,10 @@ func (p *plan) Deferred(its []*cassette.Interaction) ([]*cassette.Interaction, b
 	out := make([]*cassette.Interaction, len(its))
 	eachIndex(len(its), func(i int) {
 		whole := its[i]
-		light := &cassette.Interaction{ID: whole.ID, Request: whole.Request, Response: cassette.Response{Headers: http.Header{}}}
-		light.Request.Headers = whole.Request.Headers.Clone()
+		light := &cassette.Interaction{ID: whole.ID, Request: whole.Request}
+		light.Request.Headers = whole.Request.Headers.Clone() // edited apart from whole's
 		light.Request.HeaderNames = slices.Clone(whole.Request.HeaderNames)
-		if light.Request.Headers == nil {
-			light.Request.Headers = http.Header{}
-		}
-		p.Entry(light, recordingOptions)
+		p.Request(&light.Request, recordingOptions)
 		out[i] = cassette.Deferred(light, func() (*cassette.Interaction, error) {
 			p.Entry(whole, recordingOptions)
 			return whole, nil
@@ -368,10 +376,5 @@ type requestRule struct {
 func (requestRule) Name() string                      { return "test-proxy sanitizers" }
 func (requestRule) RedactResponse(*cassette.Response) {}
 func (q requestRule) RedactRequest(req *cassette.Request) {
-	it := &cassette.Interaction{Request: *req, Response: cassette.Response{Headers: http.Header{}}}
-	if it.Request.Headers == nil {
-		it.Request.Headers = http.Header{}
-	}
-	q.plan.Entry(it, redact.SanitizeOptions{Bodies: q.bodies, IsText: sanitizable})
-	*req = it.Request
+	q.plan.Request(req, redact.SanitizeOptions{Bodies: q.bodies, IsText: sanitizable})
 }
