@@ -11,10 +11,9 @@ type hintMask uint64
 var (
 	hintWords    []string
 	hintsByFirst [256][]uint8 // the words starting with each byte
-	nameWords    = []string{"passwd", "password", "pwd", "secret", "credential", "assertion"}
-	nameMask     hintMask // any of nameWords
-	keyBit       hintMask // "key"
-	tokenBit     hintMask // "token"
+	nameMask     hintMask     // any of nameWords
+	keyBit       hintMask     // "key"
+	tokenBit     hintMask     // "token"
 )
 
 func init() {

@@ -131,12 +131,21 @@ func namedValid(rule, v string) bool {
 	return isNamedSecretValue(v)
 }
 
-// keyWords and tokenWords are the words secretNameWords puts before "key" and "token"; a
-// separator may stand between.
-var (
-	keyWords   = []string{"api", "access", "account", "subscription", "shared", "private", "master", "encryption", "signing", "function", "functions"}
-	tokenWords = []string{"access", "refresh", "id", "auth", "sas", "bearer", "security"}
-)
+// keyWords and tokenWords are the words secretNameWords puts before "key" and "token" (a
+// separator may stand between), and nameWords its words that stand alone: secretNameParts
+// sorted three ways.
+var keyWords, tokenWords, nameWords = func() (keys, tokens, names []string) {
+	for _, p := range secretNameParts {
+		if w, ok := strings.CutSuffix(p, "key"); ok {
+			keys = append(keys, w)
+		} else if w, ok := strings.CutSuffix(p, "token"); ok {
+			tokens = append(tokens, w)
+		} else {
+			names = append(names, p)
+		}
+	}
+	return keys, tokens, names
+}()
 
 // holdsSecretName reports whether lower, a text in ASCII lower case, holds one of
 // secretNameWords: a quick test that keeps the named-secret expression off texts whose only

@@ -150,3 +150,33 @@ func TestFindHints(t *testing.T) {
 		t.Fatalf("%d hint words", len(hintWords))
 	}
 }
+
+// TestSecretNameWordsPassQuickTest: every name secretNameWords matches (each alternative written
+// out, with and without its optional parts) passes holdsSecretName, whose word lists come from
+// secretNameParts: the two lists say the same.
+func TestSecretNameWordsPassQuickTest(t *testing.T) {
+	expand := func(words []string, opt, with string) []string {
+		var out []string
+		for _, w := range words {
+			if i := strings.Index(w, opt); i >= 0 {
+				out = append(out, w[:i]+w[i+len(opt):], w[:i]+with+w[i+len(opt):])
+			} else {
+				out = append(out, w)
+			}
+		}
+		return out
+	}
+	words := strings.Split(secretNameWords, "|")
+	words = expand(words, "[_.-]?", "_")
+	words = expand(words, "(?:or)?", "or")
+	words = expand(words, "s?", "s")
+	for _, w := range words {
+		if strings.ContainsAny(w, "[]()?|") {
+			t.Fatalf("%q: an alternative this test does not write out", w)
+		}
+		lower := lowerASCII(nil, `"x-`+w+`": "v"`)
+		if !holdsSecretName(lower, findHints(lower)) {
+			t.Errorf("%q does not pass the named-secret quick test", w)
+		}
+	}
+}
