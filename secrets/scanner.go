@@ -275,8 +275,9 @@ func (s *Scanner) endBinaryBlock() {
 	}
 }
 
-// pemLine finds private keys written over several lines (a body in a YAML block scalar): it ends the open BEGIN lines' bodies at an END
-// line, else adds to them, and opens one at a BEGIN line.
+// pemLine finds private keys written over several lines (a body in a YAML block scalar): it
+// ends the open BEGIN lines' bodies at an END line, else adds to them, and opens one at a BEGIN
+// line.
 func (s *Scanner) pemLine(raw string, n int) {
 	if len(s.pems) > 0 {
 		if strings.Contains(raw, "-----END") {

@@ -234,51 +234,28 @@ func appendValues(b []byte, m map[string][]string) []byte {
 // allocations an exchange instead of one a string, which a /Record/Stop of many exchanges pays in
 // garbage collection.
 type decoder struct {
-	s     string   // the encoded exchange, copied once
+	b     []byte   // the encoded exchange, where its numbers are read
+	s     string   // the same bytes, copied once, where its strings are cut from
 	i     int      // read so far
 	lists []string // what the lists are cut from
 }
 
 func decodeInteraction(b []byte) *cassette.Interaction {
-	d := decoder{s: string(b)}
+	d := decoder{b: b, s: string(b)}
 	d.lists = make([]string, d.uint())
 	return d.interaction()
 }
 
 func (d *decoder) int() int64 {
-	v, n := varintString(d.s[d.i:])
+	v, n := binary.Varint(d.b[d.i:])
 	d.i += n
 	return v
 }
 
 func (d *decoder) uint() int {
-	v, n := uvarintString(d.s[d.i:])
+	v, n := binary.Uvarint(d.b[d.i:])
 	d.i += n
 	return int(v)
-}
-
-// uvarintString is binary.Uvarint of a string (the encoding is azvcr's own, so well formed).
-func uvarintString(s string) (uint64, int) {
-	var x uint64
-	var shift uint
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x80 {
-			return x | uint64(c)<<shift, i + 1
-		}
-		x |= uint64(c&0x7f) << shift
-		shift += 7
-	}
-	return 0, 0
-}
-
-func varintString(s string) (int64, int) {
-	ux, n := uvarintString(s)
-	x := int64(ux >> 1)
-	if ux&1 != 0 {
-		x = ^x
-	}
-	return x, n
 }
 
 func (d *decoder) string() string {
