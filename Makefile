@@ -91,7 +91,7 @@ FUZZ_TARGETS := ./cassette:FuzzParse ./testproxyjson:FuzzParse ./matcher:FuzzSQL
   ./cassette:FuzzFastReader ./cassette:FuzzLoadForReplay ./cassette:FuzzFastWriter ./cassette:FuzzBodyRoundTrip ./testproxyjson:FuzzFastTree \
   ./redact:FuzzRequiredLiteral ./redact:FuzzOmittable ./redact:FuzzListTokens ./redact:FuzzEditedTokens \
   ./wire:FuzzFields ./wire:FuzzCompareCanonical ./redact:FuzzNameChecks ./secrets:FuzzLinePrefilters ./forwardproxy:FuzzAbsoluteURL \
-  ./redact:FuzzReplaceAfterLeads ./testproxy:FuzzCentralSanitizers ./redact:FuzzLitSetHeld ./redact:FuzzWalkKeyed ./redact:FuzzKeyRun \
+  ./redact:FuzzReplaceAfterLeads ./testproxy:FuzzCentralSanitizers ./internal/litset:FuzzHeld ./redact:FuzzWalkKeyed ./redact:FuzzKeyRun \
   ./testproxyjson:FuzzWriter ./secrets:FuzzScanner ./testproxyjson:FuzzIndentedJSON ./testproxyjson:FuzzDotNetString \
   ./secrets:FuzzDetectorPrefilters ./internal/jsonlex:FuzzNumber ./internal/jsonlex:FuzzString
 fuzz:

@@ -19,7 +19,7 @@ var floors = [][]string{
 	{"engine"},
 	{"matcher", "redact", "testproxyjson", "upstream", "certs", "assets"},
 	{"cassette", "secrets", "internal/hostport"},
-	{"wire", "internal/cores", "internal/jsonlex"},
+	{"wire", "internal/cores", "internal/jsonlex", "internal/litset"},
 }
 
 // infrastructure is what tests, fixtures and examples use; no floor may import it.

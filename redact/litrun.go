@@ -2,9 +2,9 @@ package redact
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/litset"
 )
 
 // litRun is a run of rules that each change a text only when it holds literals (byLiterals says
@@ -13,14 +13,14 @@ import (
 // and is skipped. Most exchanges hold nothing the General and Body regex sanitizers look for.
 type litRun struct {
 	rules []*SanitizerRule
-	set   *litSet    // shared by the set's runs when their literals fit
-	need  [][]uint64 // by rule: for each set of literals (one of which must be held), their bits
+	set   *litset.Set // shared by the set's runs when their literals fit
+	need  [][]uint64  // by rule: for each set of literals (one of which must be held), their bits
 	// The rules that edit the URI, the first value of every header, and bodies.
 	uri, first, body []int
 }
 
 // maxLitRun bounds the rules of a run and its distinct literals: both are bits of a uint64.
-const maxLitRun = 64
+const maxLitRun = litset.Max
 
 // byLiterals says whether the rule edits only the URI, the first value of headers and whole
 // bodies (not JSON values) of every exchange, each text only where it holds literals the rule
@@ -61,7 +61,8 @@ func litRunOf(rules []*SanitizerRule) int {
 }
 
 func newLitRun(rules []*SanitizerRule) *litRun {
-	l := &litRun{rules: rules, set: &litSet{}}
+	l := &litRun{rules: rules}
+	var lits []string
 	index := map[string]int{}
 	for i, r := range rules {
 		var need []uint64
@@ -70,9 +71,9 @@ func newLitRun(rules []*SanitizerRule) *litRun {
 			for _, a := range alts {
 				j, ok := index[a]
 				if !ok {
-					j = len(l.set.lits)
+					j = len(lits)
 					index[a] = j
-					l.set.lits = append(l.set.lits, a)
+					lits = append(lits, a)
 				}
 				m |= 1 << j
 			}
@@ -89,7 +90,7 @@ func newLitRun(rules []*SanitizerRule) *litRun {
 			l.body = append(l.body, i)
 		}
 	}
-	l.set.compile()
+	l.set = litset.New(lits)
 	return l
 }
 
@@ -117,7 +118,7 @@ func (l *litRun) may(it *cassette.Interaction, x *exchangeFacts) uint64 {
 		for _, h := range []http.Header{it.Request.Headers, it.Response.Headers} {
 			for _, vals := range h {
 				if len(vals) > 0 {
-					may |= l.holders(l.first, l.set.held(vals[0]))
+					may |= l.holders(l.first, l.set.Held(vals[0]))
 				}
 			}
 		}
@@ -132,46 +133,46 @@ func (l *litRun) may(it *cassette.Interaction, x *exchangeFacts) uint64 {
 // litTexts remembers which literals of a set the URI and the bodies of an exchange hold, for
 // the next run that shares the set.
 type litTexts struct {
-	set   *litSet
+	set   *litset.Set
 	texts [3]string // the URI, the request body, the response body
 	held  [3]uint64
 	known [3]bool
 }
 
-// held is set.held(t), for t the URI (slot 0) or a body (1, 2), remembered while it stays the same.
-func (x *exchangeFacts) held(set *litSet, slot int, t string) uint64 {
+// held is set.Held(t), for t the URI (slot 0) or a body (1, 2), remembered while it stays the same.
+func (x *exchangeFacts) held(set *litset.Set, slot int, t string) uint64 {
 	c := &x.lits
 	if c.set != set {
 		*c = litTexts{set: set}
 	}
 	if !c.known[slot] || c.texts[slot] != t {
-		c.texts[slot], c.held[slot], c.known[slot] = t, set.held(t), true
+		c.texts[slot], c.held[slot], c.known[slot] = t, set.Held(t), true
 	}
 	return c.held[slot]
 }
 
-// shareLitSets gives runs one litSet when their literals fit, so that a text is scanned once
+// shareLitSets gives runs one literal set when their literals fit, so that a text is scanned once
 // for all of them.
 func shareLitSets(runs []*litRun) {
-	shared := &litSet{}
+	var lits []string
 	index := map[string]int{}
 	for _, l := range runs {
-		for _, lit := range l.set.lits {
+		for _, lit := range l.set.Lits() {
 			if _, ok := index[lit]; !ok {
-				index[lit] = len(shared.lits)
-				shared.lits = append(shared.lits, lit)
+				index[lit] = len(lits)
+				lits = append(lits, lit)
 			}
 		}
 	}
-	if len(runs) < 2 || len(shared.lits) > maxLitRun {
+	if len(runs) < 2 || len(lits) > maxLitRun {
 		return
 	}
-	shared.compile()
+	shared := litset.New(lits)
 	for _, l := range runs {
 		for _, need := range l.need {
 			for k, m := range need {
 				var nm uint64
-				for j, lit := range l.set.lits {
+				for j, lit := range l.set.Lits() {
 					if m&(1<<j) != 0 {
 						nm |= 1 << index[lit]
 					}
@@ -206,93 +207,4 @@ func holdsAll(held uint64, need []uint64) bool {
 		}
 	}
 	return true
-}
-
-// litSet finds which of up to 64 literals a text holds in one pass over it: a literal of two
-// bytes or more is looked for where its rarest-looking pair of bytes is.
-type litSet struct {
-	lits []string
-	// empty holds the bits of empty literals (held by every text), single those of one byte.
-	empty  uint64
-	single []int
-	// pairs has a bit for each pair of bytes some literal is anchored at; anchors lists them.
-	pairs   []uint64
-	anchors []litAnchor
-}
-
-type litAnchor struct {
-	pair uint16
-	lit  int // the literal's index
-	off  int // where the pair is in it
-}
-
-func (s *litSet) compile() {
-	for i, lit := range s.lits {
-		switch len(lit) {
-		case 0:
-			s.empty |= 1 << i
-		case 1:
-			s.single = append(s.single, i)
-		default:
-			if s.pairs == nil {
-				s.pairs = make([]uint64, 1<<16/64)
-			}
-			off := 0
-			for k := 1; k+1 < len(lit); k++ {
-				if pairRarity(lit[k], lit[k+1]) > pairRarity(lit[off], lit[off+1]) {
-					off = k
-				}
-			}
-			p := uint16(lit[off])<<8 | uint16(lit[off+1])
-			s.pairs[p>>6] |= 1 << (p & 63)
-			s.anchors = append(s.anchors, litAnchor{p, i, off})
-		}
-	}
-}
-
-// pairRarity guesses how rare a pair of bytes is in text: lower-case letters and spaces are
-// common, punctuation is not.
-func pairRarity(a, b byte) int {
-	r := func(c byte) int {
-		switch {
-		case 'a' <= c && c <= 'z', c == ' ':
-			return 0
-		case 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-			return 1
-		}
-		return 2
-	}
-	return r(a) + r(b)
-}
-
-// held has the bit of each literal s holds.
-func (s *litSet) held(t string) uint64 {
-	m := s.empty
-	for _, i := range s.single {
-		if strings.IndexByte(t, s.lits[i][0]) >= 0 {
-			m |= 1 << i
-		}
-	}
-	if s.pairs == nil || len(t) < 2 {
-		return m
-	}
-	pairs := s.pairs[:1<<16/64]
-	prev := uint16(t[0])
-	for i := 1; i < len(t); i++ {
-		p := prev<<8 | uint16(t[i])
-		prev = uint16(t[i])
-		if pairs[p>>6]&(1<<(p&63)) == 0 {
-			continue
-		}
-		for _, a := range s.anchors {
-			if a.pair != p || m&(1<<a.lit) != 0 {
-				continue
-			}
-			lit := s.lits[a.lit]
-			if start := i - 1 - a.off; start >= 0 && start+len(lit) <= len(t) && t[start:start+len(lit)] == lit {
-				m |= 1 << a.lit
-			}
-		}
-	}
-	return m
 }

@@ -1,6 +1,10 @@
 package secrets
 
-import "bytes"
+import (
+	"slices"
+
+	"github.com/azvcr/azvcr/internal/litset"
+)
 
 // hintMask says which of hintWords a text holds, a bit each.
 type hintMask uint64
@@ -9,11 +13,11 @@ type hintMask uint64
 // holdsSecretName looks for. A text's lower case is read once for all of them (findHints),
 // not once per word.
 var (
-	hintWords    []string
-	hintsByFirst [256][]uint8 // the words starting with each byte
-	nameMask     hintMask     // any of nameWords
-	keyBit       hintMask     // "key"
-	tokenBit     hintMask     // "token"
+	hintWords []string
+	hintSet   *litset.Set
+	nameMask  hintMask // any of nameWords
+	keyBit    hintMask // "key"
+	tokenBit  hintMask // "token"
 )
 
 func init() {
@@ -21,25 +25,17 @@ func init() {
 		detectors[i].hintMask = hintsOf(detectors[i].hints...)
 	}
 	nameMask, keyBit, tokenBit = hintsOf(nameWords...), hintsOf("key"), hintsOf("token")
+	hintSet = litset.New(hintWords)
 }
 
 // hintsOf registers words and returns their bits.
 func hintsOf(words ...string) hintMask {
 	var m hintMask
 	for _, w := range words {
-		i := -1
-		for j, have := range hintWords {
-			if have == w {
-				i = j
-			}
-		}
+		i := slices.Index(hintWords, w)
 		if i < 0 {
 			i = len(hintWords)
-			if i == 64 {
-				panic("secrets: more than 64 hint words")
-			}
-			hintWords = append(hintWords, w)
-			hintsByFirst[w[0]] = append(hintsByFirst[w[0]], uint8(i))
+			hintWords = append(hintWords, w) // litset.New refuses more than it can hold
 		}
 		m |= 1 << i
 	}
@@ -47,14 +43,4 @@ func hintsOf(words ...string) hintMask {
 }
 
 // findHints reports which hint words lower, a text in ASCII lower case, holds.
-func findHints(lower []byte) hintMask {
-	var m hintMask
-	for i, c := range lower {
-		for _, h := range hintsByFirst[c] {
-			if bytes.HasPrefix(lower[i:], []byte(hintWords[h])) {
-				m |= 1 << h
-			}
-		}
-	}
-	return m
-}
+func findHints(lower []byte) hintMask { return hintMask(hintSet.HeldBytes(lower)) }
