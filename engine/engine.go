@@ -46,7 +46,10 @@ type Engine struct {
 	refuse   func(host string) *upstream.Refusal
 	maxBody  int64
 	file     io.Closer // the cassette replay reads recordings from (Open)
-	closing  sync.Once // of file
+
+	sharedAnswers bool         // WithSharedAnswers
+	ready         readyAnswers // the answers recordings give, made once
+	closing       sync.Once    // of file
 
 	forwarded atomic.Int64
 	recorded  atomic.Int64
@@ -234,13 +237,12 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 			if e.log.Enabled(r.Context(), slog.LevelDebug) {
 				e.log.Debug("replayed", "method", r.Method, "url", r.URL.String(), "id", it.ID)
 			}
-			resp := responseFromCassette(r, &it.Response)
+			resp := e.replayAnswer(r, it)
 			x.SetResponse(it.Response.HeaderNames)
 			if e.shape != nil {
 				e.shape(r, it, resp)
-				return resp
 			}
-			return shapeReplayed(r, resp)
+			return resp
 		}
 		if e.mode == Replay {
 			e.log.Warn("no recording", "miss", miss.String())

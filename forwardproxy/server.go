@@ -190,7 +190,8 @@ func New(mode engine.Mode, opts ...Option) (*Server, error) {
 		}
 	}
 	s.upstream = &upstream.Guard{Next: next, Allow: s.allow, IsSelf: s.isSelf}
-	eopts := []engine.Option{engine.WithRedactor(cfg.redactor), engine.WithLogger(s.log)}
+	// Answers are only written to the wire (proxy, wire.Respond): a recording's head is shared.
+	eopts := []engine.Option{engine.WithRedactor(cfg.redactor), engine.WithLogger(s.log), engine.WithSharedAnswers()}
 	if mode.Forwards() {
 		eopts = append(eopts, engine.WithUpstream(s.upstream))
 	}

@@ -34,7 +34,7 @@ func BenchmarkEngineReplay(b *testing.B) {
 	if _, err := writeCassette(path, 2); err != nil {
 		b.Fatal(err)
 	}
-	e, err := engine.Open(engine.Replay, path, matcher.RepeatAll)
+	e, err := engine.Open(engine.Replay, path, matcher.RepeatAll, engine.WithSharedAnswers()) // as the forward proxy builds it
 	if err != nil {
 		b.Fatal(err)
 	}

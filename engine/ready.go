@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/azvcr/azvcr/cassette"
+)
+
+// A recorded response becomes the same answer every time it is served: its names made
+// canonical, hop-by-hop headers and the stored body's encoding dropped, its length set, and
+// (unless a face shapes answers itself) shaped. Only whether the request's path is a status
+// poll changes the shaping, and a HEAD request the length: everything else depends on the
+// recording alone. So the head of the answer is made once per recording, and each request gets
+// its own copy of it, or the one itself when the face only reads answers (WithSharedAnswers).
+
+// readyKey is a recording and what of the request its answer depends on.
+type readyKey struct {
+	it   *cassette.Interaction
+	poll bool // the request's path is a long-running operation's status endpoint
+}
+
+// readyAnswer is the head of the answer a recording gives, made once.
+type readyAnswer struct {
+	header http.Header // never changed once stored
+	status string
+	length int64
+}
+
+// readyAnswers holds the answers made so far, one per recording served (and per poll bit): as
+// many as the recordings replay has read whole, which it keeps too.
+type readyAnswers struct{ m sync.Map }
+
+// WithSharedAnswers tells the engine that the face only reads the answers Handle gives (writes
+// them to the wire) and never changes them: the header of a replayed answer may then be the
+// same map for every request a recording answers.
+func WithSharedAnswers() Option {
+	return func(e *Engine) error { e.sharedAnswers = true; return nil }
+}
+
+// replayAnswer is the answer recording it gives to r: responseFromCassette followed by
+// shapeReplayed (when the face does not shape answers itself), with the head made once.
+func (e *Engine) replayAnswer(r *http.Request, it *cassette.Interaction) *http.Response {
+	if isHead(r) { // the length is the recorded Content-Length, the body none: rare, made anew
+		resp := responseFromCassette(r, &it.Response)
+		if e.shape == nil {
+			shapeReplayed(r, resp)
+		}
+		return resp
+	}
+	k := readyKey{it: it, poll: e.shape == nil && isPollPath(r.URL.Path)}
+	var ready *readyAnswer
+	if v, ok := e.ready.m.Load(k); ok {
+		ready = v.(*readyAnswer)
+	} else {
+		resp := responseFromCassette(nil, &it.Response)
+		if e.shape == nil {
+			shapeReplayed(r, resp)
+		}
+		v, _ := e.ready.m.LoadOrStore(k, &readyAnswer{header: resp.Header, status: resp.Status, length: resp.ContentLength})
+		ready = v.(*readyAnswer)
+	}
+	h := ready.header
+	if !e.sharedAnswers || e.shape != nil {
+		h = h.Clone()
+	}
+	resp := &http.Response{
+		StatusCode:    it.Response.Code,
+		Status:        ready.status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        h,
+		ContentLength: ready.length,
+		Body:          http.NoBody,
+		Request:       r,
+	}
+	if body := it.Response.Body; len(body) > 0 {
+		rb := &replayBody{}
+		rb.Reset(body)
+		resp.Body = rb
+	}
+	return resp
+}
