@@ -237,8 +237,9 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 			if e.log.Enabled(r.Context(), slog.LevelDebug) {
 				e.log.Debug("replayed", "method", r.Method, "url", r.URL.String(), "id", it.ID)
 			}
-			resp := e.replayAnswer(r, it)
+			resp, head := e.replayAnswer(r, it)
 			x.SetResponse(it.Response.HeaderNames)
+			x.SetResponseHead(head)
 			if e.shape != nil {
 				e.shape(r, it, resp)
 			}

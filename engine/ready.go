@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/wire"
 )
 
 // A recorded response becomes the same answer every time it is served: its names made
@@ -25,6 +26,7 @@ type readyAnswer struct {
 	header http.Header // never changed once stored
 	status string
 	length int64
+	head   *wire.Head // the head written out, when answers are shared: see wire.Head
 }
 
 // readyAnswers holds the answers made so far, one per recording served (and per poll bit): as
@@ -39,14 +41,15 @@ func WithSharedAnswers() Option {
 }
 
 // replayAnswer is the answer recording it gives to r: responseFromCassette followed by
-// shapeReplayed (when the face does not shape answers itself), with the head made once.
-func (e *Engine) replayAnswer(r *http.Request, it *cassette.Interaction) *http.Response {
+// shapeReplayed (when the face does not shape answers itself), with the head made once; and
+// that head written out when answers are shared (nil otherwise).
+func (e *Engine) replayAnswer(r *http.Request, it *cassette.Interaction) (*http.Response, *wire.Head) {
 	if isHead(r) { // the length is the recorded Content-Length, the body none: rare, made anew
 		resp := responseFromCassette(r, &it.Response)
 		if e.shape == nil {
 			shapeReplayed(r, resp)
 		}
-		return resp
+		return resp, nil
 	}
 	k := readyKey{it: it, poll: e.shape == nil && isPollPath(r.URL.Path)}
 	var ready *readyAnswer
@@ -57,11 +60,15 @@ func (e *Engine) replayAnswer(r *http.Request, it *cassette.Interaction) *http.R
 		if e.shape == nil {
 			shapeReplayed(r, resp)
 		}
-		v, _ := e.ready.m.LoadOrStore(k, &readyAnswer{header: resp.Header, status: resp.Status, length: resp.ContentLength})
+		made := &readyAnswer{header: resp.Header, status: resp.Status, length: resp.ContentLength}
+		if e.shares() {
+			made.head = wire.NewHead(resp, it.Response.HeaderNames)
+		}
+		v, _ := e.ready.m.LoadOrStore(k, made)
 		ready = v.(*readyAnswer)
 	}
 	h := ready.header
-	if !e.sharedAnswers || e.shape != nil {
+	if !e.shares() {
 		h = h.Clone()
 	}
 	resp := &http.Response{
@@ -80,5 +87,9 @@ func (e *Engine) replayAnswer(r *http.Request, it *cassette.Interaction) *http.R
 		rb.Reset(body)
 		resp.Body = rb
 	}
-	return resp
+	return resp, ready.head
 }
+
+// shares reports whether replayed answers share their head: the face asked for it and nothing
+// shapes answers after the engine.
+func (e *Engine) shares() bool { return e.sharedAnswers && e.shape == nil }

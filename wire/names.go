@@ -187,6 +187,7 @@ func SpelledNames(h http.Header) []string {
 type Exchange struct {
 	Request  []string
 	Response []string
+	head     *Head // the response's head written out, if made once (SetResponseHead)
 }
 
 type exchangeKey struct{}

@@ -298,5 +298,5 @@ func (w *responseWriter) finish(req *http.Request, closing bool) error {
 		}
 		resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(data)), int64(len(data))
 	}
-	return WriteResponse(w.bw, req, resp, w.exchange.Response, closing)
+	return writeResponse(w.bw, req, resp, w.exchange.Response, closing, w.exchange.head)
 }

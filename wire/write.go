@@ -83,13 +83,22 @@ func bodyless(req *http.Request, code int) bool {
 // at the end; one of unknown length is chunked. close adds Connection: close. The body is read
 // and closed.
 func WriteResponse(w *bufio.Writer, req *http.Request, resp *http.Response, names []string, close bool) error {
+	return writeResponse(w, req, resp, names, close, nil)
+}
+
+// writeResponse is WriteResponse, with the head written out already when head fits resp.
+func writeResponse(w *bufio.Writer, req *http.Request, resp *http.Response, names []string, close bool, head *Head) error {
 	if resp.Body != nil {
 		defer resp.Body.Close()
 	}
 	noBody := bodyless(req, resp.StatusCode)
 	chunked := !noBody && resp.ContentLength < 0
 	h := resp.Header // read only: copied below when the head differs from it
-	if needsEdit(h, noBody, chunked, resp.ContentLength, close) {
+	switch {
+	case head.fits(resp, names, close):
+		w.Write(head.text)
+		return writeRest(w, resp, noBody, chunked)
+	case needsEdit(h, noBody, chunked, resp.ContentLength, close):
 		h = h.Clone()
 		if h == nil {
 			h = http.Header{}
@@ -111,10 +120,20 @@ func WriteResponse(w *bufio.Writer, req *http.Request, resp *http.Response, name
 			h.Set("Connection", "close")
 		}
 	}
+	writeHead(w, resp, h, names)
+	return writeRest(w, resp, noBody, chunked)
+}
+
+// writeHead writes the status line of resp and the header lines of h with names.
+func writeHead(w *bufio.Writer, resp *http.Response, h http.Header, names []string) {
 	w.WriteString("HTTP/1.1 ")
 	w.WriteString(StatusLine(resp))
 	w.WriteString("\r\n")
 	writeFields(w, Fields(h, names))
+}
+
+// writeRest writes the body after the head, and sends what is buffered.
+func writeRest(w *bufio.Writer, resp *http.Response, noBody, chunked bool) error {
 	if !noBody && resp.Body != nil {
 		if err := writeBody(w, resp.Body, chunked); err != nil {
 			return err

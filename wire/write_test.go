@@ -83,6 +83,7 @@ func TestWriteResponseMatchesCopyingWriter(t *testing.T) {
 		"spelt":  {"x-ms-request-charge", "content-type", "content-length", "set-cookie", "Set-Cookie"},
 		"extras": {"connection", "Transfer-Encoding", "CONTENT-LENGTH", "etag", "bad name"},
 	}
+	headsUsed := 0
 	for hn, header := range headers {
 		for nn, ns := range names {
 			for _, method := range []string{"GET", "HEAD"} {
@@ -108,11 +109,32 @@ func TestWriteResponseMatchesCopyingWriter(t *testing.T) {
 							if !equalHeaders(before, resp.Header) {
 								t.Errorf("%s/%s: WriteResponse changed the response's header: %v, was %v", hn, nn, resp.Header, before)
 							}
+							// A head written out once, from this answer or from an equal one that is not
+							// it, gives the same bytes.
+							for _, from := range []string{"itself", "an equal answer"} {
+								shared := mk()
+								src := shared
+								if from != "itself" {
+									src = mk()
+								}
+								head := NewHead(src, ns)
+								var viaHead bytes.Buffer
+								headErr := writeResponse(bufio.NewWriter(&viaHead), req, shared, ns, close, head)
+								if viaHead.String() != want.String() || (headErr == nil) != (wantErr == nil) {
+									t.Errorf("%s/%s %s %d length %d close %v, head from %s:\n got %q (%v)\nwant %q (%v)", hn, nn, method, code, length, close, from, viaHead.String(), headErr, want.String(), wantErr)
+								}
+								if head.fits(shared, ns, close) {
+									headsUsed++
+								}
+							}
 						}
 					}
 				}
 			}
 		}
+	}
+	if headsUsed == 0 {
+		t.Error("no answer was written with a head written out once")
 	}
 }
 
@@ -143,6 +165,37 @@ func TestStatusLineMatchesReplacingAlways(t *testing.T) {
 			if got, want := StatusLine(resp), code+" "+strings.TrimSpace(valueReplacer.Replace(reason)); got != want {
 				t.Errorf("StatusLine(%d, %q) = %q, want %q", resp.StatusCode, status, got, want)
 			}
+		}
+	}
+}
+
+// TestHeadOnlyForItsAnswer: a head written out once is used for the answer it was made from and
+// for no other, though status, length and names agree.
+func TestHeadOnlyForItsAnswer(t *testing.T) {
+	names := []string{"x-a", "content-length"}
+	mk := func(h http.Header) *http.Response {
+		return &http.Response{StatusCode: 200, Status: "200 OK", Header: h, ContentLength: 2, Body: io.NopCloser(strings.NewReader("ok"))}
+	}
+	made := mk(http.Header{"X-A": {"1"}, "Content-Length": {"2"}})
+	head := NewHead(made, names)
+	cases := []struct {
+		name  string
+		resp  *http.Response
+		names []string
+		want  string
+	}{
+		{"its answer", mk(made.Header), names, "x-a: 1"},
+		{"another header", mk(http.Header{"X-A": {"2"}, "Content-Length": {"2"}}), names, "x-a: 2"},
+		{"other names", mk(made.Header), []string{"X-A", "Content-Length"}, "X-A: 1"},
+		{"other names, spelt otherwise", mk(made.Header), []string{"X-a", "content-length"}, "X-a: 1"},
+	}
+	for _, c := range cases {
+		var out bytes.Buffer
+		if err := writeResponse(bufio.NewWriter(&out), nil, c.resp, c.names, false, head); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "\r\n"+c.want+"\r\n") {
+			t.Errorf("%s: wrote %q, want a line %q", c.name, out.String(), c.want)
 		}
 	}
 }
