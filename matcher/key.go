@@ -105,13 +105,9 @@ const urlMemoMax = 4096 // URLs kept; the memo starts again when full
 func head(r *cassette.Request, memo urlMemo) (parts, error) {
 	up, ok := memo[r.URL]
 	if !ok {
-		u, err := url.Parse(r.URL)
-		if err != nil {
-			return parts{}, fmt.Errorf("request url %q: %w", r.URL, err)
-		}
-		up = urlParts{host: canonicalHost(u), path: u.EscapedPath(), query: u.Query()}
-		if up.path == "" {
-			up.path = "/"
+		var err error
+		if up, err = readURL(r.URL); err != nil {
+			return parts{}, err
 		}
 		if memo != nil {
 			if len(memo) >= urlMemoMax {
