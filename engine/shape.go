@@ -40,18 +40,15 @@ func shapeReplayed(r *http.Request, resp *http.Response) *http.Response {
 // case) has none. Paths with other bytes, whose case folding is Unicode's, go to the expression.
 func isPollPath(path string) bool {
 	const word = "operation"
-	ascii, found := true, false
+	found := false
 	for i := 0; i < len(path); i++ {
-		if path[i] >= 0x80 {
-			ascii = false
-			break
+		c := path[i]
+		if c >= 0x80 {
+			return pollPath.MatchString(path)
 		}
-		if !found && i+len(word) <= len(path) && strings.EqualFold(path[i:i+len(word)], word) {
+		if !found && c|0x20 == 'o' && i+len(word) <= len(path) && strings.EqualFold(path[i:i+len(word)], word) {
 			found = true
 		}
 	}
-	if ascii && !found {
-		return false
-	}
-	return pollPath.MatchString(path)
+	return found && pollPath.MatchString(path)
 }

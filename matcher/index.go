@@ -462,7 +462,7 @@ func (x *Index) HeaderReads() func(canonical string) bool {
 	return readsHeader
 }
 
-func readsHeader(h string) bool { return h == "Content-Type" || significant[h] }
+func readsHeader(h string) bool { return h == "Content-Type" || significant[h] > 0 }
 
 // Reads lists the canonical names of the request headers azvcr's key reads (readsHeader): all a
 // recording needs to be indexed, for cassette.LoadForReplay.

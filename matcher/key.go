@@ -36,11 +36,12 @@ var SignificantHeaders = []string{
 	"X-Ms-Consistency-Level",
 }
 
-var significant = map[string]bool{}
+// significant is each significant header's place in SignificantHeaders, plus one (0: none).
+var significant = map[string]int{}
 
 func init() {
-	for _, h := range SignificantHeaders {
-		significant[http.CanonicalHeaderKey(h)] = true
+	for i, h := range SignificantHeaders {
+		significant[http.CanonicalHeaderKey(h)] = i + 1
 	}
 }
 
@@ -125,7 +126,7 @@ func head(r *cassette.Request, memo urlMemo) (parts, error) {
 	for name, vals := range r.Headers {
 		// Recorded files may spell names in any case. An empty value is the same as no header:
 		// SDKs send either for "none".
-		if h := http.CanonicalHeaderKey(name); significant[h] {
+		if h := http.CanonicalHeaderKey(name); significant[h] > 0 {
 			if v := strings.Join(vals, ","); v != "" {
 				if p.headers == nil { // most requests have none or few
 					p.headers = make(map[string]string, 2)
@@ -244,13 +245,11 @@ func (p parts) key() string {
 	b.WriteString(p.path)
 	b.WriteByte('?')
 	b.WriteString(query)
-	for _, h := range SignificantHeaders {
-		if v, ok := p.headers[h]; ok {
-			b.WriteByte('\n')
-			b.WriteString(h)
-			b.WriteString(": ")
-			b.WriteString(v)
-		}
+	for _, h := range p.headerOrder() {
+		b.WriteByte('\n')
+		b.WriteString(h)
+		b.WriteString(": ")
+		b.WriteString(p.headers[h])
 	}
 	if p.body.present {
 		var sum [2 * len(p.body.sum)]byte
@@ -259,6 +258,32 @@ func (p parts) key() string {
 		b.Write(sum[:])
 	}
 	return b.String()
+}
+
+// headerOrder lists p's headers in the order of SignificantHeaders, which the key writes them in.
+func (p parts) headerOrder() []string {
+	if len(p.headers) == 0 {
+		return nil
+	}
+	var buf [32]string // by place: no sorting, and no allocation for the headers there are
+	slots := buf[:0]
+	if n := len(SignificantHeaders); n <= len(buf) {
+		slots = buf[:n]
+	} else {
+		slots = make([]string, n)
+	}
+	for h := range p.headers {
+		if i := significant[h]; i > 0 { // only significant headers are keyed
+			slots[i-1] = h
+		}
+	}
+	out := slots[:0]
+	for _, h := range slots {
+		if h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // canonicalBody is a body's canonical text: JSON structurally (key order and number spelling
