@@ -245,11 +245,16 @@ func (p parts) key() string {
 	b.WriteString(p.path)
 	b.WriteByte('?')
 	b.WriteString(query)
-	for _, h := range p.headerOrder() {
-		b.WriteByte('\n')
-		b.WriteString(h)
-		b.WriteString(": ")
-		b.WriteString(p.headers[h])
+	if len(p.headers) > 0 {
+		var buf [32]string // the headers by their place: no sorting, and no allocation
+		for _, h := range p.byPlace(buf[:0]) {
+			if h != "" {
+				b.WriteByte('\n')
+				b.WriteString(h)
+				b.WriteString(": ")
+				b.WriteString(p.headers[h])
+			}
+		}
 	}
 	if p.body.present {
 		var sum [2 * len(p.body.sum)]byte
@@ -260,14 +265,11 @@ func (p parts) key() string {
 	return b.String()
 }
 
-// headerOrder lists p's headers in the order of SignificantHeaders, which the key writes them in.
-func (p parts) headerOrder() []string {
-	if len(p.headers) == 0 {
-		return nil
-	}
-	var buf [32]string // by place: no sorting, and no allocation for the headers there are
+// byPlace puts p's significant headers at their places in SignificantHeaders, in buf's array
+// when it is long enough ("" where p has none).
+func (p parts) byPlace(buf []string) []string {
 	slots := buf[:0]
-	if n := len(SignificantHeaders); n <= len(buf) {
+	if n := len(SignificantHeaders); n <= cap(buf) {
 		slots = buf[:n]
 	} else {
 		slots = make([]string, n)
@@ -277,13 +279,7 @@ func (p parts) headerOrder() []string {
 			slots[i-1] = h
 		}
 	}
-	out := slots[:0]
-	for _, h := range slots {
-		if h != "" {
-			out = append(out, h)
-		}
-	}
-	return out
+	return slots
 }
 
 // canonicalBody is a body's canonical text: JSON structurally (key order and number spelling
