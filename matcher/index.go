@@ -209,7 +209,7 @@ func (x *Index) fill(e *entry, it *cassette.Interaction, memo urlMemo) (indexed,
 		p.sql, p.body.query = nil, true
 	}
 	e.it, e.body, e.tp = it, p.body, tp
-	return indexed{x.hash(k), p.host}, nil
+	return indexed{k, p.host}, nil
 }
 
 // keyHash is a key reduced to 128 bits: the queues are found by it, and the key itself (a
@@ -221,6 +221,19 @@ func (x *Index) hash(k string) keyHash {
 	var h maphash.Hash
 	h.SetSeed(x.seed)
 	h.WriteString(k)
+	return sum128(&h)
+}
+
+// hashParts is x.hash(p.key()), with the key made in place when it is short.
+func (x *Index) hashParts(p parts) keyHash {
+	var buf [512]byte
+	var h maphash.Hash
+	h.SetSeed(x.seed)
+	h.Write(p.appendKey(buf[:0]))
+	return sum128(&h)
+}
+
+func sum128(h *maphash.Hash) keyHash {
 	first := h.Sum64()
 	h.WriteByte(0) // the second half goes on from the first
 	return keyHash{first, h.Sum64()}
@@ -237,21 +250,24 @@ func (x *Index) partsOf(e *entry) parts {
 
 // keyed reduces a request to its parts and the key it is queued under: azvcr's, or the
 // test-proxy matcher's (whose body form is then the only one read).
-func (x *Index) keyed(r *cassette.Request, read func(string, bool) (body, *cosmosQuery), memo urlMemo) (parts, *tpRequest, string, error) {
+func (x *Index) keyed(r *cassette.Request, read func(string, bool) (body, *cosmosQuery), memo urlMemo) (parts, *tpRequest, keyHash, error) {
 	if x.rm == nil {
 		p, err := splitWith(r, read, memo)
+		if err != nil {
+			return p, nil, keyHash{}, err
+		}
 		p = x.ignore.apply(p)
-		return p, nil, p.key(), err
+		return p, nil, x.hashParts(p), nil
 	}
 	p, err := head(r, memo)
 	if err != nil {
-		return p, nil, "", err
+		return p, nil, keyHash{}, err
 	}
 	tp, err := x.rm.request(r)
 	if err != nil {
-		return p, nil, "", err
+		return p, nil, keyHash{}, err
 	}
-	return x.ignore.apply(p), tp, tp.key, nil
+	return x.ignore.apply(p), tp, x.hash(tp.key), nil
 }
 
 // insert queues an entry under key k. The lock is held, or the index is not yet shared.
@@ -300,7 +316,7 @@ func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, 
 		x.mu.Unlock()
 		return nil, &Miss{Method: r.Method, URL: r.URL, Reason: err.Error()}
 	}
-	h := x.hash(k)
+	h := k
 	x.mu.Lock()
 	if it := x.lookup(h, p, consume); it != nil {
 		x.mu.Unlock()

@@ -229,40 +229,55 @@ func Key(r *cassette.Request) (string, error) {
 }
 
 func (p parts) key() string {
-	query := p.query.Encode() // Encode sorts by key
-	n := len(p.method) + len(p.host) + len(p.path) + len(query) + 2
+	return string(p.appendKey(make([]byte, 0, p.keyLen())))
+}
+
+// keyLen is the length of p's key.
+func (p parts) keyLen() int {
+	n := len(p.method) + len(p.host) + len(p.path) + len(p.encodedQuery()) + 2
 	for h, v := range p.headers {
-		n += len(h) + len(v) + 3
+		if significant[h] > 0 {
+			n += len(h) + len(v) + 3
+		}
 	}
 	if p.body.present {
 		n += len("\nbody ") + 2*len(p.body.sum)
 	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteString(p.method)
-	b.WriteByte(' ')
-	b.WriteString(p.host)
-	b.WriteString(p.path)
-	b.WriteByte('?')
-	b.WriteString(query)
+	return n
+}
+
+// encodedQuery is the query as the key spells it: sorted by name.
+func (p parts) encodedQuery() string {
+	if len(p.query) == 0 {
+		return ""
+	}
+	return p.query.Encode()
+}
+
+// appendKey appends p's key to b.
+func (p parts) appendKey(b []byte) []byte {
+	b = append(b, p.method...)
+	b = append(b, ' ')
+	b = append(b, p.host...)
+	b = append(b, p.path...)
+	b = append(b, '?')
+	b = append(b, p.encodedQuery()...)
 	if len(p.headers) > 0 {
 		var buf [32]string // the headers by their place: no sorting, and no allocation
 		for _, h := range p.byPlace(buf[:0]) {
 			if h != "" {
-				b.WriteByte('\n')
-				b.WriteString(h)
-				b.WriteString(": ")
-				b.WriteString(p.headers[h])
+				b = append(b, '\n')
+				b = append(b, h...)
+				b = append(b, ": "...)
+				b = append(b, p.headers[h]...)
 			}
 		}
 	}
 	if p.body.present {
-		var sum [2 * len(p.body.sum)]byte
-		hex.Encode(sum[:], p.body.sum[:])
-		b.WriteString("\nbody ")
-		b.Write(sum[:])
+		b = append(b, "\nbody "...)
+		b = hex.AppendEncode(b, p.body.sum[:])
 	}
-	return b.String()
+	return b
 }
 
 // byPlace puts p's significant headers at their places in SignificantHeaders, in buf's array

@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"encoding/hex"
+	"hash/maphash"
 	"net/url"
 	"strings"
 	"testing"
@@ -37,12 +38,19 @@ func TestKeyTextMatchesConcatenation(t *testing.T) {
 	}
 	headers = append(headers, all)
 	sums := []body{{}, {present: true}, {present: true, sum: [16]byte{0xff, 1, 0xab, 15: 0x10}}}
+	x := &Index{seed: maphash.MakeSeed()}
 	for _, h := range headers {
 		for _, bd := range sums {
 			p := parts{method: "POST", host: "https://a.documents.azure.com", path: "/dbs/d/colls/c/docs",
 				query: url.Values{"b": {"2", "1"}, "a": {"x y"}}, headers: h, body: bd}
 			if got, want := p.key(), keyByConcat(p); got != want {
 				t.Errorf("key() = %q, want %q", got, want)
+			}
+			if got, want := x.hashParts(p), x.hash(keyByConcat(p)); got != want {
+				t.Errorf("hashParts of %q = %x, want the key's hash %x", keyByConcat(p), got, want)
+			}
+			if len(p.key()) != p.keyLen() {
+				t.Errorf("keyLen = %d, the key is %d long", p.keyLen(), len(p.key()))
 			}
 		}
 	}
