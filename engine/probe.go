@@ -14,10 +14,25 @@ import (
 func matchProbe(r *http.Request, body string, reads func(string) bool, omittable func(string, []string) bool) cassette.Request {
 	h := make(http.Header, 4)
 	for k, v := range r.Header {
+		if isHopHeader(k) { // dropped at the end anyway
+			continue
+		}
 		if reads(http.CanonicalHeaderKey(k)) || !omittable(k, v) {
 			h[k] = slices.Clone(v)
 		}
 	}
-	dropHopHeaders(h, r.Header)
+	if _, ok := r.Header["Connection"]; ok { // the headers it names go too
+		dropHopHeaders(h, r.Header)
+	}
 	return requestWith(r, body, h)
+}
+
+// isHopHeader reports whether k is one of hopHeaders, spelt as there.
+func isHopHeader(k string) bool {
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+		"Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
 }
