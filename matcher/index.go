@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/internal/cores"
@@ -136,8 +137,9 @@ func isMetadataRead(p parts) bool {
 // cheap to make again (the near tables do, see nearTables.parts); a body's digest is not.
 type entry struct {
 	it     *cassette.Interaction
-	body   body       // its raw text is the recording's own (no copy)
-	tp     *tpRequest // the request as the test-proxy matcher sees it, when one is in use
+	full   atomic.Pointer[cassette.Interaction] // it whole, once read: later answers go straight to it
+	body   body                                 // its raw text is the recording's own (no copy)
+	tp     *tpRequest                           // the request as the test-proxy matcher sees it, when one is in use
 	used   bool
 	peeked bool // answered, but left for the next request (Peek)
 }
@@ -318,9 +320,9 @@ func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, 
 	}
 	h := k
 	x.mu.Lock()
-	if it := x.lookup(h, p, consume); it != nil {
+	if e := x.lookup(h, p, consume); e != nil {
 		x.mu.Unlock()
-		return x.full(r, it)
+		return x.full(r, e)
 	}
 	x.misses++
 	if x.rm == nil && x.near == nil { // the first miss: its tables are built off the lock
@@ -342,7 +344,11 @@ func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, 
 
 // full is the whole recording it (read again from its file when it was loaded light, see
 // cassette.LoadForReplay); a recording that cannot be read is a miss that says why.
-func (x *Index) full(r *cassette.Request, it *cassette.Interaction) (*cassette.Interaction, *Miss) {
+func (x *Index) full(r *cassette.Request, e *entry) (*cassette.Interaction, *Miss) {
+	if full := e.full.Load(); full != nil {
+		return full, nil
+	}
+	it := e.it
 	full, err := it.Full()
 	if err != nil {
 		x.mu.Lock()
@@ -351,6 +357,7 @@ func (x *Index) full(r *cassette.Request, it *cassette.Interaction) (*cassette.I
 		return nil, &Miss{Method: r.Method, URL: r.URL, Reason: fmt.Sprintf("recorded interaction #%d matches, but %v", it.ID, err),
 			Closest: &Closest{ID: it.ID, Method: it.Request.Method, URL: it.Request.URL}}
 	}
+	e.full.Store(full)
 	return full, nil
 }
 
@@ -360,7 +367,7 @@ var explaining = func() {}
 
 // lookup hands out the next unused recording of key k, or its last one again when the repeat
 // policy allows; nil when there is none. The lock is held.
-func (x *Index) lookup(k keyHash, p parts, consume bool) *cassette.Interaction {
+func (x *Index) lookup(k keyHash, p parts, consume bool) *entry {
 	q := x.queues[k]
 	if q == nil {
 		return nil
@@ -376,11 +383,11 @@ func (x *Index) lookup(k keyHash, p parts, consume bool) *cassette.Interaction {
 		} else {
 			e.peeked = true
 		}
-		return e.it
+		return e
 	}
 	if len(q.entries) > 0 && x.repeats(p) {
 		x.repeated++
-		return q.entries[len(q.entries)-1].it
+		return q.entries[len(q.entries)-1]
 	}
 	return nil
 }
