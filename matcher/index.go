@@ -53,10 +53,12 @@ func (ig Ignore) apply(p parts) parts {
 		p.body, p.sql = body{}, nil
 	}
 	if ig.Headers {
-		p.headers = map[string]string{}
+		p.headers = sigHeaders{}
 	}
 	for _, h := range ig.HeaderNames {
-		delete(p.headers, http.CanonicalHeaderKey(h))
+		if i := significant[http.CanonicalHeaderKey(h)]; i > 0 {
+			p.headers[i-1] = ""
+		}
 	}
 	if len(ig.QueryParams) > 0 {
 		q := url.Values{}

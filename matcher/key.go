@@ -39,10 +39,31 @@ var SignificantHeaders = []string{
 // significant is each significant header's place in SignificantHeaders, plus one (0: none).
 var significant = map[string]int{}
 
+// numSignificant is len(SignificantHeaders): a request's values of them are an array.
+const numSignificant = 13
+
 func init() {
-	for i, h := range SignificantHeaders {
-		significant[http.CanonicalHeaderKey(h)] = i + 1
+	if len(SignificantHeaders) != numSignificant {
+		panic("matcher: numSignificant is not len(SignificantHeaders)")
 	}
+	for i, h := range SignificantHeaders {
+		if h != http.CanonicalHeaderKey(h) {
+			panic("matcher: significant header " + h + " is not spelt canonically")
+		}
+		significant[h] = i + 1
+	}
+}
+
+// sigHeaders are a request's values of the significant headers, by their place in
+// SignificantHeaders; "" for none (an empty value is the same as no header).
+type sigHeaders [numSignificant]string
+
+// get is the value of the significant header called name (canonical), "" for none.
+func (s sigHeaders) get(name string) string {
+	if i := significant[name]; i > 0 {
+		return s[i-1]
+	}
+	return ""
 }
 
 // parts is a request reduced to what identifies it.
@@ -53,7 +74,7 @@ type parts struct {
 	query   url.Values
 	body    body
 	sql     *cosmosQuery // set for Cosmos SQL query bodies
-	headers map[string]string
+	headers sigHeaders
 }
 
 // body is a request body as matching compares it: by a digest of its canonical form (JSON by
@@ -126,12 +147,9 @@ func head(r *cassette.Request, memo urlMemo) (parts, error) {
 	for name, vals := range r.Headers {
 		// Recorded files may spell names in any case. An empty value is the same as no header:
 		// SDKs send either for "none".
-		if h := http.CanonicalHeaderKey(name); significant[h] > 0 {
+		if i := significant[http.CanonicalHeaderKey(name)]; i > 0 {
 			if v := strings.Join(vals, ","); v != "" {
-				if p.headers == nil { // most requests have none or few
-					p.headers = make(map[string]string, 2)
-				}
-				p.headers[h] = v
+				p.headers[i-1] = v
 			}
 		}
 	}
@@ -235,9 +253,9 @@ func (p parts) key() string {
 // keyLen is the length of p's key.
 func (p parts) keyLen() int {
 	n := len(p.method) + len(p.host) + len(p.path) + len(p.encodedQuery()) + 2
-	for h, v := range p.headers {
-		if significant[h] > 0 {
-			n += len(h) + len(v) + 3
+	for i, v := range p.headers {
+		if v != "" {
+			n += len(SignificantHeaders[i]) + len(v) + 3
 		}
 	}
 	if p.body.present {
@@ -262,15 +280,12 @@ func (p parts) appendKey(b []byte) []byte {
 	b = append(b, p.path...)
 	b = append(b, '?')
 	b = append(b, p.encodedQuery()...)
-	if len(p.headers) > 0 {
-		var buf [32]string // the headers by their place: no sorting, and no allocation
-		for _, h := range p.byPlace(buf[:0]) {
-			if h != "" {
-				b = append(b, '\n')
-				b = append(b, h...)
-				b = append(b, ": "...)
-				b = append(b, p.headers[h]...)
-			}
+	for i, v := range p.headers {
+		if v != "" {
+			b = append(b, '\n')
+			b = append(b, SignificantHeaders[i]...)
+			b = append(b, ": "...)
+			b = append(b, v...)
 		}
 	}
 	if p.body.present {
@@ -278,23 +293,6 @@ func (p parts) appendKey(b []byte) []byte {
 		b = hex.AppendEncode(b, p.body.sum[:])
 	}
 	return b
-}
-
-// byPlace puts p's significant headers at their places in SignificantHeaders, in buf's array
-// when it is long enough ("" where p has none).
-func (p parts) byPlace(buf []string) []string {
-	slots := buf[:0]
-	if n := len(SignificantHeaders); n <= cap(buf) {
-		slots = buf[:n]
-	} else {
-		slots = make([]string, n)
-	}
-	for h := range p.headers {
-		if i := significant[h]; i > 0 { // only significant headers are keyed
-			slots[i-1] = h
-		}
-	}
-	return slots
 }
 
 // canonicalBody is a body's canonical text: JSON structurally (key order and number spelling

@@ -149,7 +149,7 @@ func responseContinuation(it *cassette.Interaction) string {
 // explainContinuation names what is wrong with a paged request's continuation token: one no
 // recorded response issued, or a page past the end of what was recorded.
 func (x *Index) explainContinuation(p parts) string {
-	tok := p.headers[continuationHeader]
+	tok := p.headers.get(continuationHeader)
 	if tok == "" {
 		return ""
 	}
@@ -171,7 +171,7 @@ func (x *Index) pageOf(e *entry) int {
 	n := 1
 	near := x.nearby()
 	for seen := 0; seen < len(x.all); seen++ {
-		prev := near.issued[near.parts[e].headers[continuationHeader]]
+		prev := near.issued[near.parts[e].headers.get(continuationHeader)]
 		if prev == nil || prev == e {
 			break
 		}
@@ -201,8 +201,8 @@ func distance(a, b parts) int {
 		score += pathDistance(a.path, b.path)
 	}
 	score += weightOther * len(queryDiff(a.query, b.query))
-	for _, h := range SignificantHeaders {
-		if a.headers[h] != b.headers[h] {
+	for i := range a.headers {
+		if a.headers[i] != b.headers[i] {
 			score += weightOther
 		}
 	}
@@ -228,8 +228,8 @@ func differences(a, b parts) []string {
 		differ("path", a.path, b.path)
 	}
 	diffs = append(diffs, queryDiff(a.query, b.query)...)
-	for _, h := range SignificantHeaders {
-		if av, bv := a.headers[h], b.headers[h]; av != bv {
+	for i, h := range SignificantHeaders {
+		if av, bv := a.headers[i], b.headers[i]; av != bv {
 			differ("header "+h, av, bv)
 		}
 	}

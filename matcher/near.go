@@ -75,7 +75,7 @@ func (t *nearTables) add(e *entry) {
 	t.byParent[parentOf(p)] = append(t.byParent[parentOf(p)], e)
 	t.byShape[shapeOf(p)] = append(t.byShape[shapeOf(p)], e)
 	t.byHost[p.host] = append(t.byHost[p.host], e)
-	if tok := p.headers[continuationHeader]; tok != "" {
+	if tok := p.headers.get(continuationHeader); tok != "" {
 		t.carried[tok] = true
 	}
 	if tok := responseContinuation(e.it); tok != "" && t.issued[tok] == nil {
