@@ -22,7 +22,7 @@ type Scanner struct {
 	size    int      // bytes of complete lines in pending
 	limit   [2]int   // a batch is read at this many bytes or lines
 	next    int      // index of batch[0] in the file
-	memos   []map[memoKey][]hit
+	memos   []*lineMemo
 	hits    [][]hit
 
 	inBinary   bool // inside a !!binary scalar's block
@@ -36,10 +36,9 @@ type Scanner struct {
 	closed     bool
 }
 
-type memoKey struct {
-	line  string
-	depth int
-}
+// lineMemo is what lines were found to hold, by the depth they were read at: plain lines, and
+// lines of !!binary blocks (read decoded). Maps keyed by the line alone are the fast kind.
+type lineMemo [2]map[string][]hit
 
 type binaryBlock struct {
 	indent int
@@ -141,22 +140,27 @@ func (s *Scanner) flush() {
 		s.hits = make([][]hit, len(lines))
 	}
 	hits := s.hits[:len(lines)]
-	s.eachLine(len(lines), func(memo map[memoKey][]hit, i int) {
-		k := memoKey{strings.TrimSuffix(lines[i], "\r"), 0}
-		if len(k.line) < minSecretLen { // findHits passes over it: no need to look it up
+	s.eachLine(len(lines), func(memo *lineMemo, i int) {
+		line := strings.TrimSuffix(lines[i], "\r")
+		if len(line) < minSecretLen { // findHits passes over it: no need to look it up
 			hits[i] = nil
 			return
 		}
+		depth, m := 0, memo[0]
 		if binary[i] {
-			k.depth = maxDecodeDepth
+			depth, m = maxDecodeDepth, memo[1]
 		}
-		if found, ok := memo[k]; ok {
+		if len(line) > maxMemoLine { // never kept: not looked up either
+			hits[i] = findHits(line, depth)
+			return
+		}
+		if found, ok := m[line]; ok {
 			hits[i] = found
 			return
 		}
-		hits[i] = findHits(k.line, k.depth)
-		if len(k.line) <= maxMemoLine && len(memo) < maxMemoLines {
-			memo[memoKey{strings.Clone(k.line), k.depth}] = cloneHits(hits[i]) // not the batch's text, which it would keep
+		hits[i] = findHits(line, depth)
+		if len(memo[0])+len(memo[1]) < maxMemoLines {
+			m[strings.Clone(line)] = cloneHits(hits[i]) // not the batch's text, which it would keep
 		}
 	})
 	for i, raw := range lines {
@@ -177,11 +181,11 @@ func (s *Scanner) flush() {
 
 // eachLine calls f for every i in [0, n) on as many goroutines as there are cores, each with a
 // memo of its own that it keeps from batch to batch.
-func (s *Scanner) eachLine(n int, f func(map[memoKey][]hit, int)) {
+func (s *Scanner) eachLine(n int, f func(*lineMemo, int)) {
 	const chunk = 256
 	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
 	for len(s.memos) < max(workers, 1) {
-		s.memos = append(s.memos, map[memoKey][]hit{})
+		s.memos = append(s.memos, &lineMemo{{}, {}})
 	}
 	if workers <= 1 {
 		for i := range n {
