@@ -95,16 +95,18 @@ func parseHeadFast(req *http.Request, head string) (names []string, bodyLen int6
 	req.Method, req.RequestURI, req.Proto = method, target, proto
 
 	// The header lines: one array for the values (each a one-value slice of it, as net/http
-	// makes them) and the names.
+	// makes them), the names and the keys; the map is made after, sized for the keys but Host
+	// (which http.ReadRequest removes: it is never put in): a map of up to 8 is made in two
+	// allocations, a larger one in four.
 	n := strings.Count(rest, "\r\n")
-	h := make(http.Header, n)
-	var vals []string
+	var vals, keys []string
 	if n > 0 {
-		vals = make([]string, 2*n)
-		names = vals[n : 2*n : 2*n]
+		vals = make([]string, 3*n)
+		names, keys = vals[n:2*n:2*n], vals[2*n:]
 	}
 	var keyBuf [96]byte
-	var host, contentLength []string
+	hosts := 0
+	var host string
 	for k := 0; k < n; k++ {
 		i := strings.Index(rest, "\r\n")
 		line, rest = rest[:i], rest[i+2:]
@@ -124,22 +126,32 @@ func parseHeadFast(req *http.Request, head string) (names []string, bodyLen int6
 				return nil, 0, false
 			}
 		}
-		value = strings.TrimRight(strings.TrimLeft(value, " \t"), " \t")
 		key := canonicalKey(name, &keyBuf)
 		switch key {
 		case "Transfer-Encoding", "Pragma", "Trailer": // framing and edits net/http makes: its way
 			return nil, 0, false
+		case "Host":
+			hosts++
 		}
-		names[k] = name
-		if vv := h[key]; vv != nil {
-			h[key] = append(vv, value)
+		names[k], keys[k], vals[k] = name, key, strings.TrimRight(strings.TrimLeft(value, " \t"), " \t")
+	}
+	if hosts > 1 {
+		return nil, 0, false
+	}
+	h := make(http.Header, n-hosts)
+	for k := 0; k < n; k++ {
+		if keys[k] == "Host" {
+			host = vals[k]
+			continue
+		}
+		if vv := h[keys[k]]; vv != nil {
+			h[keys[k]] = append(vv, vals[k])
 		} else {
-			vals[k] = value
-			h[key] = vals[k : k+1 : k+1]
+			h[keys[k]] = vals[k : k+1 : k+1]
 		}
 	}
-	host, contentLength = h["Host"], h["Content-Length"]
-	if len(host) > 1 || len(contentLength) > 1 {
+	contentLength := h["Content-Length"]
+	if len(contentLength) > 1 {
 		return nil, 0, false
 	}
 	if len(contentLength) == 1 {
@@ -155,10 +167,9 @@ func parseHeadFast(req *http.Request, head string) (names []string, bodyLen int6
 		}
 	}
 	req.Host = req.URL.Host
-	if req.Host == "" && len(host) == 1 {
-		req.Host = host[0]
+	if req.Host == "" {
+		req.Host = host
 	}
-	delete(h, "Host")
 	conn := h["Connection"]
 	req.Close = httpguts.HeaderValuesContainsToken(conn, "close")
 	if req.ProtoMinor == 0 {

@@ -95,8 +95,9 @@ func (s *Server) ServeConn(c net.Conn) {
 			idleSince = time.Time{}
 		}
 		// The context is made first, so that the request is made once, with it.
-		x := &Exchange{}
-		ctx, cancel := context.WithCancel(With(context.Background(), x))
+		xc := &exchangeCtx{Context: context.Background()}
+		x := &xc.x
+		ctx, cancel := context.WithCancel(xc)
 		req, names, err := rd.readRequest(ctx)
 		if err != nil {
 			cancel()
@@ -133,7 +134,7 @@ func (s *Server) ServeConn(c net.Conn) {
 			bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 			bw.Flush()
 		}
-		w := &responseWriter{conn: c, rd: rd, bw: bw, header: http.Header{}, exchange: x}
+		w := &responseWriter{conn: c, rd: rd, bw: bw, exchange: x}
 		s.serve(w, req)
 		cancel()
 		if w.hijacked {
@@ -261,7 +262,13 @@ type responseWriter struct {
 	panicked    bool
 }
 
-func (w *responseWriter) Header() http.Header { return w.header }
+// Header is made when first asked for: an answer given with Respond has its own.
+func (w *responseWriter) Header() http.Header {
+	if w.header == nil {
+		w.header = http.Header{}
+	}
+	return w.header
+}
 
 func (w *responseWriter) WriteHeader(code int) {
 	if w.wroteHeader || code < 200 { // informational answers are not relayed
@@ -302,7 +309,7 @@ func (w *responseWriter) finish(req *http.Request, closing bool) error {
 		if !w.wroteHeader {
 			w.WriteHeader(http.StatusOK)
 		}
-		h := w.header
+		h := w.Header()
 		if h.Get("Content-Type") == "" && w.body.Len() > 0 {
 			h.Set("Content-Type", http.DetectContentType(w.body.Bytes()))
 		}
