@@ -64,3 +64,37 @@ func BenchmarkServeConnReplayGET(b *testing.B) {
 		b.Fatalf("answer %q", answer)
 	}
 }
+
+// BenchmarkReadRequest: a Cosmos GET head read from the buffer, by the fast reader and by the
+// general way (http.ReadRequest through the tap, and the names from the bytes it consumed).
+func BenchmarkReadRequest(b *testing.B) {
+	raw := []byte(fastHeads[0])
+	src := bytes.NewReader(raw)
+	for _, tc := range []struct {
+		name string
+		read func(*Reader) (*http.Request, []string, error)
+	}{
+		{"fast", (*Reader).ReadRequest},
+		{"nethttp", func(r *Reader) (*http.Request, []string, error) {
+			var req *http.Request
+			names, err := r.head(func(br *bufio.Reader) (err error) {
+				req, err = http.ReadRequest(br)
+				return err
+			})
+			return req, names, err
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			rd := NewReader(src)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				src.Reset(raw)
+				rd.br.Reset(rd.tap)
+				rd.br.Peek(1)
+				if _, names, err := tc.read(rd); err != nil || len(names) != 9 {
+					b.Fatal(err, names)
+				}
+			}
+		})
+	}
+}

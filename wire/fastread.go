@@ -115,10 +115,9 @@ func parseHeadFast(req *http.Request, head string) (names []string, bodyLen int6
 			return nil, 0, false
 		}
 		name := line[:colon]
-		for j := 0; j < len(name); j++ {
-			if !validNameByte(name[j]) { // spaces, continuation lines, bytes net/http refuses
-				return nil, 0, false
-			}
+		key, ok := canonicalKey(name, &keyBuf) // not for spaces, continuation lines, bytes net/http refuses
+		if !ok {
+			return nil, 0, false
 		}
 		value := line[colon+1:]
 		for j := 0; j < len(value); j++ {
@@ -126,14 +125,13 @@ func parseHeadFast(req *http.Request, head string) (names []string, bodyLen int6
 				return nil, 0, false
 			}
 		}
-		key := canonicalKey(name, &keyBuf)
 		switch key {
 		case "Transfer-Encoding", "Pragma", "Trailer": // framing and edits net/http makes: its way
 			return nil, 0, false
 		case "Host":
 			hosts++
 		}
-		names[k], keys[k], vals[k] = name, key, strings.TrimRight(strings.TrimLeft(value, " \t"), " \t")
+		names[k], keys[k], vals[k] = name, key, trimSpaceTab(value)
 	}
 	if hosts > 1 {
 		return nil, 0, false
@@ -182,9 +180,15 @@ func parseHeadFast(req *http.Request, head string) (names []string, bodyLen int6
 	return names, bodyLen, true
 }
 
-// validNameByte reports a byte of a header name (a token) as net/http takes it.
-func validNameByte(c byte) bool {
-	return c < 0x80 && tokenByte[c]
+// trimSpaceTab is s without leading and trailing spaces and tabs, as net/http trims values.
+func trimSpaceTab(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 var tokenByte = func() (t [128]bool) {
@@ -194,13 +198,17 @@ var tokenByte = func() (t [128]bool) {
 	return t
 }()
 
-// canonicalKey is http.CanonicalHeaderKey(name) for a token, without a new string when name is
-// canonical already or a common name.
-func canonicalKey(name string, buf *[96]byte) string {
+// canonicalKey is http.CanonicalHeaderKey(name), without a new string when name is canonical
+// already or a common name; ok false when name is not a token (a header name as net/http takes
+// it, spaces not included). name is not longer than buf.
+func canonicalKey(name string, buf *[96]byte) (key string, ok bool) {
 	b := buf[:len(name)]
 	upper, same := true, true
 	for i := 0; i < len(name); i++ {
 		c := name[i]
+		if c >= 0x80 || !tokenByte[c] {
+			return "", false
+		}
 		if upper && 'a' <= c && c <= 'z' {
 			c -= 'a' - 'A'
 		} else if !upper && 'A' <= c && c <= 'Z' {
@@ -211,12 +219,12 @@ func canonicalKey(name string, buf *[96]byte) string {
 		upper = c == '-'
 	}
 	if same {
-		return name
+		return name, true
 	}
 	if k, ok := commonKeys[string(b)]; ok { // no copy for the lookup
-		return k
+		return k, true
 	}
-	return string(b)
+	return string(b), true
 }
 
 // commonKeys are the canonical names SDKs send, often in lower case (Node): found here, they need
