@@ -98,7 +98,7 @@ func parseHeadFast(req *http.Request, head string) (names []string, bodyLen int6
 	// makes them), the names and the keys; the map is made after, sized for the keys but Host
 	// (which http.ReadRequest removes: it is never put in): a map of up to 8 is made in two
 	// allocations, a larger one in four.
-	n := strings.Count(rest, "\r\n")
+	n := strings.Count(rest, "\n") // each a line when every LF follows a CR, as checked below
 	var vals, keys []string
 	if n > 0 {
 		vals = make([]string, 3*n)
@@ -108,8 +108,11 @@ func parseHeadFast(req *http.Request, head string) (names []string, bodyLen int6
 	hosts := 0
 	var host string
 	for k := 0; k < n; k++ {
-		i := strings.Index(rest, "\r\n")
-		line, rest = rest[:i], rest[i+2:]
+		i := strings.IndexByte(rest, '\n')
+		if i < 1 || rest[i-1] != '\r' { // a bare LF: net/http ends the line there
+			return nil, 0, false
+		}
+		line, rest = rest[:i-1], rest[i+1:]
 		colon := strings.IndexByte(line, ':')
 		if colon <= 0 || colon > len(keyBuf) {
 			return nil, 0, false
