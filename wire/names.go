@@ -197,6 +197,19 @@ func With(ctx context.Context, x *Exchange) context.Context {
 	return context.WithValue(ctx, exchangeKey{}, x)
 }
 
+// exchangeCtx is With(ctx, &x) in one allocation with the Exchange.
+type exchangeCtx struct {
+	context.Context
+	x Exchange
+}
+
+func (c *exchangeCtx) Value(key any) any {
+	if key == (exchangeKey{}) {
+		return &c.x
+	}
+	return c.Context.Value(key)
+}
+
 // From returns the Exchange ctx carries, or nil.
 func From(ctx context.Context) *Exchange {
 	x, _ := ctx.Value(exchangeKey{}).(*Exchange)

@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -54,11 +55,23 @@ func (r *Reader) Buffered() *bufio.Reader { return r.br }
 // ReadRequest reads the next request as http.ReadRequest does, and the names of its header lines
 // as sent. The body must be read (or closed) before the next call.
 func (r *Reader) ReadRequest() (*http.Request, []string, error) {
+	return r.readRequest(nil)
+}
+
+// readRequest is ReadRequest making the request with ctx as its context (none when nil).
+func (r *Reader) readRequest(ctx context.Context) (*http.Request, []string, error) {
+	if req, names, ok := r.readRequestFast(ctx); ok {
+		r.last = names
+		return req, names, nil
+	}
 	var req *http.Request
 	names, err := r.head(func(br *bufio.Reader) (err error) {
 		req, err = http.ReadRequest(br)
 		return err
 	})
+	if err == nil && ctx != nil {
+		req = req.WithContext(ctx)
+	}
 	return req, names, err
 }
 

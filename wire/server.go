@@ -75,14 +75,32 @@ func (s *Server) ServeConn(c net.Conn) {
 	bw := bufio.NewWriterSize(c, writeBuffer)
 	var tlsState *tls.ConnectionState // the same for every request on c, as net/http shares it
 	remote := c.RemoteAddr().String()
+	// idleSince is when the read deadline in place was set to the idle timeout; zero when the
+	// deadline is another. A deadline set recently is kept rather than set again for every
+	// request (a call into the runtime's poller, and for TLS a lock): the wait for the next
+	// request is then bounded by between 7/8 of IdleTimeout and all of it.
+	var idleSince time.Time
 	for {
-		c.SetReadDeadline(time.Now().Add(idle))
+		if now := time.Now(); idleSince.IsZero() || now.Sub(idleSince) > idle/8 {
+			c.SetReadDeadline(now.Add(idle))
+			idleSince = now
+		}
 		if _, err := rd.Buffered().Peek(1); err != nil {
 			return
 		}
-		c.SetReadDeadline(time.Now().Add(header))
-		req, names, err := rd.ReadRequest()
+		// A head whole in the buffer (one TLS record or segment carries it) is read without
+		// waiting on the connection: the header deadline is for a head still arriving.
+		if !headBuffered(rd.Buffered()) {
+			c.SetReadDeadline(time.Now().Add(header))
+			idleSince = time.Time{}
+		}
+		// The context is made first, so that the request is made once, with it.
+		xc := &exchangeCtx{Context: context.Background()}
+		x := &xc.x
+		ctx, cancel := context.WithCancel(xc)
+		req, names, err := rd.readRequest(ctx)
 		if err != nil {
+			cancel()
 			s.log().Debug("unreadable request", "remote", c.RemoteAddr(), "err", err)
 			status, msg := "400 Bad Request", "malformed HTTP request\n"
 			if errors.Is(err, ErrHeadTooLarge) {
@@ -93,7 +111,17 @@ func (s *Server) ServeConn(c net.Conn) {
 			bw.Flush()
 			return
 		}
-		c.SetReadDeadline(time.Time{})
+		x.Request = names
+		var body *requestBody // nil for a request without a body, which keeps http.NoBody (readers recognise it)
+		if req.Body != http.NoBody {
+			// The handler reads the body at its own pace: no deadline then. Without a body, the
+			// deadline in place stays: nothing reads the connection during the handler (Hijack
+			// clears it), and the next wait sets it again if it has aged.
+			c.SetReadDeadline(time.Time{})
+			idleSince = time.Time{}
+			body = &requestBody{rc: req.Body}
+			req.Body = body
+		}
 		req.RemoteAddr = remote
 		if tc, ok := c.(*tls.Conn); ok {
 			if tlsState == nil {
@@ -106,14 +134,7 @@ func (s *Server) ServeConn(c net.Conn) {
 			bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
 			bw.Flush()
 		}
-		body := &requestBody{rc: req.Body, done: req.Body == http.NoBody}
-		if !body.done { // a request without a body keeps http.NoBody, which readers recognise
-			req.Body = body
-		}
-		x := &Exchange{Request: names}
-		ctx, cancel := context.WithCancel(With(context.Background(), x))
-		req = req.WithContext(ctx)
-		w := &responseWriter{conn: c, rd: rd, bw: bw, header: http.Header{}, exchange: x}
+		w := &responseWriter{conn: c, rd: rd, bw: bw, exchange: x}
 		s.serve(w, req)
 		cancel()
 		if w.hijacked {
@@ -125,7 +146,7 @@ func (s *Server) ServeConn(c net.Conn) {
 		drained := !w.closes() && body.drain()
 		closing := req.Close || !drained || w.panicked
 		if err := w.finish(req, closing); err != nil || closing {
-			if !body.done {
+			if body.unread() {
 				lingerClose(c)
 			}
 			return
@@ -187,9 +208,13 @@ func (b *requestBody) Close() error {
 	return err
 }
 
-// drain reads what the handler left of the body, up to a limit, so the next request can be read.
+// unread reports a body not read to its end (none for nil, a request without a body).
+func (b *requestBody) unread() bool { return b != nil && !b.done }
+
+// drain reads what the handler left of the body, up to a limit, so the next request can be read;
+// true for nil (no body).
 func (b *requestBody) drain() bool {
-	if b.done {
+	if b == nil || b.done {
 		return true
 	}
 	n, err := io.Copy(io.Discard, io.LimitReader(b.rc, 1<<20))
@@ -237,7 +262,13 @@ type responseWriter struct {
 	panicked    bool
 }
 
-func (w *responseWriter) Header() http.Header { return w.header }
+// Header is made when first asked for: an answer given with Respond has its own.
+func (w *responseWriter) Header() http.Header {
+	if w.header == nil {
+		w.header = http.Header{}
+	}
+	return w.header
+}
 
 func (w *responseWriter) WriteHeader(code int) {
 	if w.wroteHeader || code < 200 { // informational answers are not relayed
@@ -278,7 +309,7 @@ func (w *responseWriter) finish(req *http.Request, closing bool) error {
 		if !w.wroteHeader {
 			w.WriteHeader(http.StatusOK)
 		}
-		h := w.header
+		h := w.Header()
 		if h.Get("Content-Type") == "" && w.body.Len() > 0 {
 			h.Set("Content-Type", http.DetectContentType(w.body.Bytes()))
 		}
