@@ -35,6 +35,8 @@ type nameRule struct {
 	params  nameList // query, fragment, form and connection-string parameters, and URL passwords
 	fields  nameList // JSON keys, at any depth; only string values are replaced (keysMetadata's are objects)
 	words   bool     // also every name secrets.SecretName recognises (password, X-Api-Key, clientSecret...)
+	// idlePlaces are the places where the rule edits nothing (bit p), set by withIdle.
+	idlePlaces uint8
 }
 
 func (n nameRule) Name() string                        { return n.name }
