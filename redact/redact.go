@@ -106,8 +106,7 @@ func (r Redactor) Names() []string {
 func (r Redactor) Request(req *cassette.Request) {
 	restore := r.keep(req.Headers)
 	before := len(req.Body)
-	r.apply(req.Headers, func(rule Rule) { rule.RedactRequest(req) }, func(w *walker) { w.request(req) },
-		func(a *azureIDRule, h *headerKeys) { a.redactKeys(h, &req.URL, &req.Body) })
+	r.apply(req.Headers, []*string{&req.URL, &req.Body}, func(rule Rule) { rule.RedactRequest(req) }, func(w *walker) { w.request(req) })
 	restore()
 	fixLength(req.Headers, &req.ContentLength, before, len(req.Body))
 }
@@ -116,8 +115,7 @@ func (r Redactor) Request(req *cassette.Request) {
 func (r Redactor) Response(resp *cassette.Response) {
 	restore := r.keep(resp.Headers)
 	before := len(resp.Body)
-	r.apply(resp.Headers, func(rule Rule) { rule.RedactResponse(resp) }, func(w *walker) { w.response(resp) },
-		func(a *azureIDRule, h *headerKeys) { a.redactKeys(h, &resp.Body) })
+	r.apply(resp.Headers, []*string{&resp.Body}, func(rule Rule) { rule.RedactResponse(resp) }, func(w *walker) { w.response(resp) })
 	restore()
 	fixLength(resp.Headers, &resp.ContentLength, before, len(resp.Body))
 }
@@ -127,9 +125,9 @@ var walkers = sync.Pool{New: func() any { return new(walker) }}
 
 // apply runs the rules in order; value rules in a row share one walk over the message. The
 // header rules, dates and azure-ids, which edit h's values but never add or remove a header,
-// share one listing of h's keys (ids: azure-ids with it), made when they first need it and
+// share one listing of h's keys (texts: what azure-ids redacts besides the header), made when they first need it and
 // dropped when any other rule runs.
-func (r Redactor) apply(h http.Header, one func(Rule), walk func(*walker), ids func(*azureIDRule, *headerKeys)) {
+func (r Redactor) apply(h http.Header, texts []*string, one func(Rule), walk func(*walker)) {
 	w := walkers.Get().(*walker) // one for every run of value rules: its values are reused
 	defer func() {
 		*w = walker{} // keeps nothing of this message
@@ -156,22 +154,22 @@ func (r Redactor) apply(h http.Header, one func(Rule), walk func(*walker), ids f
 			if keys.load(h) {
 				rule.applyKeys(&keys)
 			} else {
-				one(rule)
+				one(r[i])
 			}
 		case datesRule:
 			if keys.load(h) {
 				fixDatesKeys(&keys)
 			} else {
-				one(rule)
+				one(r[i])
 			}
 		case *azureIDRule:
 			if keys.load(h) {
-				ids(rule, &keys)
+				rule.redactKeys(&keys, texts...)
 			} else {
-				one(rule)
+				one(r[i])
 			}
 		default:
-			one(rule)
+			one(r[i])
 			keys.listed = false // the rule may have added or removed headers
 		}
 		i++
@@ -183,8 +181,8 @@ func (r Redactor) apply(h http.Header, one func(Rule), walk func(*walker), ids f
 type headerKeys struct {
 	listed bool // keys and vals are h's, and still true
 	n      int
-	keys   [8]string
-	vals   [8][]string
+	keys   [16]string
+	vals   [16][]string
 }
 
 // load lists h's keys unless they are listed already, and reports whether they are (false when
