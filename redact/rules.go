@@ -309,7 +309,9 @@ func newFoldSet(subs ...string) *foldSet {
 }
 
 // in reports whether s holds one of the set's texts, in any case.
-func (f *foldSet) in(s string) bool {
+func (f *foldSet) in(s string) bool { return foldIn(f, s) }
+
+func foldIn[T string | []byte](f *foldSet, s T) bool {
 	for i := 0; i < len(s); i++ {
 		if !f.first[s[i]] {
 			continue
@@ -324,7 +326,7 @@ func (f *foldSet) in(s string) bool {
 }
 
 // hasPrefixFold reports whether s starts with the lower-case ASCII prefix, in any case.
-func hasPrefixFold(s, prefix string) bool {
+func hasPrefixFold[T string | []byte](s T, prefix string) bool {
 	for j := 0; j < len(prefix); j++ {
 		if lowerByte(s[j]) != prefix[j] {
 			return false
