@@ -217,10 +217,18 @@ func (w *walker) url(u string, depth int) []edit {
 		rest = end
 	}
 	pathEnd := indexAnyOrEnd(u, rest, "?#")
+	plain := !strings.ContainsAny(u[rest:pathEnd], `%\`) // no segment to decode: decoded's own test, once
 	for start := rest; start < pathEnd; {
-		end := indexAnyOrEnd(u[:pathEnd], start, "/")
+		end := start + strings.IndexByte(u[start:pathEnd], '/')
+		if end < start {
+			end = pathEnd
+		}
 		if end > start {
-			out = append(out, w.decoded(inPath, "", u, start, end)...)
+			if plain {
+				out = append(out, shift(w.visit(inPath, "", u[start:end], maxNesting), start)...)
+			} else {
+				out = append(out, w.decoded(inPath, "", u, start, end)...)
+			}
 		}
 		start = end + 1
 	}
