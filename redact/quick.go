@@ -74,10 +74,12 @@ func (w *walker) makeQuick() {
 	}
 }
 
-// setRules gives the walker rules, forgetting what the quick tests made of the last ones.
-func (w *walker) setRules(rules []valueRule) {
-	w.rules = rules
-	w.quick.made = false
+// forget drops what the walker holds of the last message (its values' texts), so that a pooled
+// walker keeps nothing alive.
+func (w *walker) forget() {
+	clear(w.valueBuf[:min(len(w.values), len(w.valueBuf))])
+	clear(w.ptrBuf[:min(len(w.values), len(w.ptrBuf))])
+	w.values, w.level = nil, 0
 }
 
 // mayHoldInside reports whether visit at this depth might look inside text: it does unless

@@ -130,7 +130,7 @@ var walkers = sync.Pool{New: func() any { return new(walker) }}
 func (r Redactor) apply(h http.Header, texts []*string, one func(Rule), walk func(*walker)) {
 	w := walkers.Get().(*walker) // one for every run of value rules: its values are reused
 	defer func() {
-		*w = walker{} // keeps nothing of this message
+		w.forget()
 		walkers.Put(w)
 	}()
 	var keys headerKeys

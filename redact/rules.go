@@ -291,18 +291,25 @@ func (durationRule) Name() string                        { return "durations" }
 func (durationRule) RedactRequest(*cassette.Request)     {}
 func (durationRule) RedactResponse(r *cassette.Response) { r.Duration = "0s" }
 
-// foldSet is a set of lower-case ASCII texts looked for in any case.
+// foldSet is a set of lower-case ASCII texts, each two bytes or longer, looked for in any case.
 type foldSet struct {
-	subs  []string
-	first [256]bool // the bytes a text of the set starts with, in either case
+	subs   []string
+	first  [256]bool // the bytes a text of the set starts with, in either case
+	second [256]bool // the bytes that follow one of them in a text of the set, in either case
 }
 
 func newFoldSet(subs ...string) *foldSet {
 	f := &foldSet{subs: subs}
 	for _, sub := range subs {
-		f.first[sub[0]] = true
-		if c := sub[0]; c >= 'a' && c <= 'z' {
-			f.first[c-'a'+'A'] = true
+		if len(sub) < 2 {
+			panic("foldSet: a text shorter than two bytes")
+		}
+		for j, set := range []*[256]bool{&f.first, &f.second} {
+			c := sub[j]
+			set[c] = true
+			if c >= 'a' && c <= 'z' {
+				set[c-'a'+'A'] = true
+			}
 		}
 	}
 	return f
@@ -312,8 +319,8 @@ func newFoldSet(subs ...string) *foldSet {
 func (f *foldSet) in(s string) bool { return foldIn(f, s) }
 
 func foldIn[T string | []byte](f *foldSet, s T) bool {
-	for i := 0; i < len(s); i++ {
-		if !f.first[s[i]] {
+	for i := 0; i+1 < len(s); i++ {
+		if !f.first[s[i]] || !f.second[s[i+1]] {
 			continue
 		}
 		for _, sub := range f.subs {
