@@ -31,6 +31,7 @@ type quickMasks struct {
 	made   bool
 	places [numPlaces]uint64
 	tests  uint64
+	rules  [8]quickRule // the first rules as quickRules (tests' bits), not looked up again
 }
 
 // allRules is a mask of every rule of a walker.
@@ -53,7 +54,13 @@ func (w *walker) acting(p place, name, text string) uint64 {
 	m := w.quick.places[p]
 	for rest := m & w.quick.tests; rest != 0; rest &= rest - 1 {
 		i := bits.TrailingZeros64(rest)
-		if w.rules[i].(quickRule).leaves(p, name, text) {
+		var q quickRule
+		if i < len(w.quick.rules) {
+			q = w.quick.rules[i]
+		} else {
+			q = w.rules[i].(quickRule)
+		}
+		if q.leaves(p, name, text) {
 			m &^= 1 << i
 		}
 	}
@@ -67,6 +74,9 @@ func (w *walker) makeQuick() {
 		if q, ok := r.(quickRule); ok {
 			busy = ^q.idle()
 			w.quick.tests |= 1 << i
+			if i < len(w.quick.rules) {
+				w.quick.rules[i] = q
+			}
 		}
 		for p := range w.quick.places {
 			w.quick.places[p] |= uint64(busy>>p&1) << i
