@@ -39,11 +39,11 @@ type nameRule struct {
 	idlePlaces uint8
 }
 
-func (n nameRule) Name() string                        { return n.name }
-func (n nameRule) RedactRequest(r *cassette.Request)   { (&walker{rules: []valueRule{n}}).request(r) }
-func (n nameRule) RedactResponse(r *cassette.Response) { (&walker{rules: []valueRule{n}}).response(r) }
+func (n *nameRule) Name() string                        { return n.name }
+func (n *nameRule) RedactRequest(r *cassette.Request)   { (&walker{rules: []valueRule{n}}).request(r) }
+func (n *nameRule) RedactResponse(r *cassette.Response) { (&walker{rules: []valueRule{n}}).response(r) }
 
-func (n nameRule) redactValue(v *value) {
+func (n *nameRule) redactValue(v *value) {
 	var list nameList
 	switch v.place {
 	case inHeader:

@@ -30,7 +30,7 @@ func (authorizationRule) hintSafe() bool {
 	// (which escapes "/" and '"' and keeps letters, digits and "."): no hint can form.
 	return true
 }
-func (nameRule) hintSafe() bool     { return true } // whole values become REDACTED
+func (*nameRule) hintSafe() bool    { return true } // whole values become REDACTED
 func (shapeRule) hintSafe() bool    { return true } // ranges become REDACTED, which joins no hint with its neighbours
 func (datesRule) hintSafe() bool    { return true } // constants; a routing id keeps its text up to the first ":"
 func (durationRule) hintSafe() bool { return true }

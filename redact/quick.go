@@ -113,20 +113,20 @@ func (authorizationRule) leaves(_ place, name, text string) bool {
 	return !isAuthorizationHeader(name) || text == ""
 }
 
-func (n nameRule) list(p place) (nameList, bool) {
+func (n *nameRule) list(p place) (*nameList, bool) {
 	switch p {
 	case inHeader:
-		return n.headers, true
+		return &n.headers, true
 	case inParam, inUserinfo:
-		return n.params, true
+		return &n.params, true
 	case inJSON:
-		return n.fields, true
+		return &n.fields, true
 	}
-	return nameList{}, false
+	return nil, false
 }
 
 // idle is worked out once, by withIdle, for the rule as made.
-func (n nameRule) idle() uint8 { return n.idlePlaces }
+func (n *nameRule) idle() uint8 { return n.idlePlaces }
 
 // withIdle is the rule with its idle places worked out.
 func (n nameRule) withIdle() nameRule {
@@ -140,7 +140,7 @@ func (n nameRule) withIdle() nameRule {
 }
 
 // leaves is redactValue's own test, made before a value is: it is cheap already.
-func (n nameRule) leaves(p place, name, text string) bool {
+func (n *nameRule) leaves(p place, name, text string) bool {
 	if text == "" || text == Redacted {
 		return true // replaceAll would not edit it
 	}

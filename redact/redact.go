@@ -66,7 +66,7 @@ func init() {
 func DefaultRules() Redactor {
 	return Redactor{
 		authorizationRule{},
-		nameRules[0], nameRules[1], nameRules[2], nameRules[3], nameRules[4], nameRules[5],
+		&nameRules[0], &nameRules[1], &nameRules[2], &nameRules[3], &nameRules[4], &nameRules[5],
 		shapeRule{},
 		HeaderRule{RuleName: "cookies", Headers: []string{"Cookie", "Set-Cookie"}, Value: Redacted},
 		HeaderRule{RuleName: "operation-identifier", Headers: []string{"X-Ms-Operation-Identifier"}, Value: Redacted},
