@@ -94,7 +94,7 @@ FUZZ_TARGETS := ./cassette:FuzzParse ./testproxyjson:FuzzParse ./matcher:FuzzSQL
   ./redact:FuzzReplaceAfterLeads ./testproxy:FuzzCentralSanitizers ./internal/litset:FuzzHeld ./redact:FuzzWalkKeyed ./redact:FuzzKeyRun \
   ./testproxyjson:FuzzWriter ./secrets:FuzzScanner ./testproxyjson:FuzzIndentedJSON ./testproxyjson:FuzzDotNetString \
   ./secrets:FuzzDetectorPrefilters ./internal/jsonlex:FuzzNumber ./internal/jsonlex:FuzzString ./matcher:FuzzReadURL \
-  ./wire:FuzzReadRequestFast
+  ./wire:FuzzReadRequestFast ./redact:FuzzQuickRedact ./redact:FuzzQuickTests ./redact:FuzzGUIDShape ./redact:FuzzLearnable
 fuzz:
 	@mkdir -p bin
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz: $$name in $$pkg for $(FUZZTIME)"; \

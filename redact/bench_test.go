@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/redact"
@@ -52,6 +54,7 @@ func liveRequest() cassette.Request {
 
 func BenchmarkRedactLiveRequest(b *testing.B) {
 	r := redact.DefaultRules()
+	defer reportCPU(b)()
 	for b.Loop() {
 		req := liveRequest()
 		r.Request(&req)
@@ -78,4 +81,66 @@ func BenchmarkJSONValidLargeBody(b *testing.B) {
 			b.Fatal("not JSON")
 		}
 	}
+}
+
+// probeRequests are replay's match probes (see engine.matchProbe): the live request with only
+// the headers a match reads, as redacted on every replayed request. A Cosmos point read, a Cosmos
+// query and an ARM GET.
+func probeRequests() map[string]func() cassette.Request {
+	return map[string]func() cassette.Request{
+		"GET": func() cassette.Request {
+			return cassette.Request{
+				Method: "GET", URL: "https://acct.documents.azure.com/dbs/db/colls/orders/docs/item-000001", Host: "acct.documents.azure.com",
+				Headers: http.Header{"X-Ms-Documentdb-Partitionkey": {`["tenant-01"]`}},
+			}
+		},
+		"Query": func() cassette.Request {
+			body := `{"query":"SELECT * FROM c WHERE c.pk = @pk","parameters":[{"name":"@pk","value":"tenant-01"}]}`
+			return cassette.Request{
+				Method: "POST", URL: "https://acct.documents.azure.com/dbs/db/colls/orders/docs", Host: "acct.documents.azure.com",
+				Headers: http.Header{
+					"Content-Type":                 {"application/query+json"},
+					"X-Ms-Documentdb-Partitionkey": {`["tenant-01"]`},
+					"X-Ms-Documentdb-Isquery":      {"True"},
+				},
+				Body: body, ContentLength: int64(len(body)),
+			}
+		},
+		"ARM": func() cassette.Request {
+			return cassette.Request{
+				Method: "GET", Host: "management.azure.com",
+				URL:     "https://management.azure.com/subscriptions/6f2b4a51-93c4-4a0e-9b1d-2c7f0d8e1a3b/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/acct?api-version=2024-11-15",
+				Headers: http.Header{},
+			}
+		},
+	}
+}
+
+func BenchmarkRedactProbe(b *testing.B) {
+	probes := probeRequests()
+	for _, name := range []string{"GET", "Query", "ARM"} {
+		b.Run(name, func(b *testing.B) {
+			r := redact.DefaultRules()
+			mk := probes[name]
+			b.ReportAllocs()
+			defer reportCPU(b)()
+			for b.Loop() {
+				req := mk()
+				r.Request(&req)
+			}
+		})
+	}
+}
+
+// reportCPU reports the process's CPU time per operation (user and system, every goroutine):
+// on a shared machine it varies less than the elapsed time.
+func reportCPU(b *testing.B) func() {
+	before := cpuTime()
+	return func() { b.ReportMetric(float64((cpuTime()-before).Nanoseconds())/float64(b.N), "cpu-ns/op") }
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

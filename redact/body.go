@@ -66,7 +66,8 @@ func (w *walker) json(s string, depth int) ([]edit, bool) {
 		key       string
 		expectKey bool
 	}
-	var stack []frame
+	var stackBuf [8]frame // most texts nest no deeper: no allocation
+	stack := stackBuf[:0]
 	var out []edit
 	i := 0
 	for {

@@ -35,13 +35,15 @@ type nameRule struct {
 	params  nameList // query, fragment, form and connection-string parameters, and URL passwords
 	fields  nameList // JSON keys, at any depth; only string values are replaced (keysMetadata's are objects)
 	words   bool     // also every name secrets.SecretName recognises (password, X-Api-Key, clientSecret...)
+	// idlePlaces are the places where the rule edits nothing (bit p), set by withIdle.
+	idlePlaces uint8
 }
 
-func (n nameRule) Name() string                        { return n.name }
-func (n nameRule) RedactRequest(r *cassette.Request)   { (&walker{rules: []valueRule{n}}).request(r) }
-func (n nameRule) RedactResponse(r *cassette.Response) { (&walker{rules: []valueRule{n}}).response(r) }
+func (n *nameRule) Name() string                        { return n.name }
+func (n *nameRule) RedactRequest(r *cassette.Request)   { (&walker{rules: []valueRule{n}}).request(r) }
+func (n *nameRule) RedactResponse(r *cassette.Response) { (&walker{rules: []valueRule{n}}).response(r) }
 
-func (n nameRule) redactValue(v *value) {
+func (n *nameRule) redactValue(v *value) {
 	var list nameList
 	switch v.place {
 	case inHeader:
@@ -114,6 +116,7 @@ func hasSuffixFoldASCII(s, suffix string) bool {
 type nameList struct {
 	names []string
 	lower map[string]bool // the names lower-cased, when all are ASCII
+	lens  uint64          // with lower: bit n is set when a name is n bytes long (all set for a name of 64 or more)
 }
 
 func listOf(names ...string) nameList {
@@ -122,6 +125,11 @@ func listOf(names ...string) nameList {
 		l.lower = make(map[string]bool, len(names))
 		for _, n := range names {
 			l.lower[strings.ToLower(n)] = true
+			if len(n) < 64 {
+				l.lens |= 1 << len(n)
+			} else {
+				l.lens = ^uint64(0)
+			}
 		}
 	}
 	return l
@@ -137,6 +145,9 @@ func (l nameList) has(s string) bool {
 	var buf [64]byte
 	if l.lower == nil || len(s) > len(buf) || !isASCII(s) {
 		return containsFold(l.names, s)
+	}
+	if len(s) < 64 && l.lens&(1<<len(s)) == 0 {
+		return false // ASCII texts equal but for case are as long
 	}
 	b := buf[:len(s)]
 	for i := 0; i < len(s); i++ {

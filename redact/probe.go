@@ -1,9 +1,6 @@
 package redact
 
-import (
-	"net/url"
-	"strings"
-)
+import "strings"
 
 // Replay redacts each live request only to match it, and a match reads a few of its headers
 // (matcher.SignificantHeaders, Content-Type): redacting the others (Authorization, dates, ids,
@@ -33,7 +30,7 @@ func (authorizationRule) hintSafe() bool {
 	// (which escapes "/" and '"' and keeps letters, digits and "."): no hint can form.
 	return true
 }
-func (nameRule) hintSafe() bool     { return true } // whole values become REDACTED
+func (*nameRule) hintSafe() bool    { return true } // whole values become REDACTED
 func (shapeRule) hintSafe() bool    { return true } // ranges become REDACTED, which joins no hint with its neighbours
 func (datesRule) hintSafe() bool    { return true } // constants; a routing id keeps its text up to the first ":"
 func (durationRule) hintSafe() bool { return true }
@@ -56,8 +53,39 @@ func learnable(s string) bool {
 	if strings.IndexByte(s, '%') < 0 {
 		return false
 	}
-	decoded, err := url.QueryUnescape(s)
-	return err == nil && learnIDHints.in(decoded)
+	var buf [512]byte // decoded here: Omittable's test runs on every header of every replayed request
+	decoded, ok := queryUnescape(buf[:0], s)
+	return ok && foldIn(learnIDHints, decoded)
+}
+
+// queryUnescape appends s decoded as url.QueryUnescape decodes it ("+" is a space, %XX a byte)
+// to b; false where url.QueryUnescape fails (a "%" without two hex digits).
+func queryUnescape(b []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '%':
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return b, false
+			}
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		case '+':
+			b = append(b, ' ')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b, true
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // Omittable returns a test of whether a request header (its name and values as received) may be

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/azvcr/azvcr/cassette"
 )
@@ -53,13 +54,19 @@ var nameRules = [...]nameRule{
 	{name: "secret-names", headers: listOf(secretHeaders...), params: listOf(secretParams...), fields: listOf(secretFields...), words: true},
 }
 
+func init() {
+	for i := range nameRules {
+		nameRules[i] = nameRules[i].withIdle()
+	}
+}
+
 // DefaultRules are on unless turned off by name (Without). The rules up to secret-shapes work
 // on decoded values (see value); no rule touches Cosmos DB's own fields (id, partitionKey, _rid,
 // _self, _etag, _ts) or document content that does not look like a secret.
 func DefaultRules() Redactor {
 	return Redactor{
 		authorizationRule{},
-		nameRules[0], nameRules[1], nameRules[2], nameRules[3], nameRules[4], nameRules[5],
+		&nameRules[0], &nameRules[1], &nameRules[2], &nameRules[3], &nameRules[4], &nameRules[5],
 		shapeRule{},
 		HeaderRule{RuleName: "cookies", Headers: []string{"Cookie", "Set-Cookie"}, Value: Redacted},
 		HeaderRule{RuleName: "operation-identifier", Headers: []string{"X-Ms-Operation-Identifier"}, Value: Redacted},
@@ -99,7 +106,7 @@ func (r Redactor) Names() []string {
 func (r Redactor) Request(req *cassette.Request) {
 	restore := r.keep(req.Headers)
 	before := len(req.Body)
-	r.apply(func(rule Rule) { rule.RedactRequest(req) }, func(w *walker) { w.request(req) })
+	r.apply(req.Headers, []*string{&req.URL, &req.Body}, func(rule Rule) { rule.RedactRequest(req) }, func(w *walker) { w.request(req) })
 	restore()
 	fixLength(req.Headers, &req.ContentLength, before, len(req.Body))
 }
@@ -108,14 +115,25 @@ func (r Redactor) Request(req *cassette.Request) {
 func (r Redactor) Response(resp *cassette.Response) {
 	restore := r.keep(resp.Headers)
 	before := len(resp.Body)
-	r.apply(func(rule Rule) { rule.RedactResponse(resp) }, func(w *walker) { w.response(resp) })
+	r.apply(resp.Headers, []*string{&resp.Body}, func(rule Rule) { rule.RedactResponse(resp) }, func(w *walker) { w.response(resp) })
 	restore()
 	fixLength(resp.Headers, &resp.ContentLength, before, len(resp.Body))
 }
 
-// apply runs the rules in order; value rules in a row share one walk over the message.
-func (r Redactor) apply(one func(Rule), walk func(*walker)) {
-	var w walker // one for every run of value rules: its values are reused
+// walkers are apply's: a walker is large (its buffers), and most messages are small.
+var walkers = sync.Pool{New: func() any { return new(walker) }}
+
+// apply runs the rules in order; value rules in a row share one walk over the message. The
+// header rules, dates and azure-ids, which edit h's values but never add or remove a header,
+// share one listing of h's keys (texts: what azure-ids redacts besides the header), made when they first need it and
+// dropped when any other rule runs.
+func (r Redactor) apply(h http.Header, texts []*string, one func(Rule), walk func(*walker)) {
+	w := walkers.Get().(*walker) // one for every run of value rules: its values are reused
+	defer func() {
+		w.forget()
+		walkers.Put(w)
+	}()
+	var keys headerKeys
 	w.rules = w.ruleBuf[:0]
 	for i := 0; i < len(r); {
 		w.rules = w.rules[:0]
@@ -126,14 +144,66 @@ func (r Redactor) apply(one func(Rule), walk func(*walker)) {
 			}
 			w.rules = append(w.rules, vr)
 		}
+		w.quick.made = false // these rules' quick tests are made on the first value
 		if len(w.rules) > 0 {
-			walk(&w)
+			walk(w) // edits values only: keys stay true
 			continue
 		}
-		one(r[i])
+		switch rule := r[i].(type) {
+		case HeaderRule:
+			if keys.load(h) {
+				rule.applyKeys(&keys)
+			} else {
+				one(r[i])
+			}
+		case datesRule:
+			if keys.load(h) {
+				fixDatesKeys(&keys)
+			} else {
+				one(r[i])
+			}
+		case *azureIDRule:
+			if keys.load(h) {
+				rule.redactKeys(&keys, texts...)
+			} else {
+				one(r[i])
+			}
+		default:
+			one(r[i])
+			keys.listed = false // the rule may have added or removed headers
+		}
 		i++
 	}
 }
+
+// headerKeys lists a small header's keys and values (the values are the header's own slices,
+// so editing their items edits the header).
+type headerKeys struct {
+	listed bool // keys and vals are h's, and still true
+	n      int
+	keys   [16]string
+	vals   [16][]string
+}
+
+// load lists h's keys unless they are listed already, and reports whether they are (false when
+// h is too large to list).
+func (k *headerKeys) load(h http.Header) bool {
+	if k.listed {
+		return true
+	}
+	if len(h) > len(k.keys) {
+		return false
+	}
+	k.n, k.listed = 0, true
+	for key, vals := range h {
+		k.keys[k.n], k.vals[k.n] = key, vals
+		k.n++
+	}
+	return true
+}
+
+// values are the listed headers' values.
+func (k *headerKeys) values() [][]string { return k.vals[:k.n] }
 
 // fixLength keeps recorded lengths true to a body that redaction shortened or lengthened (a stale
 // length would also tell how long the secret was).
@@ -224,6 +294,21 @@ func (h HeaderRule) apply(hdr http.Header) {
 	for key, vals := range hdr {
 		for _, name := range h.Headers {
 			if strings.EqualFold(key, name) {
+				for i := range vals {
+					vals[i] = h.Value
+				}
+				break
+			}
+		}
+	}
+}
+
+// applyKeys is apply with the header's keys and values listed.
+func (h HeaderRule) applyKeys(k *headerKeys) {
+	for j, key := range k.keys[:k.n] {
+		for _, name := range h.Headers {
+			if strings.EqualFold(key, name) {
+				vals := k.vals[j]
 				for i := range vals {
 					vals[i] = h.Value
 				}

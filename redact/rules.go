@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/azvcr/azvcr/cassette"
 )
@@ -55,10 +56,17 @@ func (g regexRule) headers(h map[string][]string) {
 // tenantId fields — and then replaces them wherever they appear, so the same id is the same
 // placeholder in every interaction of the session.
 type azureIDRule struct {
-	mu  sync.Mutex
-	ids map[string]bool // lower case
-	re  *regexp.Regexp  // alternation of the learned ids, case-insensitive
+	mu   sync.Mutex
+	ids  map[string]bool               // lower case
+	re   atomic.Pointer[regexp.Regexp] // alternation of the learned ids, case-insensitive
+	seen map[string]struct{}           // hinted texts learned from already: they teach nothing new
 }
+
+// maxSeen bounds azureIDRule.seen (it starts again when full), maxSeenText the texts it holds.
+const (
+	maxSeen     = 256
+	maxSeenText = 4 << 10
+)
 
 var (
 	guid = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
@@ -92,18 +100,53 @@ func (a *azureIDRule) redact(h map[string][]string, texts ...*string) {
 		return
 	}
 	for _, t := range texts {
-		*t = re.ReplaceAllString(*t, ZeroGUID)
+		*t = replaceIDs(re, *t)
 	}
-	replaceHeaders(h, re, ZeroGUID)
+	for _, vals := range h {
+		replaceIDsIn(re, vals)
+	}
 }
 
+// redactKeys is redact with the header's keys and values listed.
+func (a *azureIDRule) redactKeys(h *headerKeys, texts ...*string) {
+	for _, t := range texts {
+		a.learn(*t)
+	}
+	for _, vals := range h.values() {
+		a.learn(vals...)
+	}
+	re := a.current()
+	if re == nil {
+		return
+	}
+	for _, t := range texts {
+		*t = replaceIDs(re, *t)
+	}
+	for _, vals := range h.values() {
+		replaceIDsIn(re, vals)
+	}
+}
+
+// learn learns the ids in texts. Most texts hold no hint: they are passed over without the lock.
 func (a *azureIDRule) learn(texts ...string) {
+	for i, t := range texts {
+		if learnIDHints.in(t) {
+			a.learnHinted(texts[i:])
+			return
+		}
+	}
+}
+
+func (a *azureIDRule) learnHinted(texts []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	grew := false
 	for _, t := range texts {
 		if !learnIDHints.in(t) {
 			continue
+		}
+		if _, ok := a.seen[t]; ok {
+			continue // ids only grow: what t taught is known
 		}
 		for _, re := range learnIDRes {
 			for _, m := range re.FindAllStringSubmatch(t, -1) {
@@ -113,20 +156,80 @@ func (a *azureIDRule) learn(texts ...string) {
 				}
 			}
 		}
+		if len(t) <= maxSeenText {
+			if a.seen == nil || len(a.seen) >= maxSeen {
+				a.seen = make(map[string]struct{})
+			}
+			a.seen[t] = struct{}{}
+		}
 	}
 	if grew {
 		var alts []string
 		for id := range a.ids {
 			alts = append(alts, regexp.QuoteMeta(id))
 		}
-		a.re = regexp.MustCompile(`(?i)` + strings.Join(alts, "|"))
+		a.re.Store(regexp.MustCompile(`(?i)` + strings.Join(alts, "|")))
 	}
 }
 
-func (a *azureIDRule) current() *regexp.Regexp {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.re
+func (a *azureIDRule) current() *regexp.Regexp { return a.re.Load() }
+
+// replaceIDs replaces the learned ids (re) in t. Every id is a GUID, matched in any case, and
+// hex digits and "-" fold to nothing else: a text with no GUID-shaped run holds none.
+func replaceIDs(re *regexp.Regexp, t string) string {
+	if !hasGUIDShape(t) {
+		return t
+	}
+	return re.ReplaceAllString(t, ZeroGUID)
+}
+
+func replaceIDsIn(re *regexp.Regexp, vals []string) {
+	for i, v := range vals {
+		vals[i] = replaceIDs(re, v)
+	}
+}
+
+// hasGUIDShape reports whether s holds 8-4-4-4-12 hex digits.
+func hasGUIDShape(s string) bool {
+	if len(s) < 36 {
+		return false
+	}
+	for from := 8; ; {
+		d := strings.IndexByte(s[from:], '-')
+		if d < 0 {
+			return false
+		}
+		d += from
+		if d+28 > len(s) {
+			return false
+		}
+		if isGUIDAt(s, d-8) {
+			return true
+		}
+		from = d + 1
+	}
+}
+
+// isGUIDAt: s[i:i+36] is a GUID.
+func isGUIDAt(s string, i int) bool {
+	for j := 0; j < 36; j++ {
+		c := s[i+j]
+		switch j {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !isHex(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 func replaceHeaders(h map[string][]string, re *regexp.Regexp, with string) {
@@ -149,6 +252,19 @@ var (
 func (datesRule) Name() string                        { return "dates" }
 func (datesRule) RedactRequest(r *cassette.Request)   { fixDates(r.Headers) }
 func (datesRule) RedactResponse(r *cassette.Response) { fixDates(r.Headers) }
+
+// fixDatesKeys is fixDates with the header's keys and values listed.
+func fixDatesKeys(h *headerKeys) {
+	HeaderRule{Headers: dateHeaders, Value: FixedDate}.applyKeys(h)
+	for j, key := range h.keys[:h.n] {
+		if strings.EqualFold(key, "X-Ms-Routing-Request-Id") {
+			vals := h.vals[j]
+			for i, v := range vals {
+				vals[i] = routingIDRe.ReplaceAllString(v, "${1}:20000101T000000Z:"+ZeroGUID)
+			}
+		}
+	}
+}
 
 func fixDates(h map[string][]string) {
 	HeaderRule{Headers: dateHeaders, Value: FixedDate}.apply(h)
@@ -175,27 +291,36 @@ func (durationRule) Name() string                        { return "durations" }
 func (durationRule) RedactRequest(*cassette.Request)     {}
 func (durationRule) RedactResponse(r *cassette.Response) { r.Duration = "0s" }
 
-// foldSet is a set of lower-case ASCII texts looked for in any case.
+// foldSet is a set of lower-case ASCII texts, each two bytes or longer, looked for in any case.
 type foldSet struct {
-	subs  []string
-	first [256]bool // the bytes a text of the set starts with, in either case
+	subs   []string
+	first  [256]bool // the bytes a text of the set starts with, in either case
+	second [256]bool // the bytes that follow one of them in a text of the set, in either case
 }
 
 func newFoldSet(subs ...string) *foldSet {
 	f := &foldSet{subs: subs}
 	for _, sub := range subs {
-		f.first[sub[0]] = true
-		if c := sub[0]; c >= 'a' && c <= 'z' {
-			f.first[c-'a'+'A'] = true
+		if len(sub) < 2 {
+			panic("foldSet: a text shorter than two bytes")
+		}
+		for j, set := range []*[256]bool{&f.first, &f.second} {
+			c := sub[j]
+			set[c] = true
+			if c >= 'a' && c <= 'z' {
+				set[c-'a'+'A'] = true
+			}
 		}
 	}
 	return f
 }
 
 // in reports whether s holds one of the set's texts, in any case.
-func (f *foldSet) in(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !f.first[s[i]] {
+func (f *foldSet) in(s string) bool { return foldIn(f, s) }
+
+func foldIn[T string | []byte](f *foldSet, s T) bool {
+	for i := 0; i+1 < len(s); i++ {
+		if !f.first[s[i]] || !f.second[s[i+1]] {
 			continue
 		}
 		for _, sub := range f.subs {
@@ -208,7 +333,7 @@ func (f *foldSet) in(s string) bool {
 }
 
 // hasPrefixFold reports whether s starts with the lower-case ASCII prefix, in any case.
-func hasPrefixFold(s, prefix string) bool {
+func hasPrefixFold[T string | []byte](s T, prefix string) bool {
 	for j := 0; j < len(prefix); j++ {
 		if lowerByte(s[j]) != prefix[j] {
 			return false

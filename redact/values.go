@@ -69,6 +69,11 @@ type walker struct {
 	values []*value
 	level  int
 	fresh  bool // a new value for every visit, as before reuse: the reference tests hold it to
+	// slow offers every value to every rule, as before the quick tests (quick.go): the
+	// differential tests hold the quick walk to it.
+	slow bool
+	// quick is what the rules' quick tests make of each place, made on first use for rules.
+	quick quickMasks
 	// The first rules and levels live in the walker itself: one allocation for a message.
 	ruleBuf  [8]valueRule
 	valueBuf [6]value
@@ -81,6 +86,10 @@ const maxNesting = 3
 // visit offers a decoded text to the rules and looks inside it (parameters, URLs, JSON held in
 // a string), returning the edits to make in text's coordinates, merged and in order.
 func (w *walker) visit(p place, name, text string, depth int) []edit {
+	acting := w.acting(p, name, text)
+	if acting == 0 && !mayHoldInside(text, p, depth) {
+		return nil // no rule edits it, and nothing is inside it to look at
+	}
 	if w.level == len(w.values) || w.fresh {
 		var v *value
 		if !w.fresh && w.level < len(w.valueBuf) {
@@ -97,7 +106,10 @@ func (w *walker) visit(p place, name, text string, depth int) []edit {
 	*v = value{place: p, name: name, text: text} // edits nil: the last result may hold its array
 	w.level++
 	defer func() { w.level-- }()
-	for _, r := range w.rules {
+	for i, r := range w.rules {
+		if i < 64 && acting&(1<<i) == 0 {
+			continue // its quick test says it leaves this value alone
+		}
 		r.redactValue(v)
 		if wholeEdit(v.edits, len(text)) {
 			break // nothing is left for the other rules to find
@@ -118,7 +130,7 @@ func (w *walker) inside(text string, depth int) []edit {
 			return edits
 		}
 	}
-	if strings.IndexByte(strings.TrimRight(text, "="), '=') >= 0 { // more than base64 padding
+	if hasParamEquals(text) { // more than base64 padding
 		out = append(out, w.params(text, depth)...)
 	}
 	if strings.Contains(text, "://") {
@@ -205,10 +217,18 @@ func (w *walker) url(u string, depth int) []edit {
 		rest = end
 	}
 	pathEnd := indexAnyOrEnd(u, rest, "?#")
+	plain := !strings.ContainsAny(u[rest:pathEnd], `%\`) // no segment to decode: decoded's own test, once
 	for start := rest; start < pathEnd; {
-		end := indexAnyOrEnd(u[:pathEnd], start, "/")
+		end := start + strings.IndexByte(u[start:pathEnd], '/')
+		if end < start {
+			end = pathEnd
+		}
 		if end > start {
-			out = append(out, w.decoded(inPath, "", u, start, end)...)
+			if plain {
+				out = append(out, shift(w.visit(inPath, "", u[start:end], maxNesting), start)...)
+			} else {
+				out = append(out, w.decoded(inPath, "", u, start, end)...)
+			}
 		}
 		start = end + 1
 	}
