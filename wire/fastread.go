@@ -30,8 +30,8 @@ func headBuffered(b *bufio.Reader) bool {
 }
 
 // readRequestFast reads the request at the front of r's buffer as http.ReadRequest would, with
-// ctx as its context (none when nil), when its head is whole in the buffer and of the plain kind; ok false when it
-// declines (nothing is consumed then).
+// ctx as its context (none when nil), when its head is whole in the buffer and of the plain kind;
+// ok false when it declines (nothing is consumed then).
 func (r *Reader) readRequestFast(ctx context.Context) (req *http.Request, names []string, ok bool) {
 	buf, _ := r.br.Peek(r.br.Buffered())
 	end := bytes.Index(buf, crlfcrlf)

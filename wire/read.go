@@ -11,7 +11,9 @@ import (
 
 // Reader reads HTTP/1.x messages from a connection with the names of their header lines. Parsing
 // and framing are net/http's (http.ReadRequest, http.ReadResponse); Reader only watches the bytes
-// those consume for the head of each message, and takes the names from there.
+// those consume for the head of each message, and takes the names from there. A plain request
+// head whole in the buffer (the usual case) is read by the fast reader instead (fastread.go),
+// which gives what http.ReadRequest would.
 type Reader struct {
 	tap  *tap
 	br   *bufio.Reader

@@ -22,8 +22,10 @@ import (
 // are buffered and sent with their length. A handler may hijack the connection (CONNECT).
 type Server struct {
 	Handler http.Handler
-	// IdleTimeout bounds the wait for the next request on a connection (default 2 minutes),
-	// HeaderTimeout the reading of its head once it starts (default 30 s).
+	// IdleTimeout bounds the wait for the next request on a connection (default 2 minutes; a
+	// deadline set less than IdleTimeout/8 ago is kept, so the wait may end up to that much
+	// sooner), HeaderTimeout the reading of its head once it starts and is not yet whole in the
+	// buffer (default 30 s).
 	IdleTimeout, HeaderTimeout time.Duration
 	Log                        *slog.Logger // nil discards
 }
