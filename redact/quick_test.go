@@ -397,3 +397,14 @@ func FuzzLearnable(f *testing.F) {
 		}
 	})
 }
+
+// TestLearnIDHintsDecode: learnable looks only at the decoded text of a text that decodes,
+// which holds every hint the text does as long as no hint holds "%" or "+" or starts with a hex
+// digit.
+func TestLearnIDHintsDecode(t *testing.T) {
+	for _, h := range learnIDHints.subs {
+		if strings.ContainsAny(h, "%+") || isHex(h[0]) {
+			t.Errorf("hint %q holds %% or + or starts with a hex digit", h)
+		}
+	}
+}
