@@ -201,6 +201,10 @@ func TestQuickRedactMatchesSlow(t *testing.T) {
 	for _, rules := range []func() Redactor{DefaultRules, func() Redactor {
 		r, _ := DefaultRules().Without("azure-ids", "authorization")
 		return append(r, KeepHeaders{Headers: []string{"Cookie"}}, newAzureIDRule(), HeaderRule{RuleName: "x", Headers: []string{"x-ms-date"}, Value: "D"})
+	}, func() Redactor {
+		// a rule that puts a new header in place: the header rules after it edit that one
+		r := DefaultRules()
+		return append(append(Redactor{HeaderRule{RuleName: "y", Headers: []string{"cookie"}, Value: "C"}, swapHeaders{}}, r[9:]...), swapHeaders{}, r[8], r[11])
 	}} {
 		quick, slow := rules(), rules()
 		for i, req := range quickRequests() {
@@ -407,4 +411,21 @@ func TestLearnIDHintsDecode(t *testing.T) {
 			t.Errorf("hint %q holds %% or + or starts with a hex digit", h)
 		}
 	}
+}
+
+// swapHeaders puts a new header with a cookie and a date in place of a message's header.
+type swapHeaders struct{}
+
+func (swapHeaders) Name() string                        { return "swap-headers" }
+func (swapHeaders) RedactRequest(r *cassette.Request)   { r.Headers = swapped(r.Headers) }
+func (swapHeaders) RedactResponse(r *cassette.Response) { r.Headers = swapped(r.Headers) }
+
+func swapped(h http.Header) http.Header {
+	h = h.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h["Cookie"] = []string{"c=" + quickKey}
+	h["X-Ms-Date"] = []string{"now " + probeSub}
+	return h
 }
