@@ -432,3 +432,41 @@ func swapped(h http.Header) http.Header {
 	h["X-Ms-Date"] = []string{"now " + probeSub}
 	return h
 }
+
+// TestRememberedTexts: the default value rules' results are remembered for texts they leave,
+// only for them, and a remembered text comes out as it went in.
+func TestRememberedTexts(t *testing.T) {
+	var rules []valueRule
+	for _, r := range DefaultRules() {
+		if vr, ok := r.(valueRule); ok {
+			rules = append(rules, vr)
+		}
+	}
+	if !isDefaultValueRules(rules) {
+		t.Fatal("DefaultRules' value rules are not recognised")
+	}
+	if isDefaultValueRules(rules[1:]) || isDefaultValueRules(append(rules[:7:7], rules[6])) {
+		t.Error("other rules are taken for the default ones")
+	}
+	pk, auth := `["remembered-01"]`, "type=master&ver=1.0&sig="+quickKey
+	body := `{"query":"SELECT * FROM c WHERE c.remembered = 1"}`
+	for pass := range 2 {
+		req := cassette.Request{Method: "POST", URL: "https://a/x", Body: body,
+			Headers: http.Header{"X-Ms-Documentdb-Partitionkey": {pk}, "X-Ms-Authorization-Auxiliary": {auth}}}
+		DefaultRules().Request(&req)
+		if req.Headers["X-Ms-Documentdb-Partitionkey"][0] != pk || req.Body != body || strings.Contains(req.Headers["X-Ms-Authorization-Auxiliary"][0], quickKey) {
+			t.Fatalf("pass %d: %+v", pass, req)
+		}
+	}
+	if !keptHeaders.has("X-Ms-Documentdb-Partitionkey", pk) || !keptBodies.has("", body) {
+		t.Error("texts the rules left are not remembered")
+	}
+	if keptHeaders.has("X-Ms-Authorization-Auxiliary", auth) {
+		t.Error("a text the rules edited is remembered")
+	}
+	// another walker's rules do not look them up
+	w := &walker{rules: rules[:7]}
+	if w.remembers() {
+		t.Error("rules without secret-shapes remember")
+	}
+}
