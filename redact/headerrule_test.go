@@ -90,10 +90,10 @@ func TestKeepMatchesKeepAlways(t *testing.T) {
 		for j, mk := range headers {
 			got, want := mk(), mk()
 			restore := r.keep(got)
-			r.apply(got, nil, func(rule Rule) { rule.RedactRequest(&cassette.Request{Headers: got}) }, func(*walker) {})
+			r.apply(&got, nil, func(rule Rule) { rule.RedactRequest(&cassette.Request{Headers: got}) }, func(*walker) {})
 			restore()
 			restoreRef := keepAlways(r, want)
-			r.apply(want, nil, func(rule Rule) { rule.RedactRequest(&cassette.Request{Headers: want}) }, func(*walker) {})
+			r.apply(&want, nil, func(rule Rule) { rule.RedactRequest(&cassette.Request{Headers: want}) }, func(*walker) {})
 			restoreRef()
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("rules %d header %d: %v, want %v", i, j, got, want)

@@ -46,16 +46,19 @@ func (g regexRule) hintSafe() bool { return g.where&inHeaders == 0 }
 
 // learnable reports whether azure-ids might learn an id from s, or from s as the authorization
 // rule decodes it (URL-decoded; an escape that does not decode makes the value REDACTED).
+//
+// When s decodes, a hint in s is one in the decoded text too (no hint holds "%" or "+", and none
+// starts with a hex digit that an escape before it could take), so the decoded text alone is
+// looked at.
 func learnable(s string) bool {
-	if learnIDHints.in(s) {
-		return true
-	}
 	if strings.IndexByte(s, '%') < 0 {
-		return false
+		return learnIDHints.in(s)
 	}
 	var buf [512]byte // decoded here: Omittable's test runs on every header of every replayed request
-	decoded, ok := queryUnescape(buf[:0], s)
-	return ok && foldIn(learnIDHints, decoded)
+	if decoded, ok := queryUnescape(buf[:0], s); ok {
+		return foldIn(learnIDHints, decoded)
+	}
+	return learnIDHints.in(s)
 }
 
 // queryUnescape appends s decoded as url.QueryUnescape decodes it ("+" is a space, %XX a byte)

@@ -201,6 +201,13 @@ func TestQuickRedactMatchesSlow(t *testing.T) {
 	for _, rules := range []func() Redactor{DefaultRules, func() Redactor {
 		r, _ := DefaultRules().Without("azure-ids", "authorization")
 		return append(r, KeepHeaders{Headers: []string{"Cookie"}}, newAzureIDRule(), HeaderRule{RuleName: "x", Headers: []string{"x-ms-date"}, Value: "D"})
+	}, func() Redactor {
+		r, _ := DefaultRules().Without("arm-keys") // as many value rules as the last, not the same
+		return r
+	}, func() Redactor {
+		// a rule that puts a new header in place: the header rules after it edit that one
+		r := DefaultRules()
+		return append(append(Redactor{HeaderRule{RuleName: "y", Headers: []string{"cookie"}, Value: "C"}, swapHeaders{}}, r[9:]...), swapHeaders{}, r[8], r[11])
 	}} {
 		quick, slow := rules(), rules()
 		for i, req := range quickRequests() {
@@ -396,4 +403,70 @@ func FuzzLearnable(f *testing.F) {
 			t.Errorf("queryUnescape(%q) decodes where url.QueryUnescape fails: %v", s, err)
 		}
 	})
+}
+
+// TestLearnIDHintsDecode: learnable looks only at the decoded text of a text that decodes,
+// which holds every hint the text does as long as no hint holds "%" or "+" or starts with a hex
+// digit.
+func TestLearnIDHintsDecode(t *testing.T) {
+	for _, h := range learnIDHints.subs {
+		if strings.ContainsAny(h, "%+") || isHex(h[0]) {
+			t.Errorf("hint %q holds %% or + or starts with a hex digit", h)
+		}
+	}
+}
+
+// swapHeaders puts a new header with a cookie and a date in place of a message's header.
+type swapHeaders struct{}
+
+func (swapHeaders) Name() string                        { return "swap-headers" }
+func (swapHeaders) RedactRequest(r *cassette.Request)   { r.Headers = swapped(r.Headers) }
+func (swapHeaders) RedactResponse(r *cassette.Response) { r.Headers = swapped(r.Headers) }
+
+func swapped(h http.Header) http.Header {
+	h = h.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h["Cookie"] = []string{"c=" + quickKey}
+	h["X-Ms-Date"] = []string{"now " + probeSub}
+	return h
+}
+
+// TestRememberedTexts: the default value rules' results are remembered for texts they leave,
+// only for them, and a remembered text comes out as it went in.
+func TestRememberedTexts(t *testing.T) {
+	var rules []valueRule
+	for _, r := range DefaultRules() {
+		if vr, ok := r.(valueRule); ok {
+			rules = append(rules, vr)
+		}
+	}
+	if !isDefaultValueRules(rules) {
+		t.Fatal("DefaultRules' value rules are not recognised")
+	}
+	if isDefaultValueRules(rules[1:]) || isDefaultValueRules(append(rules[:7:7], rules[6])) {
+		t.Error("other rules are taken for the default ones")
+	}
+	pk, auth := `["remembered-01"]`, "type=master&ver=1.0&sig="+quickKey
+	body := `{"query":"SELECT * FROM c WHERE c.remembered = 1"}`
+	for pass := range 2 {
+		req := cassette.Request{Method: "POST", URL: "https://a/x", Body: body,
+			Headers: http.Header{"X-Ms-Documentdb-Partitionkey": {pk}, "X-Ms-Authorization-Auxiliary": {auth}}}
+		DefaultRules().Request(&req)
+		if req.Headers["X-Ms-Documentdb-Partitionkey"][0] != pk || req.Body != body || strings.Contains(req.Headers["X-Ms-Authorization-Auxiliary"][0], quickKey) {
+			t.Fatalf("pass %d: %+v", pass, req)
+		}
+	}
+	if !keptHeaders.has("X-Ms-Documentdb-Partitionkey", pk) || !keptBodies.has("", body) {
+		t.Error("texts the rules left are not remembered")
+	}
+	if keptHeaders.has("X-Ms-Authorization-Auxiliary", auth) {
+		t.Error("a text the rules edited is remembered")
+	}
+	// another walker's rules do not look them up
+	w := &walker{rules: rules[:7]}
+	if w.remembers() {
+		t.Error("rules without secret-shapes remember")
+	}
 }

@@ -106,7 +106,7 @@ func (r Redactor) Names() []string {
 func (r Redactor) Request(req *cassette.Request) {
 	restore := r.keep(req.Headers)
 	before := len(req.Body)
-	r.apply(req.Headers, []*string{&req.URL, &req.Body}, func(rule Rule) { rule.RedactRequest(req) }, func(w *walker) { w.request(req) })
+	r.apply(&req.Headers, []*string{&req.URL, &req.Body}, func(rule Rule) { rule.RedactRequest(req) }, func(w *walker) { w.request(req) })
 	restore()
 	fixLength(req.Headers, &req.ContentLength, before, len(req.Body))
 }
@@ -115,7 +115,7 @@ func (r Redactor) Request(req *cassette.Request) {
 func (r Redactor) Response(resp *cassette.Response) {
 	restore := r.keep(resp.Headers)
 	before := len(resp.Body)
-	r.apply(resp.Headers, []*string{&resp.Body}, func(rule Rule) { rule.RedactResponse(resp) }, func(w *walker) { w.response(resp) })
+	r.apply(&resp.Headers, []*string{&resp.Body}, func(rule Rule) { rule.RedactResponse(resp) }, func(w *walker) { w.response(resp) })
 	restore()
 	fixLength(resp.Headers, &resp.ContentLength, before, len(resp.Body))
 }
@@ -124,10 +124,10 @@ func (r Redactor) Response(resp *cassette.Response) {
 var walkers = sync.Pool{New: func() any { return new(walker) }}
 
 // apply runs the rules in order; value rules in a row share one walk over the message. The
-// header rules, dates and azure-ids, which edit h's values but never add or remove a header,
-// share one listing of h's keys (texts: what azure-ids redacts besides the header), made when they first need it and
-// dropped when any other rule runs.
-func (r Redactor) apply(h http.Header, texts []*string, one func(Rule), walk func(*walker)) {
+// header rules, dates and azure-ids, which edit the header's values (*h: a rule may replace it)
+// but never add or remove one, share one listing of its keys, made when they first need it and
+// dropped when any other rule runs. texts are what azure-ids redacts besides the header.
+func (r Redactor) apply(h *http.Header, texts []*string, one func(Rule), walk func(*walker)) {
 	w := walkers.Get().(*walker) // one for every run of value rules: its values are reused
 	defer func() {
 		w.forget()
@@ -151,19 +151,19 @@ func (r Redactor) apply(h http.Header, texts []*string, one func(Rule), walk fun
 		}
 		switch rule := r[i].(type) {
 		case HeaderRule:
-			if keys.load(h) {
+			if keys.load(*h) {
 				rule.applyKeys(&keys)
 			} else {
 				one(r[i])
 			}
 		case datesRule:
-			if keys.load(h) {
+			if keys.load(*h) {
 				fixDatesKeys(&keys)
 			} else {
 				one(r[i])
 			}
 		case *azureIDRule:
-			if keys.load(h) {
+			if keys.load(*h) {
 				rule.redactKeys(&keys, texts...)
 			} else {
 				one(r[i])

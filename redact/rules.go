@@ -70,7 +70,8 @@ const (
 
 var (
 	guid = `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
-	// learnIDHints: a text holds one of these, in any case, or no id to learn.
+	// learnIDHints: a text holds one of these, in any case, or no id to learn. learnable counts
+	// on none holding "%" or "+" or starting with a hex digit (TestLearnIDHintsDecode).
 	learnIDHints = newFoldSet("subscriptions/", "tenants/", "login.microsoftonline.com", "subscriptionid", "tenantid", `"tid"`)
 	learnIDRes   = []*regexp.Regexp{
 		regexp.MustCompile(`(?i)/subscriptions/(` + guid + `)`),
