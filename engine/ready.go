@@ -30,8 +30,33 @@ type readyAnswer struct {
 }
 
 // readyAnswers holds the answers made so far, one per recording served (and per poll bit): as
-// many as the recordings replay has read whole, which it keeps too.
-type readyAnswers struct{ m sync.Map }
+// many as the recordings replay has read whole, which it keeps too. A map under a read lock: a
+// lookup is one probe of the table (sync.Map's trie took several dependent loads, each a cache
+// miss once thousands of recordings are served).
+type readyAnswers struct {
+	mu sync.RWMutex
+	m  map[readyKey]*readyAnswer
+}
+
+func (a *readyAnswers) load(k readyKey) *readyAnswer {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.m[k]
+}
+
+// store keeps made for k unless an answer is there already, and returns the one kept.
+func (a *readyAnswers) store(k readyKey, made *readyAnswer) *readyAnswer {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if had := a.m[k]; had != nil {
+		return had
+	}
+	if a.m == nil {
+		a.m = map[readyKey]*readyAnswer{}
+	}
+	a.m[k] = made
+	return made
+}
 
 // WithSharedAnswers tells the engine that the face only reads the answers Handle gives (writes
 // them to the wire) and never changes them: the header of a replayed answer may then be the
@@ -52,10 +77,8 @@ func (e *Engine) replayAnswer(r *http.Request, it *cassette.Interaction) (*http.
 		return resp, nil
 	}
 	k := readyKey{it: it, poll: e.shape == nil && isPollPath(r.URL.Path)}
-	var ready *readyAnswer
-	if v, ok := e.ready.m.Load(k); ok {
-		ready = v.(*readyAnswer)
-	} else {
+	ready := e.ready.load(k)
+	if ready == nil {
 		resp := responseFromCassette(nil, &it.Response)
 		if e.shape == nil {
 			shapeReplayed(r, resp)
@@ -64,8 +87,7 @@ func (e *Engine) replayAnswer(r *http.Request, it *cassette.Interaction) (*http.
 		if e.shares() {
 			made.head = wire.NewHead(resp, it.Response.HeaderNames)
 		}
-		v, _ := e.ready.m.LoadOrStore(k, made)
-		ready = v.(*readyAnswer)
+		ready = e.ready.store(k, made)
 	}
 	h := ready.header
 	if !e.shares() {

@@ -23,7 +23,7 @@ import (
 // per request does not grow with the cassette.
 type Index struct {
 	mu       sync.Mutex
-	queues   map[keyHash]*queue
+	queues   map[keyHash]queue
 	seed     maphash.Seed
 	all      []*entry    // in cassette order, for summaries and miss diagnostics
 	near     *nearTables // for explaining misses: built at the first, kept up to date after it
@@ -146,14 +146,32 @@ type entry struct {
 	peeked bool // answered, but left for the next request (Peek)
 }
 
+// queue is the recordings of one key, in cassette order. It is kept in the map by value, and its
+// first recording (most keys have one) outside any array: a lookup in a large index is a chain
+// of cache misses, and each pointer less is one miss less.
 type queue struct {
-	entries []*entry
-	next    int
+	first *entry
+	more  []*entry // the others
+	next  int      // the first not handed out yet, when the earlier ones were
+}
+
+func (q queue) len() int {
+	if q.first == nil {
+		return 0
+	}
+	return 1 + len(q.more)
+}
+
+func (q queue) at(i int) *entry {
+	if i == 0 {
+		return q.first
+	}
+	return q.more[i-1]
 }
 
 // New indexes interactions. A recorded request that cannot be keyed is an error naming its id.
 func New(interactions []*cassette.Interaction, opts ...Option) (*Index, error) {
-	x := &Index{queues: make(map[keyHash]*queue, len(interactions)), hosts: map[string]bool{}, all: make([]*entry, 0, len(interactions)), seed: maphash.MakeSeed()}
+	x := &Index{queues: make(map[keyHash]queue, len(interactions)), hosts: map[string]bool{}, all: make([]*entry, 0, len(interactions)), seed: maphash.MakeSeed()}
 	for _, o := range opts {
 		o(x)
 	}
@@ -277,11 +295,12 @@ func (x *Index) keyed(r *cassette.Request, read func(string, bool) (body, *cosmo
 // insert queues an entry under key k. The lock is held, or the index is not yet shared.
 func (x *Index) insert(e *entry, k indexed) {
 	q := x.queues[k.key]
-	if q == nil {
-		q = &queue{}
-		x.queues[k.key] = q
+	if q.first == nil {
+		q.first = e
+	} else {
+		q.more = append(q.more, e)
 	}
-	q.entries = append(q.entries, e)
+	x.queues[k.key] = q
 	x.all = append(x.all, e)
 	_, authority, _ := strings.Cut(k.host, "://") // the host is scheme://host[:port], lower case
 	x.hosts[strings.Trim(hostport.StripPort(authority), "[]")] = true
@@ -370,26 +389,27 @@ var explaining = func() {}
 // lookup hands out the next unused recording of key k, or its last one again when the repeat
 // policy allows; nil when there is none. The lock is held.
 func (x *Index) lookup(k keyHash, p parts, consume bool) *entry {
-	q := x.queues[k]
-	if q == nil {
+	q, ok := x.queues[k]
+	if !ok {
 		return nil
 	}
-	for i := q.next; i < len(q.entries); i++ {
-		e := q.entries[i]
+	for i := q.next; i < q.len(); i++ {
+		e := q.at(i)
 		if e.used { // entries recorded this session (AddUsed) are skipped
 			continue
 		}
 		if consume {
 			e.used = true
 			q.next = i + 1
+			x.queues[k] = q
 		} else {
 			e.peeked = true
 		}
 		return e
 	}
-	if len(q.entries) > 0 && x.repeats(p) {
+	if q.len() > 0 && x.repeats(p) {
 		x.repeated++
-		return q.entries[len(q.entries)-1]
+		return q.at(q.len() - 1)
 	}
 	return nil
 }

@@ -75,8 +75,8 @@ func (x *Index) missCase(p parts, k keyHash) missCase {
 	if c.empty {
 		return c
 	}
-	if q := x.queues[k]; q != nil && len(q.entries) > 0 {
-		c.usedUp, c.usedCount = q.entries[0], len(q.entries)
+	if q := x.queues[k]; q.len() > 0 {
+		c.usedUp, c.usedCount = q.at(0), q.len()
 		return c
 	}
 	near := x.nearby()
