@@ -1,10 +1,8 @@
 package redact
 
 import (
-	"hash/maphash"
 	"math/bits"
 	"strings"
-	"sync/atomic"
 )
 
 // Most values a live request holds are short and plain (path segments such as "dbs", "colls",
@@ -30,12 +28,10 @@ const numPlaces = int(inText) + 1
 // quickMasks are, by place, the rules (bit i: w.rules[i]) that are not idle there; and the rules
 // with a quick test.
 type quickMasks struct {
-	made bool
-	// defaults: the rules are the default value rules, in order (isDefaultValueRules).
-	defaults bool
-	places   [numPlaces]uint64
-	tests    uint64
-	rules    [8]quickRule // the first rules as quickRules (tests' bits), not looked up again
+	made   bool
+	places [numPlaces]uint64
+	tests  uint64
+	rules  [8]quickRule // the first rules as quickRules (tests' bits), not looked up again
 }
 
 // allRules is a mask of every rule of a walker.
@@ -72,7 +68,7 @@ func (w *walker) acting(p place, name, text string) uint64 {
 }
 
 func (w *walker) makeQuick() {
-	w.quick = quickMasks{made: true, defaults: isDefaultValueRules(w.rules)}
+	w.quick = quickMasks{made: true}
 	for i, r := range w.rules {
 		busy := ^uint8(0) // the places where the rule may edit
 		if q, ok := r.(quickRule); ok {
@@ -166,86 +162,4 @@ func (shapeRule) leaves(p place, name, text string) bool {
 		name = ""
 	}
 	return name == "" || !isSecretName(name)
-}
-
-// isDefaultValueRules reports whether rules are DefaultRules' value rules, in order.
-func isDefaultValueRules(rules []valueRule) bool {
-	if len(rules) != 2+len(nameRules) {
-		return false
-	}
-	if _, ok := rules[0].(authorizationRule); !ok {
-		return false
-	}
-	for i := range nameRules {
-		if n, ok := rules[1+i].(*nameRule); !ok || n != &nameRules[i] {
-			return false
-		}
-	}
-	_, ok := rules[len(rules)-1].(shapeRule)
-	return ok
-}
-
-// Clients send the same header values and often the same bodies (a query's text) again and
-// again, and most come out of the default value rules as they went in. What the rules make of
-// a text depends on nothing but the text (and a header's name), so such texts are remembered
-// and passed over the next time. Only the default value rules' results are remembered: they
-// are the same rules in every Redactor.
-var (
-	keptHeaders = newTextSet(1024)
-	keptBodies  = newTextSet(256)
-)
-
-// remembers reports whether the walker's results may be remembered and looked up.
-func (w *walker) remembers() bool {
-	if w.slow || len(w.rules) > 64 {
-		return false
-	}
-	if !w.quick.made {
-		w.makeQuick()
-	}
-	return w.quick.defaults
-}
-
-// remembered is f(a, b) for texts that f leaves as they are when set holds (a, b) (f is the default
-// value rules), and remembers those that f leaves.
-func (w *walker) remembered(set *textSet, a, b string, f func() string) string {
-	if !w.remembers() || len(a) > maxMemoValue || len(b) > maxMemoValue {
-		return f()
-	}
-	if set.has(a, b) {
-		return b
-	}
-	out := f()
-	if out == b {
-		set.add(a, b)
-	}
-	return out
-}
-
-// textSet is a set of pairs of texts in a fixed table, as slotMemo: a new pair takes its slot over.
-type textSet struct {
-	seed  maphash.Seed
-	slots []atomic.Pointer[slotEntry[struct{}]]
-}
-
-func newTextSet(slots int) *textSet {
-	if slots&(slots-1) != 0 {
-		panic("textSet: slots must be a power of two")
-	}
-	return &textSet{seed: maphash.MakeSeed(), slots: make([]atomic.Pointer[slotEntry[struct{}]], slots)}
-}
-
-func (s *textSet) slot(a, b string) *atomic.Pointer[slotEntry[struct{}]] {
-	h := maphash.String(s.seed, a) ^ bits.RotateLeft64(maphash.String(s.seed, b), 29)
-	return &s.slots[h&uint64(len(s.slots)-1)]
-}
-
-func (s *textSet) has(a, b string) bool {
-	e := s.slot(a, b).Load()
-	return e != nil && e.a == a && e.b == b
-}
-
-func (s *textSet) add(a, b string) {
-	both := a + b // one allocation for the two copies: a slot must not keep a whole message alive
-	s.slot(a, b).Store(&slotEntry[struct{}]{a: both[:len(a)], b: both[len(a):]})
 }

@@ -339,27 +339,19 @@ func (w *walker) request(r *cassette.Request) {
 			vals[i] = w.redactText(inParam, name, s)
 		}
 	}
-	r.Body = w.keptBody(r.Body)
-}
-
-// keptBody is body, passing over a body the rules left as it was the last time.
-func (w *walker) keptBody(b string) string {
-	if b == "" {
-		return b
-	}
-	return w.remembered(keptBodies, "", b, func() string { return w.body(b) })
+	r.Body = w.body(r.Body)
 }
 
 // response redacts the response's headers and body.
 func (w *walker) response(r *cassette.Response) {
 	w.headers(r.Headers)
-	r.Body = w.keptBody(r.Body)
+	r.Body = w.body(r.Body)
 }
 
 func (w *walker) headers(h map[string][]string) {
 	for name, vals := range h {
 		for i, s := range vals {
-			vals[i] = w.remembered(keptHeaders, name, s, func() string { return w.redactText(inHeader, name, s) })
+			vals[i] = w.redactText(inHeader, name, s)
 		}
 	}
 }
