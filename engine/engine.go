@@ -47,9 +47,8 @@ type Engine struct {
 	maxBody  int64
 	file     io.Closer // the cassette replay reads recordings from (Open)
 
-	sharedAnswers bool         // WithSharedAnswers
-	ready         readyAnswers // the answers recordings give, made once
-	closing       sync.Once    // of file
+	sharedAnswers bool      // WithSharedAnswers
+	closing       sync.Once // of file
 
 	forwarded atomic.Int64
 	recorded  atomic.Int64
@@ -228,16 +227,13 @@ func (e *Engine) Handle(r *http.Request) *http.Response {
 			probe = cloneRequest(*live)
 		}
 		rules.redactor.Request(&probe)
-		lookup := index.Next
-		if keep, _ := r.Context().Value(keepKey{}).(bool); keep {
-			lookup = index.Peek
-		}
-		it, miss := lookup(&probe)
+		keep, _ := r.Context().Value(keepKey{}).(bool)
+		it, memo, miss := index.Take(&probe, !keep)
 		if it != nil {
 			if e.log.Enabled(r.Context(), slog.LevelDebug) {
 				e.log.Debug("replayed", "method", r.Method, "url", r.URL.String(), "id", it.ID)
 			}
-			resp, head := e.replayAnswer(r, it)
+			resp, head := e.replayAnswer(r, it, memo)
 			x.SetResponse(it.Response.HeaderNames)
 			x.SetResponseHead(head)
 			if e.shape != nil {

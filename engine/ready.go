@@ -2,9 +2,10 @@ package engine
 
 import (
 	"net/http"
-	"sync"
+	"sync/atomic"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/matcher"
 	"github.com/azvcr/azvcr/wire"
 )
 
@@ -15,12 +16,6 @@ import (
 // recording alone. So the head of the answer is made once per recording, and each request gets
 // its own copy of it, or the one itself when the face only reads answers (WithSharedAnswers).
 
-// readyKey is a recording and what of the request its answer depends on.
-type readyKey struct {
-	it   *cassette.Interaction
-	poll bool // the request's path is a long-running operation's status endpoint
-}
-
 // readyAnswer is the head of the answer a recording gives, made once.
 type readyAnswer struct {
 	header http.Header // never changed once stored
@@ -29,33 +24,12 @@ type readyAnswer struct {
 	head   *wire.Head // the head written out, when answers are shared: see wire.Head
 }
 
-// readyAnswers holds the answers made so far, one per recording served (and per poll bit): as
-// many as the recordings replay has read whole, which it keeps too. A map under a read lock: a
-// lookup is one probe of the table (sync.Map's trie took several dependent loads, each a cache
-// miss once thousands of recordings are served).
+// readyAnswers are a recording's answers, made by one engine: to a request for a status poll's
+// path, and to any other. They are kept in the recording's matcher.Memo, so finding them costs
+// nothing more than finding the recording.
 type readyAnswers struct {
-	mu sync.RWMutex
-	m  map[readyKey]*readyAnswer
-}
-
-func (a *readyAnswers) load(k readyKey) *readyAnswer {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	return a.m[k]
-}
-
-// store keeps made for k unless an answer is there already, and returns the one kept.
-func (a *readyAnswers) store(k readyKey, made *readyAnswer) *readyAnswer {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if had := a.m[k]; had != nil {
-		return had
-	}
-	if a.m == nil {
-		a.m = map[readyKey]*readyAnswer{}
-	}
-	a.m[k] = made
-	return made
+	by     *Engine // answers depend on its options: another engine on the index makes its own
+	byPoll [2]atomic.Pointer[readyAnswer]
 }
 
 // WithSharedAnswers tells the engine that the face only reads the answers Handle gives (writes
@@ -66,9 +40,9 @@ func WithSharedAnswers() Option {
 }
 
 // replayAnswer is the answer recording it gives to r: responseFromCassette followed by
-// shapeReplayed (when the face does not shape answers itself), with the head made once; and
-// that head written out when answers are shared (nil otherwise).
-func (e *Engine) replayAnswer(r *http.Request, it *cassette.Interaction) (*http.Response, *wire.Head) {
+// shapeReplayed (when the face does not shape answers itself), with the head made once and kept
+// in memo (the recording's); and that head written out when answers are shared (nil otherwise).
+func (e *Engine) replayAnswer(r *http.Request, it *cassette.Interaction, memo *matcher.Memo) (*http.Response, *wire.Head) {
 	if isHead(r) { // the length is the recorded Content-Length, the body none: rare, made anew
 		resp := responseFromCassette(r, &it.Response)
 		if e.shape == nil {
@@ -76,8 +50,18 @@ func (e *Engine) replayAnswer(r *http.Request, it *cassette.Interaction) (*http.
 		}
 		return resp, nil
 	}
-	k := readyKey{it: it, poll: e.shape == nil && isPollPath(r.URL.Path)}
-	ready := e.ready.load(k)
+	answers, _ := memo.Load().(*readyAnswers)
+	if answers == nil {
+		answers, _ = memo.Keep(&readyAnswers{by: e}).(*readyAnswers)
+	}
+	if answers.by != e {
+		answers = &readyAnswers{by: e} // made for this request only
+	}
+	poll := 0
+	if e.shape == nil && isPollPath(r.URL.Path) {
+		poll = 1
+	}
+	ready := answers.byPoll[poll].Load()
 	if ready == nil {
 		resp := responseFromCassette(nil, &it.Response)
 		if e.shape == nil {
@@ -87,7 +71,11 @@ func (e *Engine) replayAnswer(r *http.Request, it *cassette.Interaction) (*http.
 		if e.shares() {
 			made.head = wire.NewHead(resp, it.Response.HeaderNames)
 		}
-		ready = e.ready.store(k, made)
+		if answers.byPoll[poll].CompareAndSwap(nil, made) {
+			ready = made
+		} else {
+			ready = answers.byPoll[poll].Load()
+		}
 	}
 	h := ready.header
 	if !e.shares() {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/matcher"
 )
 
 // TestReadyAnswerAsMadeAnew holds the answers made once per recording to the answer made anew
@@ -47,13 +48,17 @@ func TestReadyAnswerAsMadeAnew(t *testing.T) {
 			resp.Header.Add("X-Shaped", "1") // Add: an edit of a shared head would show twice next round
 		}},
 	}
+	// One memo per recording, shared by the engines as an index would be: each engine keeps
+	// answers of its own.
+	memos := make([]matcher.Memo, len(recordings))
 	for _, face := range faces {
 		e := &Engine{shape: face.shape}
 		for _, o := range face.opts {
 			o(e)
 		}
-		for _, rec := range recordings {
+		for ri, rec := range recordings {
 			it := &cassette.Interaction{Response: rec.resp}
+			memo := &memos[ri]
 			for _, rq := range requests {
 				for round := range 3 {
 					r := httptest.NewRequest(rq.method, rq.url, nil)
@@ -61,7 +66,7 @@ func TestReadyAnswerAsMadeAnew(t *testing.T) {
 					if face.shape == nil {
 						shapeReplayed(r, want)
 					}
-					got, _ := e.replayAnswer(r, it)
+					got, _ := e.replayAnswer(r, it, memo)
 					if face.shape != nil { // as Handle does: the face's shaping on each answer
 						face.shape(r, it, want)
 						face.shape(r, it, got)
@@ -96,8 +101,9 @@ func TestSharedAnswersShareOnlyTheHead(t *testing.T) {
 	r := httptest.NewRequest("GET", "https://acct.documents.azure.com/dbs/db", nil)
 	for _, shared := range []bool{false, true} {
 		e := &Engine{sharedAnswers: shared}
-		a, _ := e.replayAnswer(r, it)
-		b, _ := e.replayAnswer(r, it)
+		memo := &matcher.Memo{}
+		a, _ := e.replayAnswer(r, it, memo)
+		b, _ := e.replayAnswer(r, it, memo)
 		same := reflect.ValueOf(a.Header).UnsafePointer() == reflect.ValueOf(b.Header).UnsafePointer()
 		if same != shared {
 			t.Errorf("shared %v: the two answers share their header: %v", shared, same)

@@ -140,8 +140,9 @@ func isMetadataRead(p parts) bool {
 type entry struct {
 	it     *cassette.Interaction
 	full   atomic.Pointer[cassette.Interaction] // it whole, once read: later answers go straight to it
-	body   body                                 // its raw text is the recording's own (no copy)
-	tp     *tpRequest                           // the request as the test-proxy matcher sees it, when one is in use
+	memo   Memo
+	body   body       // its raw text is the recording's own (no copy)
+	tp     *tpRequest // the request as the test-proxy matcher sees it, when one is in use
 	used   bool
 	peeked bool // answered, but left for the next request (Peek)
 }
@@ -323,27 +324,63 @@ func (x *Index) AddUsed(it *cassette.Interaction) error {
 }
 
 // Next returns the next unused recorded interaction for r, or a Miss that explains why there is none.
-func (x *Index) Next(r *cassette.Request) (*cassette.Interaction, *Miss) { return x.next(r, true) }
+func (x *Index) Next(r *cassette.Request) (*cassette.Interaction, *Miss) {
+	it, _, miss := x.next(r, true)
+	return it, miss
+}
 
 // Peek is Next that leaves the recording unused, to be answered again (test-proxy's
 // x-recording-remove: false).
-func (x *Index) Peek(r *cassette.Request) (*cassette.Interaction, *Miss) { return x.next(r, false) }
+func (x *Index) Peek(r *cassette.Request) (*cassette.Interaction, *Miss) {
+	it, _, miss := x.next(r, false)
+	return it, miss
+}
+
+// Take is Next (consume) or Peek, with the recording's Memo.
+func (x *Index) Take(r *cassette.Request, consume bool) (*cassette.Interaction, *Memo, *Miss) {
+	return x.next(r, consume)
+}
+
+// Memo is where a caller keeps what it makes of a recording once, with the recording in the
+// index: the engine keeps the answer it gives there. Finding it costs nothing more than finding
+// the recording (a table of its own would be one more cache miss per request in a large index).
+type Memo struct{ v atomic.Pointer[any] }
+
+// Load returns what was kept, or nil.
+func (m *Memo) Load() any {
+	if p := m.v.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Keep keeps v unless something is kept already, and returns what is kept.
+func (m *Memo) Keep(v any) any {
+	if m.v.CompareAndSwap(nil, &v) {
+		return v
+	}
+	return *m.v.Load()
+}
 
 // next looks r up under the lock. A miss is explained after the lock is released, from what
 // was gathered under it, so it never holds up other requests.
-func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, *Miss) {
+func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, *Memo, *Miss) {
 	p, tp, k, err := x.keyed(r, liveBodies.read, nil)
 	if err != nil {
 		x.mu.Lock()
 		x.misses++
 		x.mu.Unlock()
-		return nil, &Miss{Method: r.Method, URL: r.URL, Reason: err.Error()}
+		return nil, nil, &Miss{Method: r.Method, URL: r.URL, Reason: err.Error()}
 	}
 	h := k
 	x.mu.Lock()
 	if e := x.lookup(h, p, consume); e != nil {
 		x.mu.Unlock()
-		return x.full(r, e)
+		it, miss := x.full(r, e)
+		if miss != nil {
+			return nil, nil, miss
+		}
+		return it, &e.memo, nil
 	}
 	x.misses++
 	if x.rm == nil && x.near == nil { // the first miss: its tables are built off the lock
@@ -355,12 +392,12 @@ func (x *Index) next(r *cassette.Request, consume bool) (*cassette.Interaction, 
 		remaining := x.remaining()
 		x.mu.Unlock()
 		explaining()
-		return nil, x.rm.explain(r, tp, remaining)
+		return nil, nil, x.rm.explain(r, tp, remaining)
 	}
 	c := x.missCase(p, h)
 	x.mu.Unlock()
 	explaining()
-	return nil, c.explain(r, p)
+	return nil, nil, c.explain(r, p)
 }
 
 // full is the whole recording it (read again from its file when it was loaded light, see

@@ -300,9 +300,19 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // closes reports an answer that ends the connection.
 func (w *responseWriter) closes() bool {
 	if w.resp != nil {
-		return w.resp.Close || strings.EqualFold(w.resp.Header.Get("Connection"), "close")
+		return w.resp.Close || w.asksToClose(w.resp.Header)
 	}
 	return strings.EqualFold(w.header.Get("Connection"), "close")
+}
+
+// asksToClose reports a Connection: close in h. A header a Head was made of has no Connection
+// line (NewHead takes none), which spares the lookup: a replayed answer's header is one of many
+// kept, and reading it is a cache miss.
+func (w *responseWriter) asksToClose(h http.Header) bool {
+	if hd := w.exchange.head; hd != nil && sameMap(hd.header, h) {
+		return false
+	}
+	return strings.EqualFold(h.Get("Connection"), "close")
 }
 
 func (w *responseWriter) finish(req *http.Request, closing bool) error {
@@ -320,7 +330,7 @@ func (w *responseWriter) finish(req *http.Request, closing bool) error {
 	if resp.Header.Get("Date") == "" && w.resp == nil {
 		resp.Header.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	}
-	if strings.EqualFold(resp.Header.Get("Connection"), "close") {
+	if w.asksToClose(resp.Header) {
 		closing = true
 	}
 	if resp.ContentLength < 0 { // an answer of unknown length is read whole, so it is sent with its length

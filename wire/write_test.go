@@ -199,3 +199,34 @@ func TestHeadOnlyForItsAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestAsksToCloseTrustsOnlyItsHead: the lookup is spared only for the header a Head was made of
+// (which has no Connection line); any other header is read.
+func TestAsksToCloseTrustsOnlyItsHead(t *testing.T) {
+	made := http.Header{"Content-Length": {"0"}}
+	head := NewHead(&http.Response{StatusCode: 200, Status: "200 OK", Header: made}, nil)
+	if head == nil {
+		t.Fatal("no head made")
+	}
+	closing := http.Header{"Connection": {"close"}}
+	cases := []struct {
+		name string
+		head *Head
+		h    http.Header
+		want bool
+	}{
+		{"its header", head, made, false},
+		{"another header asking to close", head, closing, true},
+		{"no head", nil, closing, true},
+		{"no head, no Connection", nil, made, false},
+	}
+	for _, c := range cases {
+		w := &responseWriter{exchange: &Exchange{head: c.head}}
+		if got := w.asksToClose(c.h); got != c.want {
+			t.Errorf("%s: asksToClose = %v, want %v", c.name, got, c.want)
+		}
+	}
+	if NewHead(&http.Response{StatusCode: 200, Status: "200 OK", Header: closing}, nil) != nil {
+		t.Error("a head was made of a header with a Connection line")
+	}
+}
