@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/azvcr/azvcr/internal/cputime"
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/redact"
@@ -54,7 +54,7 @@ func liveRequest() cassette.Request {
 
 func BenchmarkRedactLiveRequest(b *testing.B) {
 	r := redact.DefaultRules()
-	defer reportCPU(b)()
+	defer cputime.Report(b)()
 	for b.Loop() {
 		req := liveRequest()
 		r.Request(&req)
@@ -123,24 +123,11 @@ func BenchmarkRedactProbe(b *testing.B) {
 			r := redact.DefaultRules()
 			mk := probes[name]
 			b.ReportAllocs()
-			defer reportCPU(b)()
+			defer cputime.Report(b)()
 			for b.Loop() {
 				req := mk()
 				r.Request(&req)
 			}
 		})
 	}
-}
-
-// reportCPU reports the process's CPU time per operation (user and system, every goroutine):
-// on a shared machine it varies less than the elapsed time.
-func reportCPU(b *testing.B) func() {
-	before := cpuTime()
-	return func() { b.ReportMetric(float64((cpuTime()-before).Nanoseconds())/float64(b.N), "cpu-ns/op") }
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -3,9 +3,10 @@ package testproxy
 import (
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/azvcr/azvcr/internal/cputime"
 
 	"github.com/azvcr/azvcr/cassette"
 	"github.com/azvcr/azvcr/internal/cassettetest"
@@ -13,12 +14,6 @@ import (
 	"github.com/azvcr/azvcr/secrets"
 	"github.com/azvcr/azvcr/testproxyjson"
 )
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkRecordStop saves a 20,000-exchange session with the central sanitizers: whole (sanitize
 // all, Marshal, Lint, write) and streamed (saveStream). cpu-s/op is the process's CPU time.
@@ -28,7 +23,7 @@ func BenchmarkRecordStop(b *testing.B) {
 	sans := s.reg.resolve(s.reg.serverList())
 	dir := b.TempDir()
 	b.Run("whole", func(b *testing.B) {
-		c0 := cpuTime()
+		c0 := cputime.Now()
 		for b.Loop() {
 			its := make([]*cassette.Interaction, n)
 			for i := range its {
@@ -44,10 +39,10 @@ func BenchmarkRecordStop(b *testing.B) {
 			}
 			cassette.WriteAtomic(filepath.Join(dir, "whole.json"), data)
 		}
-		b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+		b.ReportMetric((cputime.Now()-c0).Seconds()/float64(b.N), "cpu-s/op")
 	})
 	b.Run("stream", func(b *testing.B) {
-		c0 := cpuTime()
+		c0 := cputime.Now()
 		for b.Loop() {
 			var rec entries
 			for i := range n {
@@ -58,7 +53,7 @@ func BenchmarkRecordStop(b *testing.B) {
 			}
 			rec.free()
 		}
-		b.ReportMetric((cpuTime()-c0).Seconds()/float64(b.N), "cpu-s/op")
+		b.ReportMetric((cputime.Now()-c0).Seconds()/float64(b.N), "cpu-s/op")
 	})
 }
 
@@ -78,7 +73,7 @@ func BenchmarkPlaybackPrepare(b *testing.B) {
 	s := New(WithStorage(b.TempDir()))
 	p := compilePlan(s.reg.resolve(s.reg.serverList()))
 	var parse, sanitize, index time.Duration
-	c0 := cpuTime()
+	c0 := cputime.Now()
 	for b.Loop() {
 		t0 := time.Now()
 		c, _, err := testproxyjson.Parse("rec.json", data)
@@ -93,7 +88,7 @@ func BenchmarkPlaybackPrepare(b *testing.B) {
 		}
 		parse, sanitize, index = parse+t1.Sub(t0), sanitize+t2.Sub(t1), index+time.Since(t2)
 	}
-	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64((cputime.Now()-c0).Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(parse.Microseconds())/1e3/float64(b.N), "parse-ms/op")
 	b.ReportMetric(float64(sanitize.Microseconds())/1e3/float64(b.N), "sanitize-ms/op")
 	b.ReportMetric(float64(index.Microseconds())/1e3/float64(b.N), "index-ms/op")

@@ -10,9 +10,9 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/azvcr/azvcr/internal/cputime"
 
 	"github.com/azvcr/azvcr/certs"
 	"github.com/azvcr/azvcr/engine"
@@ -44,7 +44,7 @@ func BenchmarkEngineReplay(b *testing.B) {
 			src := bytes.NewReader(raw)
 			br := bufio.NewReader(src)
 			b.ReportAllocs()
-			defer reportCPU(b)()
+			defer cputime.Report(b)()
 			for b.Loop() {
 				src.Reset(raw)
 				br.Reset(src)
@@ -120,7 +120,7 @@ func driveReplay(b *testing.B, d dialer) {
 			b.Run(fmt.Sprintf("%s/%d", k.name, conns), func(b *testing.B) {
 				req := corpusRequest(k.i)
 				b.ReportAllocs()
-				defer reportCPU(b)()
+				defer cputime.Report(b)()
 				var mu sync.Mutex
 				n := 0
 				_, err := drive(d, conns, func(int64) *request {
@@ -138,17 +138,4 @@ func driveReplay(b *testing.B, d dialer) {
 			})
 		}
 	}
-}
-
-// reportCPU reports the process's CPU time per operation (user and system, every goroutine):
-// on a shared machine it varies less than the elapsed time.
-func reportCPU(b *testing.B) func() {
-	before := cpuTime()
-	return func() { b.ReportMetric(float64((cpuTime()-before).Nanoseconds())/float64(b.N), "cpu-ns/op") }
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
