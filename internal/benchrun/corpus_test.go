@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
@@ -124,5 +125,47 @@ func TestCachedCassette(t *testing.T) {
 	}
 	if files, _ := filepath.Glob(filepath.Join(dir, "c30-*.yaml")); len(files) != 1 {
 		t.Errorf("cache holds %v, want one file", files)
+	}
+}
+
+// TestCosmosRequestsKeepTheMix: the requests cycled against 100 and 100,000 interactions have
+// the same mix of kinds, so the two rates compare like with like.
+func TestCosmosRequestsKeepTheMix(t *testing.T) {
+	mix := func(size, n int) map[string]int {
+		counts := map[string]int{}
+		for _, r := range cosmosRequests(size, n) {
+			method, _, _ := strings.Cut(string(r.wire), " ")
+			kind := method
+			if method == "POST" && strings.Contains(string(r.wire), "application/query+json") {
+				kind = "query"
+			}
+			counts[kind]++
+		}
+		return counts
+	}
+	few := len(cosmosRequests(100, 100))
+	small, big, bigFew := mix(100, 100), mix(100_000, 4096), mix(100_000, few)
+	if len(big) != 3 || len(small) != 3 || len(bigFew) != 3 {
+		t.Fatalf("kinds: %v at 100, %v and %v at 100,000; want reads, queries and creates in each", small, big, bigFew)
+	}
+	if n := len(cosmosRequests(100_000, few)); n != few {
+		t.Errorf("%d requests from 100,000 interactions, %d from 100", n, few)
+	}
+	if n := len(cosmosRequests(100_000, 4096)); n != 4096 {
+		t.Errorf("%d requests from 100,000 interactions, want 4,096", n)
+	}
+	total := func(m map[string]int) (n int) {
+		for _, c := range m {
+			n += c
+		}
+		return n
+	}
+	for k := range small {
+		for _, other := range []map[string]int{big, bigFew} {
+			a, b := float64(small[k])/float64(total(small)), float64(other[k])/float64(total(other))
+			if a-b > 0.05 || b-a > 0.05 {
+				t.Errorf("%s: %.2f of the requests at 100, %.2f at 100,000", k, a, b)
+			}
+		}
 	}
 }

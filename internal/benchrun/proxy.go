@@ -59,10 +59,17 @@ func corpusRequest(i int) *request {
 }
 
 // cosmosRequests are n Cosmos DB requests (no ARM: one host, one CONNECT per connection) spread
-// evenly over the first size interactions.
+// evenly over the first size interactions, in the corpus's mix of kinds.
 func cosmosRequests(size, n int) []*request {
 	var reqs []*request
-	stride := max(1, size/n)
+	period := len(kindPattern)
+	stride := max(1, size/(n+n/(period-1)+1)) // room for the ARM interactions passed over
+	// A stride one more than a multiple of the kinds' period steps through every kind in turn
+	// (a stride of 24 took reads and creates only, so 100,000 interactions were replayed without
+	// the queries 100 were replayed with).
+	if stride >= period {
+		stride -= (stride - 1) % period
+	}
 	for i := 0; i < size && len(reqs) < n; i += stride {
 		if kindOf(i) != kindARM {
 			reqs = append(reqs, corpusRequest(i))

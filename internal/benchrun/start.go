@@ -104,16 +104,30 @@ func (h *harness) startAndScale() error {
 		return err
 	}
 	defer smallProc.stop()
+	// The two cassettes get the same requests but for where they lie: as many distinct ones, in
+	// the same mix of kinds, spread over the whole of each cassette. Only the cassette's size
+	// differs. A third window replays 4,096 distinct requests from the large one, which shows
+	// what a larger working set costs (caches of the processor and of azvcr) apart from it.
 	const conns = 16
-	s, b, err := h.compare(side{"replay 100 interactions, 16 connections", smallDial, cycle(cosmosRequests(100, 100)), []*proc{smallProc}},
-		side{"replay 100,000 interactions, 16 connections", bigDial, cycle(cosmosRequests(100_000, 4096)), []*proc{bigProc}}, conns, 2*warmUp, 2*window)
+	few := cosmosRequests(100, 100)
+	s, b, err := h.compare(side{"replay 100 interactions, 16 connections", smallDial, cycle(few), []*proc{smallProc}},
+		side{"replay 100,000 interactions, 16 connections", bigDial, cycle(cosmosRequests(100_000, len(few))), []*proc{bigProc}}, conns, 2*warmUp, 2*window)
 	if err != nil {
 		return err
 	}
 	ratio := b.rate() / s.rate()
 	h.add(row{measure: "replay throughput, 100,000 ÷ 100 interactions, 16 connections", floor: rate(s.rate()), azvcr: rate(b.rate()),
 		ratio: times(ratio), target: "≥ 0.9×", checked: true, ok: ratio >= 0.9,
-		note: fmt.Sprintf("the floor column is azvcr at 100 interactions; p99 %s at 100, %s at 100,000; %s; %s", dur(s.percentile(0.99)), dur(b.percentile(0.99)), s.note("100:"), b.note("100,000:"))})
+		note: fmt.Sprintf("the floor column is azvcr at 100 interactions; %d distinct requests cycled on each, in the same mix, spread over each cassette; p99 %s at 100, %s at 100,000; %s; %s",
+			len(few), dur(s.percentile(0.99)), dur(b.percentile(0.99)), s.note("100:"), b.note("100,000:"))})
+	many := cosmosRequests(100_000, 4096)
+	w, err := h.load("replay 4,096 distinct requests, 100,000 interactions", bigDial, conns, cycle(many), 2*warmUp, 2*window, bigProc)
+	if err != nil {
+		return err
+	}
+	h.add(row{measure: fmt.Sprintf("replay throughput, 4,096 ÷ %d distinct requests, 100,000 interactions", len(few)), floor: rate(b.rate()), azvcr: rate(w.rate()),
+		ratio: times(w.rate() / b.rate()),
+		note: fmt.Sprintf("the floor column is the row above's 100,000; what a working set larger than the processor's caches and azvcr's memos costs, whatever the cassette's size; p99 %s; %s", dur(w.percentile(0.99)), w.note("4,096:"))})
 	return nil
 }
 
