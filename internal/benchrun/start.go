@@ -127,7 +127,7 @@ func (h *harness) startAndScale() error {
 	}
 	h.add(row{measure: fmt.Sprintf("replay throughput, 4,096 ÷ %d distinct requests, 100,000 interactions", len(few)), floor: rate(b.rate()), azvcr: rate(w.rate()),
 		ratio: times(w.rate() / b.rate()),
-		note: fmt.Sprintf("the floor column is the row above's 100,000; what a working set larger than the processor's caches and azvcr's memos costs, whatever the cassette's size; p99 %s; %s", dur(w.percentile(0.99)), w.note("4,096:"))})
+		note:  fmt.Sprintf("the floor column is the row above's 100,000; what a working set larger than the processor's caches and azvcr's memos costs, whatever the cassette's size; p99 %s; %s", dur(w.percentile(0.99)), w.note("4,096:"))})
 	return nil
 }
 
