@@ -193,8 +193,14 @@ func responseFromCassette(r *http.Request, rec *cassette.Response) *http.Respons
 	if status == "" || !startsWithCode(status, rec.Code) {
 		status = fmt.Sprintf("%d %s", rec.Code, http.StatusText(rec.Code))
 	}
+	return replayedResponse(r, rec.Code, status, h, length, body)
+}
+
+// replayedResponse is the response to r with this status, header and length, its body read in place from
+// body.
+func replayedResponse(r *http.Request, code int, status string, h http.Header, length int64, body string) *http.Response {
 	resp := &http.Response{
-		StatusCode:    rec.Code,
+		StatusCode:    code,
 		Status:        status,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,

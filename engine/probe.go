@@ -28,11 +28,4 @@ func matchProbe(r *http.Request, body string, reads func(string) bool, omittable
 }
 
 // isHopHeader reports whether k is one of hopHeaders, spelt as there.
-func isHopHeader(k string) bool {
-	switch k {
-	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
-		"Te", "Trailer", "Transfer-Encoding", "Upgrade":
-		return true
-	}
-	return false
-}
+func isHopHeader(k string) bool { return slices.Contains(hopHeaders, k) }

@@ -81,23 +81,7 @@ func (e *Engine) replayAnswer(r *http.Request, it *cassette.Interaction, memo *m
 	if !e.shares() {
 		h = h.Clone()
 	}
-	resp := &http.Response{
-		StatusCode:    it.Response.Code,
-		Status:        ready.status,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        h,
-		ContentLength: ready.length,
-		Body:          http.NoBody,
-		Request:       r,
-	}
-	if body := it.Response.Body; len(body) > 0 {
-		rb := &replayBody{}
-		rb.Reset(body)
-		resp.Body = rb
-	}
-	return resp, ready.head
+	return replayedResponse(r, it.Response.Code, ready.status, h, ready.length, it.Response.Body), ready.head
 }
 
 // shares reports whether replayed answers share their head: the face asked for it and nothing
