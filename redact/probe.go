@@ -1,6 +1,10 @@
 package redact
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/azvcr/azvcr/internal/jsonlex"
+)
 
 // Replay redacts each live request only to match it, and a match reads a few of its headers
 // (matcher.SignificantHeaders, Content-Type): redacting the others (Authorization, dates, ids,
@@ -67,7 +71,7 @@ func queryUnescape(b []byte, s string) ([]byte, bool) {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '%':
-			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+			if i+2 >= len(s) || !jsonlex.IsHex(s[i+1]) || !jsonlex.IsHex(s[i+2]) {
 				return b, false
 			}
 			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))

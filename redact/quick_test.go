@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/jsonlex"
 	"github.com/azvcr/azvcr/secrets"
 )
 
@@ -410,7 +411,7 @@ func FuzzLearnable(f *testing.F) {
 // digit.
 func TestLearnIDHintsDecode(t *testing.T) {
 	for _, h := range learnIDHints.subs {
-		if strings.ContainsAny(h, "%+") || isHex(h[0]) {
+		if strings.ContainsAny(h, "%+") || jsonlex.IsHex(h[0]) {
 			t.Errorf("hint %q holds %% or + or starts with a hex digit", h)
 		}
 	}

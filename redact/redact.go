@@ -292,28 +292,25 @@ func (h HeaderRule) RedactResponse(r *cassette.Response) { h.apply(r.Headers) }
 // order does not matter.
 func (h HeaderRule) apply(hdr http.Header) {
 	for key, vals := range hdr {
-		for _, name := range h.Headers {
-			if strings.EqualFold(key, name) {
-				for i := range vals {
-					vals[i] = h.Value
-				}
-				break
-			}
-		}
+		h.edit(key, vals)
 	}
 }
 
 // applyKeys is apply with the header's keys and values listed.
 func (h HeaderRule) applyKeys(k *headerKeys) {
 	for j, key := range k.keys[:k.n] {
-		for _, name := range h.Headers {
-			if strings.EqualFold(key, name) {
-				vals := k.vals[j]
-				for i := range vals {
-					vals[i] = h.Value
-				}
-				break
+		h.edit(key, k.vals[j])
+	}
+}
+
+// edit makes the values of the header called key the one Value, when the rule names it.
+func (h HeaderRule) edit(key string, vals []string) {
+	for _, name := range h.Headers {
+		if strings.EqualFold(key, name) {
+			for i := range vals {
+				vals[i] = h.Value
 			}
+			return
 		}
 	}
 }

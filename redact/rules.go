@@ -1,12 +1,15 @@
 package redact
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/azvcr/azvcr/cassette"
+	"github.com/azvcr/azvcr/internal/jsonlex"
 )
 
 // Where a regexRule looks.
@@ -90,30 +93,25 @@ func (a *azureIDRule) RedactResponse(r *cassette.Response) { a.redact(r.Headers,
 
 // redact learns ids from the texts and header values, then replaces every id learned so far.
 func (a *azureIDRule) redact(h map[string][]string, texts ...*string) {
-	for _, t := range texts {
-		a.learn(*t)
-	}
-	for _, vals := range h {
-		a.learn(vals...)
-	}
-	re := a.current()
-	if re == nil {
+	var k headerKeys
+	if k.load(h) {
+		a.redactKeys(&k, texts...)
 		return
 	}
-	for _, t := range texts {
-		*t = replaceIDs(re, *t)
-	}
-	for _, vals := range h {
-		replaceIDsIn(re, vals)
-	}
+	a.redactValues(slices.Collect(maps.Values(h)), texts...) // a header too large to list
 }
 
 // redactKeys is redact with the header's keys and values listed.
 func (a *azureIDRule) redactKeys(h *headerKeys, texts ...*string) {
+	a.redactValues(h.values(), texts...)
+}
+
+// redactValues is redact over a header's values.
+func (a *azureIDRule) redactValues(values [][]string, texts ...*string) {
 	for _, t := range texts {
 		a.learn(*t)
 	}
-	for _, vals := range h.values() {
+	for _, vals := range values {
 		a.learn(vals...)
 	}
 	re := a.current()
@@ -123,7 +121,7 @@ func (a *azureIDRule) redactKeys(h *headerKeys, texts ...*string) {
 	for _, t := range texts {
 		*t = replaceIDs(re, *t)
 	}
-	for _, vals := range h.values() {
+	for _, vals := range values {
 		replaceIDsIn(re, vals)
 	}
 }
@@ -221,16 +219,12 @@ func isGUIDAt(s string, i int) bool {
 				return false
 			}
 		default:
-			if !isHex(c) {
+			if !jsonlex.IsHex(c) {
 				return false
 			}
 		}
 	}
 	return true
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 func replaceHeaders(h map[string][]string, re *regexp.Regexp, with string) {
@@ -256,24 +250,26 @@ func (datesRule) RedactResponse(r *cassette.Response) { fixDates(r.Headers) }
 
 // fixDatesKeys is fixDates with the header's keys and values listed.
 func fixDatesKeys(h *headerKeys) {
-	HeaderRule{Headers: dateHeaders, Value: FixedDate}.applyKeys(h)
 	for j, key := range h.keys[:h.n] {
-		if strings.EqualFold(key, "X-Ms-Routing-Request-Id") {
-			vals := h.vals[j]
-			for i, v := range vals {
-				vals[i] = routingIDRe.ReplaceAllString(v, "${1}:20000101T000000Z:"+ZeroGUID)
-			}
-		}
+		fixDate(key, h.vals[j])
 	}
 }
 
 func fixDates(h map[string][]string) {
-	HeaderRule{Headers: dateHeaders, Value: FixedDate}.apply(h)
 	for key, vals := range h {
-		if strings.EqualFold(key, "X-Ms-Routing-Request-Id") {
-			for i, v := range vals {
-				vals[i] = routingIDRe.ReplaceAllString(v, "${1}:20000101T000000Z:"+ZeroGUID)
-			}
+		fixDate(key, vals)
+	}
+}
+
+// dateRule fixes the date headers' values.
+var dateRule = HeaderRule{Headers: dateHeaders, Value: FixedDate}
+
+// fixDate fixes the values of the header called key: a date, or the time in a routing id.
+func fixDate(key string, vals []string) {
+	dateRule.edit(key, vals)
+	if strings.EqualFold(key, "X-Ms-Routing-Request-Id") {
+		for i, v := range vals {
+			vals[i] = routingIDRe.ReplaceAllString(v, "${1}:20000101T000000Z:"+ZeroGUID)
 		}
 	}
 }
