@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/azvcr/azvcr/engine"
+	"github.com/azvcr/azvcr/internal/hostport"
 	"github.com/azvcr/azvcr/upstream"
 	"github.com/azvcr/azvcr/wire"
 )
@@ -122,16 +123,8 @@ func absoluteURL(scheme, authority string, target *url.URL) (*url.URL, error) {
 
 // plainAuthority: letters, digits, dots and dashes, then an optional port.
 func plainAuthority(a string) bool {
-	host, port, hasPort := strings.Cut(a, ":")
-	if host == "" || hasPort && strings.Trim(port, "0123456789") != "" {
-		return false
-	}
-	for i := 0; i < len(host); i++ {
-		if c := host[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
+	_, _, ok := hostport.SplitPlain(a)
+	return ok
 }
 
 // bufferedConn reads first what was buffered when the connection was taken over.

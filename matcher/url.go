@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/azvcr/azvcr/internal/hostport"
 )
 
 // readURL is what a request URL is read as for its key: the canonical scheme and host, the
@@ -44,8 +46,8 @@ func readPlainURL(raw string) (urlParts, bool) {
 		end = len(rest)
 	}
 	authority := rest[:end]
-	host, port, hasPort := strings.Cut(authority, ":")
-	if host == "" || !plainHost(host) || (hasPort && !digits(port)) {
+	host, port, ok := hostport.SplitPlain(authority)
+	if !ok {
 		return urlParts{}, false
 	}
 	rest = rest[end:]
@@ -65,26 +67,6 @@ func readPlainURL(raw string) (urlParts, bool) {
 	}
 	q, _ := url.ParseQuery(query) // errors ignored, as url.URL.Query does
 	return urlParts{host: canonical, path: path, query: q}, true
-}
-
-// plainHost: letters, digits, dots and hyphens (a DNS name or an IPv4 address).
-func plainHost(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func digits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // plainPathByte: the bytes a path keeps as they are whether escaped or not (unreserved, and the

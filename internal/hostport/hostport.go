@@ -37,3 +37,19 @@ func IsLoopback(host string) bool {
 
 // LoopbackIPs are the addresses a loopback name stands for.
 var LoopbackIPs = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+
+// SplitPlain splits a plain authority, host[:port]: a host of ASCII letters, digits, dots and
+// hyphens (a DNS name or an IPv4 address) and a port of digits, maybe empty. ok is false for any
+// other authority (IPv6, user info, escapes), which callers leave to net/url.
+func SplitPlain(authority string) (host, port string, ok bool) {
+	host, port, _ = strings.Cut(authority, ":")
+	if host == "" || strings.Trim(port, "0123456789") != "" {
+		return "", "", false
+	}
+	for i := 0; i < len(host); i++ {
+		if c := host[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+			return "", "", false
+		}
+	}
+	return host, port, true
+}
