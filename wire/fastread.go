@@ -22,22 +22,21 @@ import (
 
 var crlfcrlf = []byte("\r\n\r\n")
 
-// headBuffered reports whether b holds the end of a head ending with an empty CRLF line: then
-// reading the head needs no more reads from the connection.
-func headBuffered(b *bufio.Reader) bool {
+// headEnd is where the head at the front of b ends (the index of its empty CRLF line's CR),
+// when b holds it whole: then reading it needs no more reads from the connection. -1 otherwise.
+func headEnd(b *bufio.Reader) int {
 	buf, _ := b.Peek(b.Buffered())
-	return bytes.Index(buf, crlfcrlf) >= 0
+	return bytes.Index(buf, crlfcrlf)
 }
 
 // readRequestFast reads the request at the front of r's buffer as http.ReadRequest would, with
-// ctx as its context (none when nil), when its head is whole in the buffer and of the plain kind;
-// ok false when it declines (nothing is consumed then).
-func (r *Reader) readRequestFast(ctx context.Context) (req *http.Request, names []string, ok bool) {
-	buf, _ := r.br.Peek(r.br.Buffered())
-	end := bytes.Index(buf, crlfcrlf)
+// ctx as its context (none when nil), when its head is whole in the buffer (end is headEnd's) and
+// of the plain kind; ok false when it declines (nothing is consumed then).
+func (r *Reader) readRequestFast(ctx context.Context, end int) (req *http.Request, names []string, ok bool) {
 	if end < 0 {
 		return nil, nil, false
 	}
+	buf, _ := r.br.Peek(end + 4)
 	var local http.Request
 	names, bodyLen, ok := parseHeadFast(&local, string(buf[:end+2]))
 	if !ok {

@@ -89,7 +89,7 @@ func readBoth(t *testing.T, raw []byte, reads int) (taken bool) {
 	rd := NewReader(src)
 	rd.br.Peek(1)
 	before := src.Len() + rd.br.Buffered()
-	req, names, ok := rd.readRequestFast(context.Background())
+	req, names, ok := rd.readRequestFast(context.Background(), headEnd(rd.br))
 	if !ok {
 		if after := src.Len() + rd.br.Buffered(); after != before {
 			t.Fatalf("declined %q after consuming %d bytes", raw, before-after)

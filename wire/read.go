@@ -57,12 +57,13 @@ func (r *Reader) Buffered() *bufio.Reader { return r.br }
 // ReadRequest reads the next request as http.ReadRequest does, and the names of its header lines
 // as sent. The body must be read (or closed) before the next call.
 func (r *Reader) ReadRequest() (*http.Request, []string, error) {
-	return r.readRequest(nil)
+	return r.readRequest(nil, headEnd(r.br))
 }
 
-// readRequest is ReadRequest making the request with ctx as its context (none when nil).
-func (r *Reader) readRequest(ctx context.Context) (*http.Request, []string, error) {
-	if req, names, ok := r.readRequestFast(ctx); ok {
+// readRequest is ReadRequest making the request with ctx as its context (none when nil); end is
+// headEnd's of the buffer as it is.
+func (r *Reader) readRequest(ctx context.Context, end int) (*http.Request, []string, error) {
+	if req, names, ok := r.readRequestFast(ctx, end); ok {
 		r.last = names
 		return req, names, nil
 	}

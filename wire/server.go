@@ -92,7 +92,8 @@ func (s *Server) ServeConn(c net.Conn) {
 		}
 		// A head whole in the buffer (one TLS record or segment carries it) is read without
 		// waiting on the connection: the header deadline is for a head still arriving.
-		if !headBuffered(rd.Buffered()) {
+		end := headEnd(rd.Buffered())
+		if end < 0 {
 			c.SetReadDeadline(time.Now().Add(header))
 			idleSince = time.Time{}
 		}
@@ -100,7 +101,7 @@ func (s *Server) ServeConn(c net.Conn) {
 		xc := &exchangeCtx{Context: context.Background()}
 		x := &xc.x
 		ctx, cancel := context.WithCancel(xc)
-		req, names, err := rd.readRequest(ctx)
+		req, names, err := rd.readRequest(ctx, end)
 		if err != nil {
 			cancel()
 			s.log().Debug("unreadable request", "remote", c.RemoteAddr(), "err", err)
