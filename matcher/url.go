@@ -58,7 +58,7 @@ func readPlainURL(raw string) (urlParts, bool) {
 	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
 		port = ""
 	}
-	canonical := scheme + "://" + lowerASCII(host)
+	canonical := scheme + "://" + strings.ToLower(host) // no copy when it is lower case already
 	if port != "" {
 		canonical += ":" + port
 	}
@@ -91,14 +91,4 @@ func plainText(s string, set [256]bool) bool {
 		}
 	}
 	return true
-}
-
-// lowerASCII is strings.ToLower for ASCII text, without a copy when it is lower case already.
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			return strings.ToLower(s)
-		}
-	}
-	return s
 }
