@@ -3,6 +3,8 @@ package redact
 import (
 	"math/bits"
 	"strings"
+
+	"github.com/azvcr/azvcr/secrets"
 )
 
 // Most values a live request holds are short and plain (path segments such as "dbs", "colls",
@@ -148,14 +150,11 @@ func (n *nameRule) leaves(p place, name, text string) bool {
 	return !ok || !(list.has(name) || (n.words && name != "" && isSecretName(name)))
 }
 
-// shortestSecret is the shortest text the secret detectors find a secret in by its shape
-// (secrets.FindValue looks at nothing shorter); a value with a secret's name is found whatever
-// its length. TestShortestSecret and FuzzQuickWalk hold it to secrets.FindValue.
-const shortestSecret = 14
-
 func (shapeRule) idle() uint8 { return 0 }
 func (shapeRule) leaves(p place, name, text string) bool {
-	if len(text) >= shortestSecret {
+	// The detectors find a secret by its shape in nothing shorter (a value with a secret's name
+	// is found whatever its length); TestShortestSecret holds secrets.FindValue to it.
+	if len(text) >= secrets.MinSecretLen {
 		return false
 	}
 	if p != inHeader && p != inParam && p != inJSON {

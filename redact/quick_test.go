@@ -337,13 +337,13 @@ func FuzzQuickTests(f *testing.F) {
 	})
 }
 
-// TestShortestSecret: the detectors find nothing shorter than shortestSecret but by its name.
+// TestShortestSecret: the detectors find nothing shorter than secrets.MinSecretLen but by its name.
 func TestShortestSecret(t *testing.T) {
 	for _, v := range quickValues {
-		for n := 0; n < shortestSecret && n <= len(v); n++ {
+		for n := 0; n < secrets.MinSecretLen && n <= len(v); n++ {
 			for _, s := range []string{v[:n], v[len(v)-n:]} {
 				if m := secrets.FindValue("", s); len(m) > 0 {
-					t.Errorf("secrets.FindValue finds %v in %q, shorter than %d", m, s, shortestSecret)
+					t.Errorf("secrets.FindValue finds %v in %q, shorter than %d", m, s, secrets.MinSecretLen)
 				}
 			}
 		}

@@ -16,9 +16,9 @@ type Match struct {
 	Rule       string
 }
 
-// minSecretLen is the shortest text any detector can match ("REDACTED" and six characters
+// MinSecretLen is the shortest text any detector can match ("REDACTED" and six characters
 // left of a secret); shorter texts are not looked at.
-const minSecretLen = 14
+const MinSecretLen = 14
 
 // Find reports the secrets in s, found as written, with JSON/YAML escapes and URL encoding
 // undone, and inside base64 runs that decode to text. Matches are in order and do not overlap.
@@ -80,7 +80,7 @@ const maxDecodeDepth = 2
 
 // findHits runs every detector over every view of s, then looks inside base64 runs.
 func findHits(s string, depth int) []hit {
-	if len(s) < minSecretLen {
+	if len(s) < MinSecretLen {
 		return nil
 	}
 	var hits []hit

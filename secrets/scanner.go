@@ -142,7 +142,7 @@ func (s *Scanner) flush() {
 	hits := s.hits[:len(lines)]
 	s.eachLine(len(lines), func(memo *lineMemo, i int) {
 		line := strings.TrimSuffix(lines[i], "\r")
-		if len(line) < minSecretLen { // findHits passes over it: no need to look it up
+		if len(line) < MinSecretLen { // findHits passes over it: no need to look it up
 			hits[i] = nil
 			return
 		}
