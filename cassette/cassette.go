@@ -19,6 +19,9 @@ type Cassette struct {
 	// so the journal can append to them.
 	Variables    map[string]string `yaml:"variables,omitempty"`
 	Interactions []*Interaction    `yaml:"interactions"`
+	// Torn is the interaction a killed recording left half written at the end of the file, which
+	// the loader left out (see TornItem); nil when there is none. It is never written.
+	Torn *TornItem `yaml:"-"`
 }
 
 // Interaction is one request and the response it got. The field set is go-vcr v4's, so files load

@@ -12,7 +12,8 @@ import (
 // Journal appends interactions to a cassette file as they complete. Each interaction is written
 // to the file in one write before Add returns, so a process killed at any moment (kill -9 included:
 // the kernel keeps what was written) leaves a file that loads with every interaction whose Add
-// returned. fsync, which only matters if the machine itself goes down, runs in the background,
+// returned. (A kill can cut that one write short; loaders leave the torn interaction out: see
+// TornItem.) fsync, which only matters if the machine itself goes down, runs in the background,
 // one call covering every write since the last (group commit), rounds at least syncPause apart,
 // and once more at Close.
 type Journal struct {
@@ -192,6 +193,9 @@ func (j *Journal) Add(it *Interaction) error {
 		j.setFile(f)
 		j.replace = false
 	} else {
+		if beforeWrite != nil {
+			beforeWrite()
+		}
 		if _, err := j.f.Write(data); err != nil {
 			return fmt.Errorf("cassette %s: %w", j.path, err)
 		}
@@ -204,6 +208,9 @@ func (j *Journal) Add(it *Interaction) error {
 	j.added++
 	return nil
 }
+
+// beforeWrite, when set, runs as Add is about to append (tests kill the process there).
+var beforeWrite func()
 
 // Added reports how many interactions this journal wrote.
 func (j *Journal) Added() int {

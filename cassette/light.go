@@ -37,8 +37,14 @@ func LoadForReplay(path string, headers []string) (*Cassette, io.Closer, error) 
 		f.Close()
 		return nil, nil, err
 	}
-	c, err := readLight(path, fileSource{f, st.Size()}, headers)
+	keep, torn, err := findTorn(path, fileSource{f, st.Size()})
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	c, err := readLight(path, fileSource{f, keep}, headers)
 	if err == nil {
+		c.Torn = torn
 		return c, f, nil
 	}
 	f.Close()
@@ -56,9 +62,13 @@ func (nopCloser) Close() error { return nil }
 // parseForReplay is LoadForReplay of a file's bytes (name in errors): Full reads from data, which
 // must not change. ok is false when the fast reader does not take the file (Parse reads it).
 func parseForReplay(name string, data []byte, headers []string) (c *Cassette, ok bool, err error) {
-	c, err = readLight(name, memSource(data), headers)
+	keep, torn, _ := findTorn(name, memSource(data)) // reading memory does not fail
+	c, err = readLight(name, memSource(data[:keep]), headers)
 	if errors.Is(err, errSlowPath) {
 		return nil, false, nil
+	}
+	if c != nil {
+		c.Torn = torn
 	}
 	return c, true, err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -44,24 +45,36 @@ func Load(path string) (*Cassette, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := fastRead(fileSource{f, st.Size()})
-	if !errors.Is(err, errSlowPath) {
-		return c, err
-	}
-	data, err := os.ReadFile(path)
+	keep, torn, err := findTorn(path, fileSource{f, st.Size()})
 	if err != nil {
 		return nil, err
 	}
-	return parseWithLibrary(path, data)
+	c, err := fastRead(fileSource{f, keep})
+	if errors.Is(err, errSlowPath) {
+		data := make([]byte, keep)
+		if _, err := io.ReadFull(f, data); err != nil {
+			return nil, err
+		}
+		c, err = parseWithLibrary(path, data)
+	}
+	if c != nil {
+		c.Torn = torn
+	}
+	return c, err
 }
 
 // Parse decodes cassette bytes; name is used in error messages only.
 func Parse(name string, data []byte) (*Cassette, error) {
+	keep, torn, _ := findTorn(name, memSource(data)) // reading memory does not fail
+	data = data[:keep]
 	c, err := fastRead(memSource(data))
-	if !errors.Is(err, errSlowPath) {
-		return c, err
+	if errors.Is(err, errSlowPath) {
+		c, err = parseWithLibrary(name, data)
 	}
-	return parseWithLibrary(name, data)
+	if c != nil {
+		c.Torn = torn
+	}
+	return c, err
 }
 
 // parseWithLibrary decodes with the YAML library: any layout, and the errors, at their lines.

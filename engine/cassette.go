@@ -50,6 +50,9 @@ func Open(mode Mode, path string, repeat matcher.Repeat, opts ...Option) (*Engin
 		return nil, err
 	}
 	e.file = file
+	if existing != nil && existing.Torn != nil {
+		e.log.Warn("cassette: " + existing.Torn.String())
+	}
 	return e, nil
 }
 

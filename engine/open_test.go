@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -176,5 +177,58 @@ func TestOpenFileChangedUnderReplay(t *testing.T) {
 		if resp.StatusCode != MissStatus || !strings.Contains(miss, tc.want) {
 			t.Errorf("interaction %d: %d %q, want a miss saying %q", tc.it, resp.StatusCode, miss, tc.want)
 		}
+	}
+}
+
+// A cassette whose last interaction a killed recording left half written opens for replay and
+// for auto with that interaction left out, and says so in the log; auto rewrites the file
+// without it before appending.
+func TestOpenTornCassette(t *testing.T) {
+	for name, mode := range map[string]Mode{"replay": Replay, "auto": Auto} {
+		t.Run(name, func(t *testing.T) {
+			path, its := openTestCassette(t)
+			j, _, err := cassette.OpenAppend(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			big := *its[1]
+			big.Response.Body = strings.Repeat(`{"id":"item","n":1}`+"\n", 1000)
+			if err := j.Add(&big); err != nil {
+				t.Fatal(err)
+			}
+			j.Close()
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := bytes.LastIndex(data, []byte("\n- id: ")) + 1
+			cut := (start/4096 + 1) * 4096 // where a kill stops a write: between pages
+			if cut >= len(data) {
+				t.Fatalf("the last item (%d to %d) spans no page boundary", start, len(data))
+			}
+			if err := os.WriteFile(path, data[:cut], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var log bytes.Buffer
+			opts := []Option{WithLogger(slog.New(slog.NewTextHandler(&log, nil)))}
+			if mode == Auto {
+				opts = append(opts, WithUpstream(http.DefaultTransport)) // never called: nothing misses
+			}
+			e, err := Open(mode, path, matcher.RepeatNone, opts...)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			defer e.Close()
+			line := 1 + bytes.Count(data[:start], []byte("\n"))
+			if want := fmt.Sprintf("%s:%d: the last interaction is cut short", path, line); !strings.Contains(log.String(), want) {
+				t.Errorf("log %q does not say %q", log.String(), want)
+			}
+			if mode == Auto {
+				c, err := cassette.Load(path)
+				if err != nil || len(c.Interactions) != len(its) || c.Torn != nil {
+					t.Fatalf("after Open in auto: %v, %d interactions (want %d), torn %v", err, len(c.Interactions), len(its), c.Torn)
+				}
+			}
+		})
 	}
 }

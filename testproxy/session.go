@@ -287,6 +287,9 @@ func (s *Server) playbackStart(w http.ResponseWriter, r *http.Request) {
 			c, err = cassette.Load(file)
 			if c != nil {
 				vars = c.Variables
+				if c.Torn != nil {
+					s.log.Warn("test-proxy: " + c.Torn.String())
+				}
 			}
 		} else {
 			c, vars, err = testproxyjson.Load(file)

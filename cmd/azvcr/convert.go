@@ -106,6 +106,9 @@ func runConvert(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "azvcr convert:", err)
 		return exitError
 	}
+	if c.Torn != nil {
+		fmt.Fprintln(stderr, "azvcr convert: warning:", c.Torn)
+	}
 
 	if to == formatTestProxy {
 		err = testproxyjson.Save(out, c, c.Variables)

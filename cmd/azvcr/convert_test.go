@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -165,5 +166,43 @@ func TestConvertErrors(t *testing.T) {
 func TestUsageDocumentsConvert(t *testing.T) {
 	if !strings.Contains(usage, "azvcr convert     IN OUT") || !strings.Contains(commandHelp["convert"], "--overwrite") {
 		t.Error("usage does not list azvcr convert")
+	}
+}
+
+// A cassette a killed recording left with a half-written last interaction converts without it,
+// with a warning that names the file and line.
+func TestConvertTornCassette(t *testing.T) {
+	dir := t.TempDir()
+	yamlPath := filepath.Join(dir, "forms.yaml")
+	if code, _, stderr := convert(t, formsJSON, yamlPath); code != exitOK {
+		t.Fatalf("exit %d, %s", code, stderr)
+	}
+	data, err := os.ReadFile(yamlPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.LastIndex(data, []byte("\n- id: ")) + 1
+	line := 1 + bytes.Count(data[:start], []byte("\n"))
+	// Pad the first item's body so that the file, cut inside its last item, fills whole pages (a
+	// kill stops a write between pages).
+	pad := 4096 - (start+10)%4096
+	torn := bytes.Replace(data[:start+10:start+10], []byte("\n    proto: "), []byte("\n    proto: "+strings.Repeat("x", pad)), 1)
+	tornPath := filepath.Join(dir, "torn.yaml")
+	if err := os.WriteFile(tornPath, torn, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if len(torn)%4096 != 0 {
+		t.Fatalf("%d bytes: not whole pages", len(torn))
+	}
+	out := filepath.Join(dir, "out.json")
+	code, _, stderr := convert(t, tornPath, out)
+	if code != exitOK {
+		t.Fatalf("exit %d, %s", code, stderr)
+	}
+	if want := fmt.Sprintf("azvcr convert: warning: %s:%d: the last interaction is cut short", tornPath, line); !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q does not say %q", stderr, want)
+	}
+	if !strings.Contains(stderr, "converted 11 interactions") {
+		t.Errorf("stderr %q: want 11 interactions converted", stderr)
 	}
 }

@@ -65,6 +65,14 @@ func (h *harness) recordVsPassthrough() error {
 	onDisk := len(c.Interactions)
 	h.add(row{measure: "kill -9 while recording: every answered interaction on disk", azvcr: fmt.Sprintf("%s of %s", thousands(int64(onDisk)), thousands(int64(answered))),
 		target: "all", checked: true, ok: onDisk >= answered,
-		note: fmt.Sprintf("%d answers received by clients before the kill, %d interactions in the cassette after it", answered, onDisk)})
+		note: fmt.Sprintf("%d answers received by clients before the kill, %d interactions in the cassette after it%s", answered, onDisk, tornNote(c))})
 	return nil
+}
+
+// tornNote says whether the kill cut the interaction being written (which loaders leave out).
+func tornNote(c *cassette.Cassette) string {
+	if c.Torn == nil {
+		return ""
+	}
+	return fmt.Sprintf("; the kill cut the interaction being written (%d bytes), left out", c.Torn.Bytes)
 }
