@@ -54,6 +54,12 @@ func analyze(s string) scalarFacts {
 	}
 	afterBlank := true // the previous character was blank, a break, or there was none
 	for i := 0; i < len(s); {
+		if i > 0 && quietByte[s[i]] { // a run of them changes nothing but what came before
+			for i++; i < len(s) && quietByte[s[i]]; i++ {
+			}
+			prevSpace, prevBreak, afterBlank = false, false, false
+			continue
+		}
 		r, w := rune(s[i]), 1
 		if r >= utf8.RuneSelf {
 			r, w = utf8.DecodeRuneInString(s[i:])
@@ -102,6 +108,16 @@ func analyze(s string) scalarFacts {
 	f.blockOK = !(trailingSpace || spaceBreak || special)
 	return f
 }
+
+// quietByte marks the ASCII characters that, past a string's first, decide nothing in analyze but
+// that they are neither blank nor a break: printable, and not ':' or '#' (whose meaning depends on
+// their neighbours).
+var quietByte = func() (t [256]bool) {
+	for c := 0x21; c <= 0x7E; c++ {
+		t[c] = c != ':' && c != '#'
+	}
+	return t
+}()
 
 // printable is the library's set of characters written as they are.
 func printable(r rune) bool {
