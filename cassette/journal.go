@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 )
 
 // Journal appends interactions to a cassette file as they complete. Each interaction is written
-// to the file in one write before Add returns, so a process killed at any moment (kill -9 included:
+// to the file in one write before Add returns (Adds that come while another writes share the next
+// write: see writeBatch), so a process killed at any moment (kill -9 included:
 // the kernel keeps what was written) leaves a file that loads with every interaction whose Add
 // returned. (A kill can cut that one write short; loaders leave the torn interaction out: see
 // TornItem.) fsync, which only matters if the machine itself goes down, runs in the background,
@@ -27,6 +29,18 @@ type Journal struct {
 	syncErr error         // the first background fsync failure, reported by Add and Close
 	kick    chan struct{} // a write awaits fsync
 	synced  chan struct{} // closed when the fsync goroutine has stopped
+
+	// Items added while another Add writes are written together, by one of those Adds (group
+	// commit): one write for many, each Add still returning only once its item is in the file.
+	queued   []byte     // numbered items waiting to be written, in id order
+	queuedN  int        // how many items queued holds
+	spare    []byte     // the buffer being written, or free for the next batch
+	writing  bool       // an Add is writing a batch, without the lock
+	batch    uint64     // the batch queued items go out in
+	written  uint64     // batches done (written or failed)
+	writeErr error      // the first failed write; every later batch fails too (see writeBatch)
+	failed   uint64     // the batch writeErr failed
+	wrote    *sync.Cond // on mu, signalled as each batch is done
 }
 
 // Create starts a new cassette at path. Where there is no file, an empty cassette is written at
@@ -133,6 +147,7 @@ func openJournal(path string, nextID int) (*Journal, error) {
 // setFile starts appending to f, with its fsync goroutine. The lock is held, or j is not shared.
 func (j *Journal) setFile(f *os.File) {
 	j.f = f
+	j.wrote = sync.NewCond(&j.mu)
 	j.kick = make(chan struct{}, 1)
 	j.synced = make(chan struct{})
 	go j.syncLoop(f, j.kick, j.synced)
@@ -180,9 +195,12 @@ func (j *Journal) Add(it *Interaction) error {
 	if j.syncErr != nil {
 		return fmt.Errorf("cassette %s: %w", j.path, j.syncErr)
 	}
-	it.ID = j.nextID
-	data := withID(body, it.ID)
+	if j.writeErr != nil {
+		return fmt.Errorf("cassette %s: %w", j.path, j.writeErr)
+	}
 	if j.f == nil { // the first interaction replaces the file that was there
+		it.ID = j.nextID
+		data := withID(body, it.ID)
 		if err := WriteAtomic(j.path, append([]byte(header), data...)); err != nil {
 			return fmt.Errorf("cassette %s: %w", j.path, err)
 		}
@@ -192,21 +210,68 @@ func (j *Journal) Add(it *Interaction) error {
 		}
 		j.setFile(f)
 		j.replace = false
+		j.nextID++
+		j.added++
+		return nil
+	}
+	it.ID = j.nextID
+	j.nextID++
+	j.queued = append(j.queued, withID(body, it.ID)...)
+	j.queuedN++
+	mine := j.batch
+	for j.written <= mine {
+		if j.writing {
+			j.wrote.Wait()
+		} else {
+			j.writeBatch()
+		}
+	}
+	if j.writeErr != nil && mine >= j.failed {
+		return fmt.Errorf("cassette %s: %w", j.path, j.writeErr)
+	}
+	return nil
+}
+
+// writeBatch writes the queued items in one write; the lock is held, and released while it
+// writes. It first lets the other goroutines ready to run go first, so that those about to add
+// queue their items into this batch (with one processor, nothing else runs during a write).
+// A write that fails may have left part of the batch in the file, after which nothing more may be
+// appended: every later batch fails with the same error.
+func (j *Journal) writeBatch() {
+	j.writing = true
+	j.mu.Unlock()
+	runtime.Gosched()
+	j.mu.Lock()
+	data, n, b := j.queued, j.queuedN, j.batch
+	j.queued, j.queuedN, j.batch = j.spare[:0], 0, j.batch+1
+	j.spare = nil
+	var err error
+	if j.writeErr != nil {
+		err = j.writeErr
 	} else {
+		j.mu.Unlock()
 		if beforeWrite != nil {
 			beforeWrite()
 		}
-		if _, err := j.f.Write(data); err != nil {
-			return fmt.Errorf("cassette %s: %w", j.path, err)
-		}
+		_, err = j.f.Write(data)
+		j.mu.Lock()
+	}
+	if cap(data) <= 1<<20 { // a large batch's buffer is not kept
+		j.spare = data[:0]
+	}
+	j.writing = false
+	j.written = b + 1
+	switch {
+	case err != nil && j.writeErr == nil:
+		j.writeErr, j.failed = err, b
+	case err == nil:
+		j.added += n
 		select {
 		case j.kick <- struct{}{}:
 		default: // a round is already due; it will cover this write
 		}
 	}
-	j.nextID++
-	j.added++
-	return nil
+	j.wrote.Broadcast()
 }
 
 // beforeWrite, when set, runs as Add is about to append (tests kill the process there).
@@ -232,6 +297,9 @@ func (j *Journal) Close() error {
 		return nil
 	}
 	j.closed = true
+	for j.writing || j.queuedN > 0 { // Adds under way finish first
+		j.wrote.Wait()
+	}
 	close(j.kick)
 	j.mu.Unlock() // the fsync goroutine may want the lock to report an error
 	<-j.synced

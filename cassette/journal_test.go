@@ -310,6 +310,14 @@ func TestJournalConcurrentAdds(t *testing.T) {
 				it.Request.URL = fmt.Sprintf("https://h.example/w%d/k%d", w, k)
 				if err := j.Add(it); err != nil {
 					errs <- err
+					continue
+				}
+				// Added together with others or not, the item is in the file when Add returns.
+				data, err := os.ReadFile(path)
+				if err != nil {
+					errs <- err
+				} else if line := fmt.Sprintf("\n- id: %d\n", it.ID); !strings.Contains(string(data), line+"  request:\n") {
+					errs <- fmt.Errorf("Add of id %d returned before its item was in the file", it.ID)
 				}
 			}
 		}()
