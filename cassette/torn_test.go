@@ -89,7 +89,14 @@ func TestTornLastItemIsLeftOut(t *testing.T) {
 		start := bytes.LastIndex(data, []byte("\n- id: 2\n")) + 1
 		line := 1 + bytes.Count(data[:start], []byte("\n"))
 		path := filepath.Join(dir, "cut.yaml")
+		// Every cut at or next to a line's end, near the item's ends, and a stride between.
+		var cuts []int
 		for cut := start; cut <= len(data); cut++ {
+			if cut-start < 40 || len(data)-cut < 40 || (cut-start)%17 == 0 || data[cut-1] == '\n' || cut < len(data) && data[cut] == '\n' {
+				cuts = append(cuts, cut)
+			}
+		}
+		for _, cut := range cuts {
 			if err := os.WriteFile(path, data[:cut], 0o644); err != nil {
 				t.Fatal(err)
 			}
