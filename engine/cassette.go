@@ -51,7 +51,11 @@ func Open(mode Mode, path string, repeat matcher.Repeat, opts ...Option) (*Engin
 	}
 	e.file = file
 	if existing != nil && existing.Torn != nil {
-		e.log.Warn("cassette: " + existing.Torn.String())
+		msg := "cassette: " + existing.Torn.String()
+		if mode == Auto {
+			msg += ", and the file was rewritten without it" // OpenAppend saved what it loaded
+		}
+		e.log.Warn(msg)
 	}
 	return e, nil
 }

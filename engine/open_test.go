@@ -223,6 +223,9 @@ func TestOpenTornCassette(t *testing.T) {
 			if want := fmt.Sprintf("%s:%d: the last interaction is cut short", path, line); !strings.Contains(log.String(), want) {
 				t.Errorf("log %q does not say %q", log.String(), want)
 			}
+			if rewritten := strings.Contains(log.String(), "rewritten without it"); rewritten != (mode == Auto) {
+				t.Errorf("log %q: says the file was rewritten: %v", log.String(), rewritten)
+			}
 			if mode == Auto {
 				c, err := cassette.Load(path)
 				if err != nil || len(c.Interactions) != len(its) || c.Torn != nil {
