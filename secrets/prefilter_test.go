@@ -93,10 +93,10 @@ func TestDetectorPrefilters(t *testing.T) {
 }
 
 func TestLowerAndRun(t *testing.T) {
-	for _, s := range []string{"", "abc", "AbC+/=xyz", "a-b_c", "ÀÉ€ABC==", "x Y\tZ09+/", strings.Repeat("Q", 700)} {
-		lower, run := lowerAndRun(nil, s)
-		if string(lower) != string(lowerASCII(nil, s)) || run != longestBase64Run(s) {
-			t.Errorf("lowerAndRun(%q) = %q, %d; want %q, %d", s, lower, run, lowerASCII(nil, s), longestBase64Run(s))
+	for _, s := range []string{"", "abc", "AbC+/=xyz", "a-b_c", "ÀÉ€ABC==", "x Y\tZ09+/", strings.Repeat("Q", 700), "a-b_c=d=e f-", "--__==", "{}[]\\%"} {
+		lower, run, anyRun := lowerAndRun(nil, s)
+		if string(lower) != string(lowerASCII(nil, s)) || run != longestBase64Run(s) || anyRun != longestRunOf(s, b64Chars+"-_=") {
+			t.Errorf("lowerAndRun(%q) = %q, %d, %d; want %q, %d, %d", s, lower, run, anyRun, lowerASCII(nil, s), longestBase64Run(s), longestRunOf(s, b64Chars+"-_="))
 		}
 	}
 }
@@ -179,4 +179,18 @@ func TestSecretNameWordsPassQuickTest(t *testing.T) {
 			t.Errorf("%q does not pass the named-secret quick test", w)
 		}
 	}
+}
+
+// longestRunOf is the length of the longest run of bytes of set in s.
+func longestRunOf(s, set string) int {
+	best, cur := 0, 0
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(set, s[i]) >= 0 {
+			cur++
+			best = max(best, cur)
+		} else {
+			cur = 0
+		}
+	}
+	return best
 }
