@@ -133,8 +133,11 @@ func (s *Scanner) flush() {
 		return
 	}
 	binary := make([]bool, len(lines))
+	tagged := make([]bool, len(lines)) // holds "!!binary": looked for once, read twice
 	for i, l := range lines {
-		binary[i] = s.binaryLine(l)
+		l = strings.TrimSuffix(l, "\r")
+		tagged[i] = strings.Contains(l, "!!binary")
+		binary[i] = s.binaryLine(l, tagged[i])
 	}
 	if cap(s.hits) < len(lines) {
 		s.hits = make([][]hit, len(lines))
@@ -171,7 +174,7 @@ func (s *Scanner) flush() {
 		}
 		hits[i] = nil
 		s.seqLine(line, n)
-		s.binaryBlockLine(line, n)
+		s.binaryBlockLine(line, n, tagged[i])
 		s.pemLine(raw, n)
 	}
 	s.next += len(lines)
@@ -212,16 +215,19 @@ func (s *Scanner) eachLine(n int, f func(*lineMemo, int)) {
 	wg.Wait()
 }
 
-// binaryLine reports whether the next line is part of a !!binary scalar, read decoded.
-func (s *Scanner) binaryLine(raw string) bool {
-	l := strings.TrimSuffix(raw, "\r")
+// binaryLine reports whether the next line, l (without its "\r"), is part of a !!binary scalar,
+// read decoded; tagged says whether l holds "!!binary".
+func (s *Scanner) binaryLine(l string, tagged bool) bool {
 	if s.inBinary {
 		if t := strings.TrimSpace(l); t == "" || len(l)-len(strings.TrimLeft(l, " \t")) > s.binIndent {
 			return true
 		}
 		s.inBinary = false
 	}
-	m := matchBinaryTag(l)
+	if !tagged {
+		return false
+	}
+	m := binaryTag.FindStringSubmatch(l)
 	if m == nil {
 		return false
 	}
@@ -248,7 +254,8 @@ func (s *Scanner) seqLine(line string, n int) {
 
 // binaryBlockLine gathers the base64 of !!binary scalars (bodies that are not UTF-8, which azvcr
 // writes as base64) to read what they hold: a secret inside a binary body is still a secret.
-func (s *Scanner) binaryBlockLine(line string, n int) {
+// tagged says whether line holds "!!binary".
+func (s *Scanner) binaryBlockLine(line string, n int, tagged bool) {
 	if b := s.block; b != nil {
 		t := strings.TrimSpace(line)
 		if t == "" || len(line)-len(strings.TrimLeft(line, " \t")) > b.indent {
@@ -258,7 +265,10 @@ func (s *Scanner) binaryBlockLine(line string, n int) {
 		}
 		s.endBinaryBlock()
 	}
-	m := matchBinaryTag(line)
+	if !tagged {
+		return
+	}
+	m := binaryTag.FindStringSubmatch(line)
 	if m == nil {
 		return
 	}
