@@ -93,8 +93,8 @@ func findHits(s string, depth int) []hit {
 		lower, run, anyRun := lowerAndRun(buf[:0], v.Text)
 		runs = append(runs, anyRun)
 		present := findHints(lower)
-		for _, d := range detectors {
-			if d.applies(v.Text, lower, run, present) {
+		for i := range detectors { // by pointer: a detector is too large to copy for each text
+			if d := &detectors[i]; d.applies(v.Text, lower, run, present) {
 				hits = d.find(v, hits)
 			}
 		}
@@ -108,7 +108,7 @@ func findHits(s string, depth int) []hit {
 	return hits
 }
 
-func (d detector) applies(text string, lower []byte, run int, present hintMask) bool {
+func (d *detector) applies(text string, lower []byte, run int, present hintMask) bool {
 	if d.minRun > 0 && run < d.minRun {
 		return false
 	}
@@ -116,7 +116,7 @@ func (d detector) applies(text string, lower []byte, run int, present hintMask) 
 }
 
 // find appends the valid matches in view that no earlier hit already covers.
-func (d detector) find(view View, hits []hit) []hit {
+func (d *detector) find(view View, hits []hit) []hit {
 	s := view.Text
 	vIdx, kIdx, cIdx := d.re.SubexpIndex("v"), d.re.SubexpIndex("kind"), d.re.SubexpIndex("ctx")
 	for pos := 0; pos < len(s); {
