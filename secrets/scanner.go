@@ -3,6 +3,7 @@ package secrets
 import (
 	"bytes"
 	"encoding/base64"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
@@ -38,7 +39,43 @@ type Scanner struct {
 
 // lineMemo is what lines were found to hold, by the depth they were read at: plain lines, and
 // lines of !!binary blocks (read decoded). Maps keyed by the line alone are the fast kind.
-type lineMemo [2]map[string][]hit
+//
+// Most plain lines are not looked up in the map, whose tens of thousands of lines do not stay in
+// the cache: front is the entry last met by each slot of a hash of the line, where a recording's
+// lines that come back (its headers, the shapes of its bodies) are found; held has a bit for each
+// line in the map by another part of the hash, so that most lines the map does not hold (ids,
+// etags, timestamps: one of their own in every entry) are not looked for there.
+type lineMemo struct {
+	lines [2]map[string]*memoEntry
+	front [1 << frontBits]*memoEntry
+	held  [1 << heldBits / 64]uint64
+}
+
+type memoEntry struct {
+	line string // held by the memo, not by the batch's text
+	hits []hit
+}
+
+const (
+	frontBits = 12
+	heldBits  = 20
+)
+
+// lineHash hashes a line of MinSecretLen bytes or more from its length and three words, its
+// first, middle and last eight bytes (where the lines of a recording differ: indentation and
+// name, value, end). Its top frontBits are the line's slot in a lineMemo's front, the heldBits
+// below them its bit in held.
+func lineHash(line string) uint64 {
+	n := len(line)
+	w := load64(line[:8]) ^ bits.RotateLeft64(load64(line[n/2-4:n/2+4]), 21) ^ bits.RotateLeft64(load64(line[n-8:]), 42)
+	return (w ^ uint64(n)) * 0x9E3779B97F4A7C15
+}
+
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
 
 type binaryBlock struct {
 	indent int
@@ -149,22 +186,38 @@ func (s *Scanner) flush() {
 			hits[i] = nil
 			return
 		}
-		depth, m := 0, memo[0]
+		depth, m := 0, memo.lines[0]
 		if binary[i] {
-			depth, m = maxDecodeDepth, memo[1]
+			depth, m = maxDecodeDepth, memo.lines[1]
 		}
 		if len(line) > maxMemoLine { // never kept: not looked up either
 			hits[i] = findHits(line, depth)
 			return
 		}
-		if found, ok := m[line]; ok {
-			hits[i] = found
+		if binary[i] {
+			if e, ok := m[line]; ok {
+				hits[i] = e.hits
+				return
+			}
+			hits[i] = findHits(line, depth)
+			memo.add(m, nil, 0, line, hits[i])
 			return
 		}
-		hits[i] = findHits(line, depth)
-		if len(memo[0])+len(memo[1]) < maxMemoLines {
-			m[strings.Clone(line)] = cloneHits(hits[i]) // not the batch's text, which it would keep
+		h := lineHash(line)
+		slot := &memo.front[h>>(64-frontBits)]
+		if e := *slot; e != nil && e.line == line {
+			hits[i] = e.hits
+			return
 		}
+		bit := h >> (64 - frontBits - heldBits) & (1<<heldBits - 1)
+		if memo.held[bit/64]&(1<<(bit%64)) != 0 {
+			if e, ok := m[line]; ok {
+				hits[i], *slot = e.hits, e
+				return
+			}
+		}
+		hits[i] = findHits(line, depth)
+		memo.add(m, slot, bit, line, hits[i])
 	})
 	for i, raw := range lines {
 		n := s.next + i + 1 // the line's number
@@ -182,13 +235,27 @@ func (s *Scanner) flush() {
 	s.batch, s.size = s.batch[:0], 0
 }
 
+// add keeps line's hits in m, while the memo has room; slot and bit are the line's in front and
+// held, for a plain line (else slot is nil).
+func (memo *lineMemo) add(m map[string]*memoEntry, slot **memoEntry, bit uint64, line string, hits []hit) {
+	if len(memo.lines[0])+len(memo.lines[1]) >= maxMemoLines {
+		return
+	}
+	e := &memoEntry{line: strings.Clone(line), hits: cloneHits(hits)} // not the batch's text, which it would keep
+	m[e.line] = e
+	if slot != nil {
+		*slot = e
+		memo.held[bit/64] |= 1 << (bit % 64)
+	}
+}
+
 // eachLine calls f for every i in [0, n) on as many goroutines as there are cores, each with a
 // memo of its own that it keeps from batch to batch.
 func (s *Scanner) eachLine(n int, f func(*lineMemo, int)) {
 	const chunk = 256
 	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
 	for len(s.memos) < max(workers, 1) {
-		s.memos = append(s.memos, &lineMemo{{}, {}})
+		s.memos = append(s.memos, &lineMemo{lines: [2]map[string]*memoEntry{{}, {}}})
 	}
 	if workers <= 1 {
 		for i := range n {
