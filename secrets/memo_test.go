@@ -25,7 +25,7 @@ func TestScannerMemo(t *testing.T) {
 	var b strings.Builder
 	for i := range maxMemoLines + 20000 {
 		fmt.Fprintf(&b, "        \"X-Ms-Item-%d\": \"value %07d\",\n", i%300, i) // its own
-		fmt.Fprintf(&b, "        \"X-Ms-Version\": \"2020-%02d-05\"\n", i%7)   // comes back
+		fmt.Fprintf(&b, "        \"X-Ms-Version\": \"2020-%02d-05\"\n", i%7)     // comes back
 		if i%1000 == 0 {
 			fmt.Fprintf(&b, "        \"primaryMasterKey\": \"%s\",\n", keys[i/1000%len(keys)])
 		}
