@@ -194,3 +194,33 @@ func longestRunOf(s, set string) int {
 	}
 	return best
 }
+
+// TestLowerAndRunRandom: lowerAndRun, which reads eight bytes at a time, against its definitions
+// for texts of every length to 100 drawn from bytes of each kind, in runs and alone.
+func TestLowerAndRunRandom(t *testing.T) {
+	alphabet := "aZ09+/=-_ .\"\\%~\x00\xc3\xa9"
+	seed := uint32(7)
+	next := func(n int) int {
+		seed = seed*1664525 + 1013904223
+		return int(seed>>8) % n
+	}
+	for n := range 101 {
+		for range 200 {
+			b := make([]byte, 0, n)
+			for len(b) < n {
+				c := alphabet[next(len(alphabet))]
+				for k := next(12) + 1; k > 0 && len(b) < n; k-- { // runs of one byte, long and short
+					b = append(b, c)
+				}
+				if next(2) == 0 && len(b) > 0 {
+					b[len(b)-1] = alphabet[next(len(alphabet))]
+				}
+			}
+			s := string(b)
+			lower, run, anyRun := lowerAndRun([]byte("pre"), s)
+			if string(lower) != "pre"+string(lowerASCII(nil, s)) || run != longestBase64Run(s) || anyRun != longestRunOf(s, b64Chars+"-_=") {
+				t.Fatalf("lowerAndRun(%q) = %q, %d, %d; want %q, %d, %d", s, lower, run, anyRun, lowerASCII(nil, s), longestBase64Run(s), longestRunOf(s, b64Chars+"-_="))
+			}
+		}
+	}
+}
