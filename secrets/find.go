@@ -93,9 +93,11 @@ func findHits(s string, depth int) []hit {
 		lower, run, anyRun := lowerAndRun(buf[:0], v.Text)
 		runs = append(runs, anyRun)
 		present := findHints(lower)
-		for i := range detectors { // by pointer: a detector is too large to copy for each text
-			if d := &detectors[i]; d.applies(v.Text, lower, run, present) {
-				hits = d.find(v, hits)
+		if present&detectorHints != 0 || run >= hintlessRun { // else none applies (most lines)
+			for i := range detectors { // by pointer: a detector is too large to copy for each text
+				if d := &detectors[i]; d.applies(v.Text, lower, run, present) {
+					hits = d.find(v, hits)
+				}
 			}
 		}
 		if run >= 88 {

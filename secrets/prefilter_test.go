@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -222,5 +223,38 @@ func TestLowerAndRunRandom(t *testing.T) {
 				t.Fatalf("lowerAndRun(%q) = %q, %d, %d; want %q, %d, %d", s, lower, run, anyRun, lowerASCII(nil, s), longestBase64Run(s), longestRunOf(s, b64Chars+"-_="))
 			}
 		}
+	}
+}
+
+// TestDetectorsNeed: a text with none of detectorHints and a run shorter than hintlessRun is one
+// no detector applies to, for the lines of a recording and texts made to come close; and a
+// detector without hints needs a run, so that most texts are let off.
+func TestDetectorsNeed(t *testing.T) {
+	if hintlessRun <= 0 || hintlessRun == math.MaxInt && detectorHints == 0 {
+		t.Fatalf("hintlessRun %d, detectorHints %#x: no text is let off", hintlessRun, detectorHints)
+	}
+	if _, run := detectorsNeed([]detector{{minRun: 5}, {}}); run != 0 {
+		t.Errorf("a detector with neither hints nor minRun: hintlessRun %d, want 0", run)
+	}
+	texts := recordingLines(50)
+	texts = append(texts, strings.Split(string(sanitizedRecording(5)), "\n")...)
+	texts = append(texts, strings.Repeat("A", hintlessRun-1), strings.Repeat("A", hintlessRun), strings.Repeat("A", 86)+"==",
+		"x sig= y", "Bearer abc", "eyJhbGciOi", "q~", "Sanitized", "password", "AccountKey=", "private key-----")
+	letOff := 0
+	for _, text := range texts {
+		lower, run, _ := lowerAndRun(nil, text)
+		present := findHints(lower)
+		if present&detectorHints != 0 || run >= hintlessRun {
+			continue
+		}
+		letOff++
+		for _, d := range detectors {
+			if d.applies(text, lower, run, present) {
+				t.Errorf("%q is let off, but %s applies", text, d.rule)
+			}
+		}
+	}
+	if letOff < len(texts)/2 {
+		t.Errorf("%d of %d texts let off", letOff, len(texts))
 	}
 }
