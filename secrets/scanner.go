@@ -3,7 +3,7 @@ package secrets
 import (
 	"bytes"
 	"encoding/base64"
-	"math/bits"
+	"hash/maphash"
 	"runtime"
 	"slices"
 	"strings"
@@ -49,6 +49,7 @@ type lineMemo struct {
 	lines [2]map[string]*memoEntry
 	front [1 << frontBits]*memoEntry
 	held  [1 << heldBits / 64]uint64
+	seed  maphash.Seed
 }
 
 type memoEntry struct {
@@ -61,21 +62,10 @@ const (
 	heldBits  = 20
 )
 
-// lineHash hashes a line of MinSecretLen bytes or more from its length and three words, its
-// first, middle and last eight bytes (where the lines of a recording differ: indentation and
-// name, value, end). Its top frontBits are the line's slot in a lineMemo's front, the heldBits
-// below them its bit in held.
-func lineHash(line string) uint64 {
-	n := len(line)
-	w := load64(line[:8]) ^ bits.RotateLeft64(load64(line[n/2-4:n/2+4]), 21) ^ bits.RotateLeft64(load64(line[n-8:]), 42)
-	return (w ^ uint64(n)) * 0x9E3779B97F4A7C15
-}
-
-func load64(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
+// lineHash hashes a line with the memo's seed: its top frontBits are the line's slot in front,
+// the heldBits below them its bit in held. All of the line counts: lines of a recording differ
+// anywhere (an id in the middle of a self link, a digit before a constant tail).
+func (memo *lineMemo) lineHash(line string) uint64 { return maphash.String(memo.seed, line) }
 
 type binaryBlock struct {
 	indent int
@@ -203,7 +193,7 @@ func (s *Scanner) flush() {
 			memo.add(m, nil, 0, line, hits[i])
 			return
 		}
-		h := lineHash(line)
+		h := memo.lineHash(line)
 		slot := &memo.front[h>>(64-frontBits)]
 		if e := *slot; e != nil && e.line == line {
 			hits[i] = e.hits
@@ -255,7 +245,7 @@ func (s *Scanner) eachLine(n int, f func(*lineMemo, int)) {
 	const chunk = 256
 	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
 	for len(s.memos) < max(workers, 1) {
-		s.memos = append(s.memos, &lineMemo{lines: [2]map[string]*memoEntry{{}, {}}})
+		s.memos = append(s.memos, &lineMemo{lines: [2]map[string]*memoEntry{{}, {}}, seed: maphash.MakeSeed()})
 	}
 	if workers <= 1 {
 		for i := range n {
