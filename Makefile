@@ -93,7 +93,7 @@ FUZZ_TARGETS := ./cassette:FuzzParse ./testproxyjson:FuzzParse ./matcher:FuzzSQL
   ./redact:FuzzRequiredLiteral ./redact:FuzzOmittable ./redact:FuzzListTokens ./redact:FuzzEditedTokens \
   ./wire:FuzzFields ./wire:FuzzCompareCanonical ./redact:FuzzNameChecks ./secrets:FuzzLinePrefilters ./forwardproxy:FuzzAbsoluteURL \
   ./redact:FuzzReplaceAfterLeads ./testproxy:FuzzCentralSanitizers ./internal/litset:FuzzHeld ./redact:FuzzWalkKeyed ./redact:FuzzKeyRun \
-  ./testproxyjson:FuzzWriter ./secrets:FuzzScanner ./testproxyjson:FuzzIndentedJSON ./testproxyjson:FuzzDotNetString \
+  ./testproxyjson:FuzzWriter ./testproxyjson:FuzzHeaderNames ./secrets:FuzzScanner ./secrets:FuzzDecodeBase64Text ./testproxyjson:FuzzIndentedJSON ./testproxyjson:FuzzDotNetString \
   ./secrets:FuzzDetectorPrefilters ./internal/jsonlex:FuzzNumber ./internal/jsonlex:FuzzString ./matcher:FuzzReadURL \
   ./wire:FuzzReadRequestFast ./redact:FuzzQuickRedact ./redact:FuzzQuickTests ./redact:FuzzGUIDShape ./redact:FuzzLearnable
 fuzz:

@@ -86,13 +86,18 @@ func findHits(s string, depth int) []hit {
 	var hits []hit
 	var viewBuf [5]View
 	views := appendViews(viewBuf[:0], s)
+	var runBuf [5]int
+	runs := runBuf[:0] // per view, its longest run of base64 characters of either alphabet and padding
 	for _, v := range views {
 		var buf [512]byte
-		lower, run := lowerAndRun(buf[:0], v.Text)
+		lower, run, anyRun := lowerAndRun(buf[:0], v.Text)
+		runs = append(runs, anyRun)
 		present := findHints(lower)
-		for _, d := range detectors {
-			if d.applies(v.Text, lower, run, present) {
-				hits = d.find(v, hits)
+		if present&detectorHints != 0 || run >= hintlessRun { // else none applies (most lines)
+			for i := range detectors { // by pointer: a detector is too large to copy for each text
+				if d := &detectors[i]; d.applies(v.Text, lower, run, present) {
+					hits = d.find(v, hits)
+				}
 			}
 		}
 		if run >= 88 {
@@ -100,12 +105,12 @@ func findHits(s string, depth int) []hit {
 		}
 	}
 	if depth < maxDecodeDepth {
-		hits = append(hits, base64Hits(views, hits, depth)...)
+		hits = append(hits, base64Hits(views, runs, hits, depth)...)
 	}
 	return hits
 }
 
-func (d detector) applies(text string, lower []byte, run int, present hintMask) bool {
+func (d *detector) applies(text string, lower []byte, run int, present hintMask) bool {
 	if d.minRun > 0 && run < d.minRun {
 		return false
 	}
@@ -113,7 +118,7 @@ func (d detector) applies(text string, lower []byte, run int, present hintMask) 
 }
 
 // find appends the valid matches in view that no earlier hit already covers.
-func (d detector) find(view View, hits []hit) []hit {
+func (d *detector) find(view View, hits []hit) []hit {
 	s := view.Text
 	vIdx, kIdx, cIdx := d.re.SubexpIndex("v"), d.re.SubexpIndex("kind"), d.re.SubexpIndex("ctx")
 	for pos := 0; pos < len(s); {
@@ -155,11 +160,17 @@ func (d detector) find(view View, hits []hit) []hit {
 }
 
 // base64Hits decodes the base64 runs of each view that hold text and reports what they hide;
-// a secret inside a run is reported as the whole run, which is what has to go.
-func base64Hits(views []View, found []hit, depth int) []hit {
+// a secret inside a run is reported as the whole run, which is what has to go. runs[i] is the
+// longest run of base64 characters and padding in views[i] (lowerAndRun's anyRun): a view with
+// none as long as a base64 run must be has none.
+func base64Hits(views []View, runs []int, found []hit, depth int) []hit {
 	var out []hit
-	for _, v := range views {
-		for _, r := range base64Runs(v.Text, 24) {
+	var runBuf [8][2]int
+	for i, v := range views {
+		if runs[i] < minBase64Run {
+			continue
+		}
+		for _, r := range base64Runs(runBuf[:0], v.Text, minBase64Run) {
 			// Where the run stands in the original is wanted only when there is a hit it could
 			// overlap or one to report: mapping a decoded view back costs more than the rest.
 			var from, to int
@@ -190,10 +201,12 @@ func base64Hits(views []View, found []hit, depth int) []hit {
 	return out
 }
 
-// base64Runs finds the runs of base64 characters (either alphabet, with their padding) at
-// least min long, bounded by other characters.
-func base64Runs(s string, min int) [][2]int {
-	var out [][2]int
+// minBase64Run is the shortest base64 run base64Hits decodes.
+const minBase64Run = 24
+
+// base64Runs appends to out the runs of base64 characters (either alphabet, with their padding)
+// at least min long, bounded by other characters.
+func base64Runs(out [][2]int, s string, min int) [][2]int {
 	for i := 0; i < len(s); {
 		if !isB64(s[i]) {
 			i++
@@ -217,51 +230,110 @@ func base64Runs(s string, min int) [][2]int {
 	return out
 }
 
-func isB64(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_'
-}
+func isB64(c byte) bool { return byteClass[c]&classB64 != 0 }
+
+// byteClass sorts bytes for lowerAndRun and isB64.
+var byteClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/':
+			t[c] = classStd | classB64 | classAny
+		case c == '-' || c == '_':
+			t[c] = classB64 | classAny
+		case c == '=':
+			t[c] = classStd | classAny
+		}
+		if c >= 'A' && c <= 'Z' {
+			t[c] |= classUpper
+		}
+	}
+	return t
+}()
+
+const (
+	classStd   = 1 << iota // standard base64 or its padding
+	classB64               // base64 of either alphabet (isB64)
+	classAny               // either, or padding
+	classUpper             // an ASCII capital: 1<<3 << 2 is 'a' - 'A'
+)
 
 // lowerAndRun appends s with ASCII letters in lower case to b (for hints, which are ASCII), and
-// says how long the longest run of standard base64 characters in s is: one pass for both.
-func lowerAndRun(b []byte, s string) ([]byte, int) {
-	best, cur := 0, 0
-	for i := 0; i < len(s); i++ {
+// says how long the longest run of standard base64 characters in s is (run), and the longest of
+// base64 characters of either alphabet and padding (anyRun, which bounds base64Runs): one pass.
+func lowerAndRun(b []byte, s string) (lower []byte, run, anyRun int) {
+	n := len(b)
+	b = slices.Grow(b, len(s))[:n+len(s)]
+	out := b[n:]
+	cur, curAny := 0, 0
+	for i := 0; i < len(s) && i < len(out); i++ {
 		c := s[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
+		k := byteClass[c]
+		out[i] = c + (k&classUpper)<<2
+		if k&classStd != 0 {
 			cur++
-			c += 'a' - 'A'
-		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=':
-			cur++
-		default:
+			run = max(run, cur)
+		} else {
 			cur = 0
 		}
-		best = max(best, cur)
-		b = append(b, c)
+		if k&classAny != 0 {
+			curAny++
+			anyRun = max(anyRun, curAny)
+		} else {
+			curAny = 0
+		}
 	}
-	return b, best
+	return b, run, anyRun
 }
 
 // decodeBase64Text decodes a base64 run (standard or URL alphabet, padded or not) that holds
 // printable UTF-8 text.
 func decodeBase64Text(run string) (string, bool) {
 	raw := strings.TrimRight(run, "=")
-	var b []byte
-	var err error
+	enc := base64.RawStdEncoding
 	if strings.ContainsAny(raw, "-_") {
-		b, err = base64.RawURLEncoding.DecodeString(raw)
-	} else {
-		b, err = base64.RawStdEncoding.DecodeString(raw)
+		enc = base64.RawURLEncoding
 	}
+	// Most runs are not text (hex ids, GUIDs, hashes), which shows in the first bytes: decoded
+	// alone (whole groups of four characters decode the same wherever they stand), a control
+	// character or a byte that cannot start UTF-8 there is one in the whole.
+	if k := min(len(raw), 16) &^ 3; k > 0 {
+		var head [12]byte
+		// (fewer bytes, or an error, where the decoder skipped newlines: the whole decides)
+		if n, err := enc.Decode(head[:], []byte(raw[:k])); err == nil && n == k/4*3 && !textSoFar(head[:n]) {
+			return "", false
+		}
+	}
+	b, err := enc.DecodeString(raw)
 	if err != nil || !utf8.Valid(b) {
 		return "", false
 	}
 	for _, r := range string(b) {
-		if r < ' ' && r != '\n' && r != '\r' && r != '\t' || r == 0x7f || r == utf8.RuneError {
+		if !textRune(r) {
 			return "", false
 		}
 	}
 	return string(b), true
+}
+
+// textRune: r may stand in decodeBase64Text's printable text.
+func textRune(r rune) bool {
+	return !(r < ' ' && r != '\n' && r != '\r' && r != '\t' || r == 0x7f || r == utf8.RuneError)
+}
+
+// textSoFar: b, the start of some bytes, may start printable UTF-8 text: none of its runes is
+// refused by textRune, and none of its bytes is not UTF-8 whatever follows.
+func textSoFar(b []byte) bool {
+	for i := 0; i < len(b); {
+		if !utf8.FullRune(b[i:]) {
+			return true // cut short: what follows decides
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if !textRune(r) { // RuneError too: invalid bytes, or U+FFFD itself
+			return false
+		}
+		i += size
+	}
+	return true
 }
 
 func coveredRange(hits []hit, start, end int) bool {

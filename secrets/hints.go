@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"math"
 	"slices"
 
 	"github.com/azvcr/azvcr/internal/litset"
@@ -26,6 +27,29 @@ func init() {
 	}
 	nameMask, keyBit, tokenBit = hintsOf(nameWords...), hintsOf("key"), hintsOf("token")
 	hintSet = litset.New(hintWords)
+	detectorHints, hintlessRun = detectorsNeed(detectors)
+}
+
+// detectorHints has the hints of every detector that has some, and a detector with none applies
+// only to a text whose run is hintlessRun or longer: a text with none of those hints and a
+// shorter run is one no detector applies to (findHits does not try them one by one).
+var (
+	detectorHints hintMask
+	hintlessRun   int
+)
+
+// detectorsNeed is detectorHints and hintlessRun for ds: the least minRun of the detectors
+// without hints (0, which lets no text off, when one of them has no minRun either).
+func detectorsNeed(ds []detector) (hints hintMask, run int) {
+	run = math.MaxInt
+	for _, d := range ds {
+		if d.hintMask != 0 {
+			hints |= d.hintMask
+		} else {
+			run = min(run, d.minRun)
+		}
+	}
+	return hints, run
 }
 
 // hintsOf registers words and returns their bits.

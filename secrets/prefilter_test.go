@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -93,10 +94,10 @@ func TestDetectorPrefilters(t *testing.T) {
 }
 
 func TestLowerAndRun(t *testing.T) {
-	for _, s := range []string{"", "abc", "AbC+/=xyz", "a-b_c", "ÀÉ€ABC==", "x Y\tZ09+/", strings.Repeat("Q", 700)} {
-		lower, run := lowerAndRun(nil, s)
-		if string(lower) != string(lowerASCII(nil, s)) || run != longestBase64Run(s) {
-			t.Errorf("lowerAndRun(%q) = %q, %d; want %q, %d", s, lower, run, lowerASCII(nil, s), longestBase64Run(s))
+	for _, s := range []string{"", "abc", "AbC+/=xyz", "a-b_c", "ÀÉ€ABC==", "x Y\tZ09+/", strings.Repeat("Q", 700), "a-b_c=d=e f-", "--__==", "{}[]\\%"} {
+		lower, run, anyRun := lowerAndRun(nil, s)
+		if string(lower) != string(lowerASCII(nil, s)) || run != longestBase64Run(s) || anyRun != longestRunOf(s, b64Chars+"-_=") {
+			t.Errorf("lowerAndRun(%q) = %q, %d, %d; want %q, %d, %d", s, lower, run, anyRun, lowerASCII(nil, s), longestBase64Run(s), longestRunOf(s, b64Chars+"-_="))
 		}
 	}
 }
@@ -178,5 +179,82 @@ func TestSecretNameWordsPassQuickTest(t *testing.T) {
 		if !holdsSecretName(lower, findHints(lower)) {
 			t.Errorf("%q does not pass the named-secret quick test", w)
 		}
+	}
+}
+
+// longestRunOf is the length of the longest run of bytes of set in s.
+func longestRunOf(s, set string) int {
+	best, cur := 0, 0
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(set, s[i]) >= 0 {
+			cur++
+			best = max(best, cur)
+		} else {
+			cur = 0
+		}
+	}
+	return best
+}
+
+// TestLowerAndRunRandom: lowerAndRun, which reads eight bytes at a time, against its definitions
+// for texts of every length to 100 drawn from bytes of each kind, in runs and alone.
+func TestLowerAndRunRandom(t *testing.T) {
+	alphabet := "aZ09+/=-_ .\"\\%~\x00\xc3\xa9"
+	seed := uint32(7)
+	next := func(n int) int {
+		seed = seed*1664525 + 1013904223
+		return int(seed>>8) % n
+	}
+	for n := range 101 {
+		for range 200 {
+			b := make([]byte, 0, n)
+			for len(b) < n {
+				c := alphabet[next(len(alphabet))]
+				for k := next(12) + 1; k > 0 && len(b) < n; k-- { // runs of one byte, long and short
+					b = append(b, c)
+				}
+				if next(2) == 0 && len(b) > 0 {
+					b[len(b)-1] = alphabet[next(len(alphabet))]
+				}
+			}
+			s := string(b)
+			lower, run, anyRun := lowerAndRun([]byte("pre"), s)
+			if string(lower) != "pre"+string(lowerASCII(nil, s)) || run != longestBase64Run(s) || anyRun != longestRunOf(s, b64Chars+"-_=") {
+				t.Fatalf("lowerAndRun(%q) = %q, %d, %d; want %q, %d, %d", s, lower, run, anyRun, lowerASCII(nil, s), longestBase64Run(s), longestRunOf(s, b64Chars+"-_="))
+			}
+		}
+	}
+}
+
+// TestDetectorsNeed: a text with none of detectorHints and a run shorter than hintlessRun is one
+// no detector applies to, for the lines of a recording and texts made to come close; and a
+// detector without hints needs a run, so that most texts are let off.
+func TestDetectorsNeed(t *testing.T) {
+	if hintlessRun <= 0 || hintlessRun == math.MaxInt && detectorHints == 0 {
+		t.Fatalf("hintlessRun %d, detectorHints %#x: no text is let off", hintlessRun, detectorHints)
+	}
+	if _, run := detectorsNeed([]detector{{minRun: 5}, {}}); run != 0 {
+		t.Errorf("a detector with neither hints nor minRun: hintlessRun %d, want 0", run)
+	}
+	texts := recordingLines(50)
+	texts = append(texts, strings.Split(string(sanitizedRecording(5)), "\n")...)
+	texts = append(texts, strings.Repeat("A", hintlessRun-1), strings.Repeat("A", hintlessRun), strings.Repeat("A", 86)+"==",
+		"x sig= y", "Bearer abc", "eyJhbGciOi", "q~", "Sanitized", "password", "AccountKey=", "private key-----")
+	letOff := 0
+	for _, text := range texts {
+		lower, run, _ := lowerAndRun(nil, text)
+		present := findHints(lower)
+		if present&detectorHints != 0 || run >= hintlessRun {
+			continue
+		}
+		letOff++
+		for _, d := range detectors {
+			if d.applies(text, lower, run, present) {
+				t.Errorf("%q is let off, but %s applies", text, d.rule)
+			}
+		}
+	}
+	if letOff < len(texts)/2 {
+		t.Errorf("%d of %d texts let off", letOff, len(texts))
 	}
 }

@@ -3,6 +3,7 @@ package secrets
 import (
 	"bytes"
 	"encoding/base64"
+	"hash/maphash"
 	"runtime"
 	"slices"
 	"strings"
@@ -38,7 +39,33 @@ type Scanner struct {
 
 // lineMemo is what lines were found to hold, by the depth they were read at: plain lines, and
 // lines of !!binary blocks (read decoded). Maps keyed by the line alone are the fast kind.
-type lineMemo [2]map[string][]hit
+//
+// Most plain lines are not looked up in the map, whose tens of thousands of lines do not stay in
+// the cache: front is the entry last met by each slot of a hash of the line, where a recording's
+// lines that come back (its headers, the shapes of its bodies) are found; held has a bit for each
+// line in the map by another part of the hash, so that most lines the map does not hold (ids,
+// etags, timestamps: one of their own in every entry) are not looked for there.
+type lineMemo struct {
+	lines [2]map[string]*memoEntry
+	front [1 << frontBits]*memoEntry
+	held  [1 << heldBits / 64]uint64
+	seed  maphash.Seed
+}
+
+type memoEntry struct {
+	line string // held by the memo, not by the batch's text
+	hits []hit
+}
+
+const (
+	frontBits = 12
+	heldBits  = 20
+)
+
+// lineHash hashes a line with the memo's seed: its top frontBits are the line's slot in front,
+// the heldBits below them its bit in held. All of the line counts: lines of a recording differ
+// anywhere (an id in the middle of a self link, a digit before a constant tail).
+func (memo *lineMemo) lineHash(line string) uint64 { return maphash.String(memo.seed, line) }
 
 type binaryBlock struct {
 	indent int
@@ -133,8 +160,11 @@ func (s *Scanner) flush() {
 		return
 	}
 	binary := make([]bool, len(lines))
+	tagged := make([]bool, len(lines)) // holds "!!binary": looked for once, read twice
 	for i, l := range lines {
-		binary[i] = s.binaryLine(l)
+		l = strings.TrimSuffix(l, "\r")
+		tagged[i] = strings.Contains(l, "!!binary")
+		binary[i] = s.binaryLine(l, tagged[i])
 	}
 	if cap(s.hits) < len(lines) {
 		s.hits = make([][]hit, len(lines))
@@ -146,22 +176,38 @@ func (s *Scanner) flush() {
 			hits[i] = nil
 			return
 		}
-		depth, m := 0, memo[0]
+		depth, m := 0, memo.lines[0]
 		if binary[i] {
-			depth, m = maxDecodeDepth, memo[1]
+			depth, m = maxDecodeDepth, memo.lines[1]
 		}
 		if len(line) > maxMemoLine { // never kept: not looked up either
 			hits[i] = findHits(line, depth)
 			return
 		}
-		if found, ok := m[line]; ok {
-			hits[i] = found
+		if binary[i] {
+			if e, ok := m[line]; ok {
+				hits[i] = e.hits
+				return
+			}
+			hits[i] = findHits(line, depth)
+			memo.add(m, nil, 0, line, hits[i])
 			return
 		}
-		hits[i] = findHits(line, depth)
-		if len(memo[0])+len(memo[1]) < maxMemoLines {
-			m[strings.Clone(line)] = cloneHits(hits[i]) // not the batch's text, which it would keep
+		h := memo.lineHash(line)
+		slot := &memo.front[h>>(64-frontBits)]
+		if e := *slot; e != nil && e.line == line {
+			hits[i] = e.hits
+			return
 		}
+		bit := h >> (64 - frontBits - heldBits) & (1<<heldBits - 1)
+		if memo.held[bit/64]&(1<<(bit%64)) != 0 {
+			if e, ok := m[line]; ok {
+				hits[i], *slot = e.hits, e
+				return
+			}
+		}
+		hits[i] = findHits(line, depth)
+		memo.add(m, slot, bit, line, hits[i])
 	})
 	for i, raw := range lines {
 		n := s.next + i + 1 // the line's number
@@ -171,12 +217,26 @@ func (s *Scanner) flush() {
 		}
 		hits[i] = nil
 		s.seqLine(line, n)
-		s.binaryBlockLine(line, n)
+		s.binaryBlockLine(line, n, tagged[i])
 		s.pemLine(raw, n)
 	}
 	s.next += len(lines)
 	clear(s.batch)
 	s.batch, s.size = s.batch[:0], 0
+}
+
+// add keeps line's hits in m, while the memo has room; slot and bit are the line's in front and
+// held, for a plain line (else slot is nil).
+func (memo *lineMemo) add(m map[string]*memoEntry, slot **memoEntry, bit uint64, line string, hits []hit) {
+	if len(memo.lines[0])+len(memo.lines[1]) >= maxMemoLines {
+		return
+	}
+	e := &memoEntry{line: strings.Clone(line), hits: cloneHits(hits)} // not the batch's text, which it would keep
+	m[e.line] = e
+	if slot != nil {
+		*slot = e
+		memo.held[bit/64] |= 1 << (bit % 64)
+	}
 }
 
 // eachLine calls f for every i in [0, n) on as many goroutines as there are cores, each with a
@@ -185,7 +245,7 @@ func (s *Scanner) eachLine(n int, f func(*lineMemo, int)) {
 	const chunk = 256
 	workers := min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk)
 	for len(s.memos) < max(workers, 1) {
-		s.memos = append(s.memos, &lineMemo{{}, {}})
+		s.memos = append(s.memos, &lineMemo{lines: [2]map[string]*memoEntry{{}, {}}, seed: maphash.MakeSeed()})
 	}
 	if workers <= 1 {
 		for i := range n {
@@ -212,16 +272,19 @@ func (s *Scanner) eachLine(n int, f func(*lineMemo, int)) {
 	wg.Wait()
 }
 
-// binaryLine reports whether the next line is part of a !!binary scalar, read decoded.
-func (s *Scanner) binaryLine(raw string) bool {
-	l := strings.TrimSuffix(raw, "\r")
+// binaryLine reports whether the next line, l (without its "\r"), is part of a !!binary scalar,
+// read decoded; tagged says whether l holds "!!binary".
+func (s *Scanner) binaryLine(l string, tagged bool) bool {
 	if s.inBinary {
 		if t := strings.TrimSpace(l); t == "" || len(l)-len(strings.TrimLeft(l, " \t")) > s.binIndent {
 			return true
 		}
 		s.inBinary = false
 	}
-	m := matchBinaryTag(l)
+	if !tagged {
+		return false
+	}
+	m := binaryTag.FindStringSubmatch(l)
 	if m == nil {
 		return false
 	}
@@ -248,7 +311,8 @@ func (s *Scanner) seqLine(line string, n int) {
 
 // binaryBlockLine gathers the base64 of !!binary scalars (bodies that are not UTF-8, which azvcr
 // writes as base64) to read what they hold: a secret inside a binary body is still a secret.
-func (s *Scanner) binaryBlockLine(line string, n int) {
+// tagged says whether line holds "!!binary".
+func (s *Scanner) binaryBlockLine(line string, n int, tagged bool) {
 	if b := s.block; b != nil {
 		t := strings.TrimSpace(line)
 		if t == "" || len(line)-len(strings.TrimLeft(line, " \t")) > b.indent {
@@ -258,7 +322,10 @@ func (s *Scanner) binaryBlockLine(line string, n int) {
 		}
 		s.endBinaryBlock()
 	}
-	m := matchBinaryTag(line)
+	if !tagged {
+		return
+	}
+	m := binaryTag.FindStringSubmatch(line)
 	if m == nil {
 		return
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -22,20 +21,24 @@ import (
 // tpWriter writes JSON the way System.Text.Json's Utf8JsonWriter does with Indented set: two
 // spaces a level, `"name": value`, empty containers as {} and [].
 type tpWriter struct {
-	b        []byte
-	stack    []bool // per open container: whether it has an element yet
-	afterKey bool
-	names    [2][]headerName // scratch for the request's and the response's headers
-	indented bytes.Buffer    // scratch for inline
+	b         []byte
+	stack     []bool // per open container: whether it has an element yet
+	afterKey  bool
+	names     [2][]headerName // scratch for the request's and the response's headers
+	spellings spellings       // scratch for headerNames
+	indented  bytes.Buffer    // scratch for inline
 }
 
-// headerName is a header as written: its name, its values, and its name in lower case when that
-// is not ASCII (ASCII names are compared ignoring case without making it).
+// headerName is a header as written: its name, its values, its name in lower case when that is
+// not ASCII (ASCII names are compared ignoring case without making it), and for ASCII names the
+// first eight bytes of the name in lower case, big-endian, which order most pairs at once.
 type headerName struct {
 	name  string
 	vals  []string
 	lower string
+	key   uint64
 	ascii bool
+	plain bool // the name and every value are printable ASCII without '"' or '\\': written as they are
 }
 
 func (w *tpWriter) newline() {
@@ -123,12 +126,12 @@ func (w *tpWriter) entry(it *cassette.Interaction) error {
 	if !utf8.ValidString(it.Request.Method) {
 		return fmt.Errorf("request method is not UTF-8")
 	}
-	req, err := headerNames(w.names[0][:0], "request", it.Request.Headers, it.Request.HeaderNames)
+	req, err := headerNames(w.names[0][:0], &w.spellings, "request", it.Request.Headers, it.Request.HeaderNames)
 	w.names[0] = req
 	if err != nil {
 		return err
 	}
-	resp, err := headerNames(w.names[1][:0], "response", it.Response.Headers, it.Response.HeaderNames)
+	resp, err := headerNames(w.names[1][:0], &w.spellings, "response", it.Response.Headers, it.Response.HeaderNames)
 	w.names[1] = resp
 	if err != nil {
 		return err
@@ -159,36 +162,6 @@ func (w *tpWriter) entry(it *cassette.Interaction) error {
 	return nil
 }
 
-// headerNames appends h's headers to names, sorted as the proxy's case-insensitive dictionary
-// sorts (letters ignoring case; approximated ordinally on lower case), each name spelled as the
-// first of spelled (the names as on the wire) that is the same ignoring case, else as h's key.
-// A name or value that is not UTF-8 is an error naming side.
-func headerNames(names []headerName, side string, h http.Header, spelled []string) ([]headerName, error) {
-	for k, vs := range h {
-		ok := utf8.ValidString(k)
-		for _, v := range vs {
-			ok = ok && utf8.ValidString(v)
-		}
-		if !ok {
-			return names, fmt.Errorf("%s header %q is not UTF-8", side, k)
-		}
-		name := k
-		for _, n := range spelled {
-			if n != "" && sameCanonical(n, k) {
-				name = n
-				break
-			}
-		}
-		hn := headerName{name: name, vals: vs, ascii: isASCII(name)}
-		if !hn.ascii {
-			hn.lower = strings.ToLower(name)
-		}
-		names = append(names, hn)
-	}
-	slices.SortFunc(names, compareHeaderNames)
-	return names, nil
-}
-
 // compareHeaderNames orders by lower case, then as spelled.
 func compareHeaderNames(a, b headerName) int {
 	if a.name == b.name {
@@ -196,6 +169,9 @@ func compareHeaderNames(a, b headerName) int {
 	}
 	var c int
 	if a.ascii && b.ascii {
+		if a.key != b.key { // the first eight bytes in lower case differ
+			return cmp.Compare(a.key, b.key)
+		}
 		c = compareLowerASCII(a.name, b.name)
 	} else {
 		la, lb := a.lower, b.lower
@@ -239,7 +215,17 @@ func isASCII(s string) bool {
 func (w *tpWriter) headers(names []headerName) {
 	w.open('{')
 	for _, n := range names {
-		w.key(n.name)
+		if n.plain { // nothing to escape: written as they are
+			w.element()
+			w.b = append(append(append(w.b, '"'), n.name...), '"', ':', ' ')
+			if v := n.vals; len(v) == 1 {
+				w.b = append(append(append(w.b, '"'), v[0]...), '"')
+				continue
+			}
+			w.afterKey = true
+		} else {
+			w.key(n.name)
+		}
 		if v := n.vals; len(v) == 1 {
 			w.str(v[0])
 		} else {
@@ -260,15 +246,15 @@ func sameCanonical(a, b string) bool {
 	if len(a) != len(b) {
 		return false // canonical forms keep the length
 	}
+	if a == b {
+		return true
+	}
 	// CanonicalHeaderKey changes only ASCII case, so names that differ otherwise differ canonically
 	for i := 0; i < len(a); i++ {
 		x, y := a[i], b[i]
 		if x != y && lowerASCII(x) != lowerASCII(y) {
 			return false
 		}
-	}
-	if a == b {
-		return true
 	}
 	if !isToken(a) { // nor is b, which differs only in ASCII case
 		return http.CanonicalHeaderKey(a) == http.CanonicalHeaderKey(b)
