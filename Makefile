@@ -85,8 +85,8 @@ bench-profile: build
 
 # Fuzzing, each target for FUZZTIME (CI runs a few seconds of each; the seeds, hostile inputs
 # included, run in `make test` as ordinary tests). A failing input is saved under the package's
-# testdata/fuzz and then runs in `make test` too. scripts/fuzz.sh tries a target once more when Go's
-# fuzz coordinator stops it at the deadline without any failing input (a known Go race).
+# testdata/fuzz and then runs in `make test` too. scripts/fuzz.sh tries a target again (three runs at most)
+# when Go's fuzz coordinator stops it at the deadline without any failing input (a known Go race).
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./cassette:FuzzParse ./testproxyjson:FuzzParse ./matcher:FuzzSQL ./matcher:FuzzKey ./redact:FuzzRedact \
   ./cassette:FuzzFastReader ./cassette:FuzzLoadForReplay ./cassette:FuzzFastWriter ./cassette:FuzzBodyRoundTrip ./testproxyjson:FuzzFastTree \
