@@ -184,7 +184,7 @@ func TestMain(m *testing.M) {
 
 // bigBody is the response body killedWriter records: several megabytes, so each write spans
 // hundreds of pages and a kill lands in one often.
-var bigBody = strings.Repeat(`{"id":"item","text":"a line of a large query page"}`+"\n", 20_000)
+var bigBody = strings.Repeat(`{"id":"item","text":"a line of a large query page"}`+"\n", 40_000)
 
 // killedWriter journals large interactions to path until killed, saying "added N" on stdout as
 // each Add returns and "writing" as each starts to write.
@@ -215,7 +215,7 @@ func TestKilledJournalLoads(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
 	tears, kills := 0, 0
-	for ; kills < 60 && (tears < 1 || kills < 5); kills++ {
+	for ; kills < 150 && (tears < 1 || kills < 5); kills++ {
 		path := filepath.Join(t.TempDir(), "killed.yaml")
 		cmd := exec.Command(exe, "-test.run=^$")
 		cmd.Env = append(os.Environ(), "AZVCR_TEST_JOURNAL_WRITER="+path)
