@@ -163,7 +163,7 @@ func (s *Scanner) flush() {
 	tagged := make([]bool, len(lines)) // holds "!!binary": looked for once, read twice
 	for i, l := range lines {
 		l = strings.TrimSuffix(l, "\r")
-		tagged[i] = strings.Contains(l, "!!binary")
+		tagged[i] = hasBinaryTag(l)
 		binary[i] = s.binaryLine(l, tagged[i])
 	}
 	if cap(s.hits) < len(lines) {
@@ -281,10 +281,7 @@ func (s *Scanner) binaryLine(l string, tagged bool) bool {
 		}
 		s.inBinary = false
 	}
-	if !tagged {
-		return false
-	}
-	m := binaryTag.FindStringSubmatch(l)
+	m := matchTagged(l, tagged)
 	if m == nil {
 		return false
 	}
@@ -322,10 +319,7 @@ func (s *Scanner) binaryBlockLine(line string, n int, tagged bool) {
 		}
 		s.endBinaryBlock()
 	}
-	if !tagged {
-		return
-	}
-	m := binaryTag.FindStringSubmatch(line)
+	m := matchTagged(line, tagged)
 	if m == nil {
 		return
 	}
