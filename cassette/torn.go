@@ -60,14 +60,11 @@ func findTorn(name string, src source) (keep int64, t *TornItem, err error) {
 	if err != nil || !ok {
 		return n, nil, err
 	}
-	tail, err := src.read(start, int(min(n-start, tornBlock)), &buf)
-	if err != nil {
-		return n, nil, err
+	first, err := src.read(start, int(min(n-start, int64(len(itemStart)))), &buf)
+	if err != nil || !bytes.HasPrefix([]byte(itemStart), first) {
+		return n, nil, err // not azvcr's layout (a prefix: the tear is inside the item's first line)
 	}
-	if !bytes.HasPrefix(tail, []byte(itemStart)) && !bytes.HasPrefix([]byte(itemStart), tail) {
-		return n, nil, nil // not azvcr's layout (or the tear is inside the item's first line)
-	}
-	if end, err := src.read(n-1, 1, &buf); err != nil || end[0] == '\n' && endsWithDuration(src, start) {
+	if whole, err := endsWithDuration(src, start); err != nil || whole {
 		return n, nil, err
 	}
 	line, err := lineAt(src, start)
@@ -104,22 +101,22 @@ func lastItemStart(src source) (int64, bool, error) {
 	}
 }
 
-// endsWithDuration says whether the item at start ends with its response's duration line (the
-// file is known to end with a newline).
-func endsWithDuration(src source, start int64) bool {
+// endsWithDuration says whether the item at start ends as every item azvcr writes does: with its
+// response's duration line and a newline.
+func endsWithDuration(src source, start int64) (bool, error) {
 	n := src.size()
 	from := max(start, n-int64(len(lastLineOfItem))-64)
 	var buf []byte
 	b, err := src.read(from, int(n-from), &buf)
-	if err != nil {
-		return false
+	if err != nil || len(b) == 0 || b[len(b)-1] != '\n' {
+		return false, err
 	}
 	b = b[:len(b)-1] // the final newline
 	i := bytes.LastIndexByte(b, '\n')
 	if i < 0 {
-		return false // a duration line longer than 64 bytes is not one azvcr wrote
+		return false, nil // a duration line longer than 64 bytes is not one azvcr wrote
 	}
-	return bytes.HasPrefix(b[i:], lastLineOfItem)
+	return bytes.HasPrefix(b[i:], lastLineOfItem), nil
 }
 
 // lineAt is the line number of offset off (which starts a line).
